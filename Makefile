@@ -1,0 +1,39 @@
+# rex_pipeline — two commands: `make run` and `make test`. Only python3 (>= 3.11) and make needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME := $(CURDIR)/.dagster
+
+.PHONY: install run test dev lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+## Materialise every asset on the inbox (data/inbox by default), then print a summary.
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster asset materialize -m rex_pipeline.definitions --select '*'
+	$(BIN)/rex summary
+
+## Lint and run the test suite.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+## The Dagster UI (webserver + daemon: schedules and the inbox sensor) on http://127.0.0.1:3000
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .dagster data/rex.duckdb data/.rex.work.duckdb* .pytest_cache

@@ -1,0 +1,138 @@
+"""The middle of the graph: normalise → resolve → merge. Each asset is a thin call into a
+pure stage module and reports its numbers; all data stays in the work database's batch."""
+
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from rex_pipeline import batch
+from rex_pipeline.assets.config import SyncConfig, settings_for
+from rex_pipeline.assets.metadata import counts_table, markdown_table
+from rex_pipeline.assets.sources import SOURCE_ASSETS
+from rex_pipeline.merge.links import build_canonical_links
+from rex_pipeline.merge.survivorship import (
+    build_canonical_companies,
+    build_canonical_contacts,
+    build_company_records,
+    build_contact_records,
+)
+from rex_pipeline.resolve.run import resolve_batch
+from rex_pipeline.resources import RexSettings, WorkDatabase
+from rex_pipeline.staging import normalise_batch
+
+
+@dg.asset(
+    group_name="normalise",
+    kinds={"polars", "duckdb"},
+    deps=SOURCE_ASSETS,
+    pool="duckdb_write",
+    description="Raw records of this run made canonical: validated emails with provider-aware "
+    "matching keys, registrable domains, E.164 phones, parsed names, company keys, mapped "
+    "stages/sources. Records that cannot be used go to rejected_records with the reason.",
+)
+def normalised_records(
+    config: SyncConfig, rex_settings: RexSettings, work_db: WorkDatabase
+) -> dg.MaterializeResult:
+    settings = settings_for(rex_settings, config)
+    with work_db.connect(settings) as con:
+        stats = normalise_batch(con, settings)
+        rejected = batch.table(con, "batch_rejected_normalise")
+        preview = batch.table(con, "batch_clean_contacts").select(
+            "email", "email_key", "first_name", "last_name", "phone", "company_domain", "stage"
+        )
+    reasons = rejected.get_column("reason").str.replace(r"'.*'", "'…'").value_counts(sort=True)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": sum(stats.clean.values()),
+            "records_in": counts_table(stats.read, "entity", "records"),
+            "records_clean": counts_table(stats.clean, "entity", "records"),
+            "rows_rejected": sum(stats.rejected.values()),
+            "rejected_by_reason": counts_table(dict(reasons.head(15).iter_rows()), "reason"),
+            "preview": markdown_table(preview),
+        }
+    )
+
+
+@dg.asset(
+    group_name="resolve",
+    kinds={"polars", "duckdb"},
+    deps=[normalised_records],
+    pool="duckdb_write",
+    description="Identity resolution: each clean record is matched to an existing contact or "
+    "company through the persistent identity map (email key, LinkedIn URL, source ids, domain), "
+    "new ones get a TypeID, and existing entities linked by new evidence merge (oldest wins).",
+)
+def resolved_identities(
+    config: SyncConfig, rex_settings: RexSettings, work_db: WorkDatabase
+) -> dg.MaterializeResult:
+    settings = settings_for(rex_settings, config)
+    with work_db.connect(settings) as con:
+        stats = resolve_batch(con, settings)
+        merges = batch.table(con, "batch_merges_contact")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": stats.input_records.get("contact", 0),
+            "contact_records_in": stats.input_records.get("contact", 0),
+            "contacts_matched": stats.entities_touched.get("contact", 0),
+            "company_records_in": stats.input_records.get("company", 0),
+            "companies_matched": stats.entities_touched.get("company", 0),
+            "new_ids": counts_table(stats.new_entities, "entity", "new ids"),
+            "merges": counts_table(stats.merges, "entity", "merges"),
+            "contact_match_rules": counts_table(stats.rules.get("contact", {}), "rule", "records"),
+            "company_match_rules": counts_table(stats.rules.get("company", {}), "rule", "records"),
+            "contact_merges_preview": markdown_table(merges),
+            **stats.extra,
+        }
+    )
+
+
+@dg.asset(
+    group_name="merge",
+    kinds={"duckdb"},
+    deps=[resolved_identities],
+    pool="duckdb_write",
+    description="Survivorship: the canonical row of every contact and company the run touched, "
+    "folded from all of its records (oldest keeps the id, empty fields fill from the others, "
+    "most advanced stage, newest title/phone, tags and metadata unioned, all emails kept), and "
+    "the run's activities, deals and tasks linked to them.",
+)
+def canonical_records(
+    context: dg.AssetExecutionContext,
+    config: SyncConfig,
+    rex_settings: RexSettings,
+    work_db: WorkDatabase,
+) -> dg.MaterializeResult:
+    settings = settings_for(rex_settings, config)
+    now = run_time(context)
+    with work_db.connect(settings) as con:
+        build_company_records(con, settings, now)
+        build_canonical_companies(con)
+        build_contact_records(con, settings, now)
+        build_canonical_contacts(con, settings)
+        build_canonical_links(con, settings, now)
+        counts = {
+            t: batch.table(con, f"batch_canonical_{t}").height
+            for t in ("contacts", "companies", "activities", "deals", "tasks")
+        }
+        records_in = batch.table(con, "batch_contact_records").height
+        preview = batch.table(con, "batch_canonical_contacts").select(
+            "id", "email", "first_name", "last_name", "title", "stage", "company_id"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": counts["contacts"],
+            "contact_records_in": records_in,
+            "canonical_contacts_out": counts["contacts"],
+            "rows_by_table": counts_table(counts, "table", "rows (touched this run)"),
+            "preview": markdown_table(preview),
+        }
+    )
+
+
+def run_time(context: dg.AssetExecutionContext) -> datetime:
+    """The run's start time: every timestamp a run writes is this one, so a run is atomic
+    in time as well as in data."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record and record.start_time else None
+    return datetime.fromtimestamp(started, UTC) if started else datetime.now(UTC)

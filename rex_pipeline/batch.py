@@ -1,0 +1,74 @@
+"""This run's batch: the scratch tables assets hand to each other inside the work database.
+
+Assets never pass data in memory; each writes its batch tables and the next reads them (the
+Dagster way for a DuckDB warehouse: `deps=[...]`). Batch tables change nothing durable: only the
+publish step applies a batch to the persistent tables, in one transaction, then clears it. A
+run that fails half-way therefore leaves the warehouse as it was, and the next run re-parses
+the same files (their manifest entries were never written).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from rex_pipeline import records
+
+
+def table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    return con.sql(f'SELECT * FROM "{name}"').pl()
+
+
+def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name='main' AND table_name=?", [name]
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def replace(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Create or replace a batch table with exactly this frame."""
+    con.register("__frame", frame)
+    try:
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __frame')
+    finally:
+        con.unregister("__frame")
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, where: str, params: list
+) -> None:
+    """Replace the rows matching `where` (one source system's share) with `frame`."""
+    if not exists(con, name):
+        replace(con, name, frame)
+        return
+    con.register("__frame", frame)
+    try:
+        con.execute("BEGIN")
+        con.execute(f'DELETE FROM "{name}" WHERE {where}', params)
+        con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __frame')
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("__frame")
+
+
+def read_or_empty(
+    con: duckdb.DuckDBPyConnection, name: str, schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    return table(con, name) if exists(con, name) else records.empty(schema)
+
+
+def drop_all(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the batch once it has been applied."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name='main' "
+            "AND table_name LIKE 'batch\\_%' ESCAPE '\\'"
+        ).fetchall()
+    ]
+    for name in names:
+        con.execute(f'DROP TABLE "{name}"')

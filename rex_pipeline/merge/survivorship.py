@@ -1,0 +1,247 @@
+"""Survivorship: build the canonical row of every entity the batch touched (the `merge` stage).
+
+Only *affected* entities are recomputed: those that received a new record, won a merge, or lost
+records because their file changed. For each, all of its staged records (persisted ones plus this
+batch's) are folded into one row in DuckDB SQL:
+
+* the winner's id is the oldest entity's (decided in resolve);
+* a field takes the first non-empty value in the order its rule names (rex.yaml
+  `resolution.survivorship`): `oldest` = oldest record first, `newest` = most recently updated
+  record first; fields without a rule use `oldest`, so empty fields fill from the others;
+* stage takes the most advanced lifecycle stage (lead < prospect < customer < churned);
+* tags and metadata keys are unioned (on a metadata key conflict the newest record wins);
+* every address of every record is kept in contact_emails.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from rex_pipeline.config import Settings
+from rex_pipeline.schema import STAGES
+
+
+def _pick(column: str, rule: str, alias: str | None = None) -> str:
+    rank = "old_rank" if rule == "oldest" else "new_rank"
+    return f"arg_min({column}, {rank}) FILTER (WHERE {column} IS NOT NULL) AS {alias or column}"
+
+
+def _metadata_sql(records: str) -> str:
+    """Union of the records' metadata objects per entity; the newest record wins a key."""
+    return f"""
+        SELECT entity_id, json_group_object(k, v) AS metadata FROM (
+            SELECT entity_id, k, arg_min(v, new_rank) AS v FROM (
+                SELECT entity_id, new_rank, k, (metadata::JSON) -> k AS v FROM (
+                    SELECT entity_id, new_rank, metadata,
+                           unnest(json_keys(metadata::JSON)) AS k
+                    FROM {records}
+                    WHERE metadata IS NOT NULL AND json_type(metadata::JSON) = 'OBJECT'
+                )
+            ) GROUP BY entity_id, k
+        ) GROUP BY entity_id"""
+
+
+def _ranked(records: str) -> str:
+    return f"""
+        SELECT *,
+            row_number() OVER (ORDER BY coalesce(created_at, loaded_at), source_system,
+                               source_file, source_row, record_id) AS old_rank,
+            row_number() OVER (ORDER BY coalesce(updated_at, created_at, loaded_at) DESC,
+                               coalesce(created_at, loaded_at) DESC, source_system,
+                               source_file, source_row DESC, record_id) AS new_rank
+        FROM {records}"""
+
+
+def build_contact_records(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+) -> None:
+    """`batch_contact_records`: every staged record of every affected contact, with ids
+    already following this batch's merges; `batch_affected_contact` lists those contacts."""
+    params = {"org": settings.org_id, "now": now}
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE batch_affected_contact AS
+        SELECT DISTINCT entity_id FROM (
+            SELECT entity_id FROM batch_assign_contact
+            UNION ALL SELECT winner_id FROM batch_merges_contact
+            UNION ALL SELECT loser_id FROM batch_merges_contact
+            UNION ALL SELECT s.entity_id FROM stg_contacts s
+                JOIN batch_files f ON f.org_id = s.org_id
+                 AND f.source_system = s.source_system AND f.file_name = s.source_file
+                WHERE s.org_id = $org
+            UNION ALL SELECT c.id FROM contacts c
+                JOIN batch_merges_company m ON c.company_id = m.loser_id WHERE c.org_id = $org
+        )""",
+        params,
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE batch_contact_records AS
+        WITH old AS (
+            SELECT s.* REPLACE (
+                coalesce(cm.winner_id, s.entity_id) AS entity_id,
+                coalesce(km.winner_id, s.company_id) AS company_id)
+            FROM stg_contacts s
+            LEFT JOIN batch_merges_contact cm ON s.entity_id = cm.loser_id
+            LEFT JOIN batch_merges_company km ON s.company_id = km.loser_id
+            WHERE s.org_id = $org
+              AND s.entity_id IN (SELECT entity_id FROM batch_affected_contact)
+              AND NOT EXISTS (
+                SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
+                   AND f.source_system = s.source_system AND f.file_name = s.source_file)
+        ), new AS (
+            SELECT c.*, a.entity_id, coalesce(km.winner_id, ca.entity_id) AS company_id,
+                   a.match_rule, a.match_score,
+                   coalesce(prev.loaded_at, $now::TIMESTAMPTZ) AS loaded_at
+            FROM batch_clean_contacts c
+            JOIN batch_assign_contact a USING (record_id)
+            LEFT JOIN batch_assign_company ca ON ca.record_id = c.record_id || ':company'
+            LEFT JOIN batch_merges_company km ON ca.entity_id = km.loser_id
+            LEFT JOIN stg_contacts prev ON prev.record_id = c.record_id AND prev.org_id = $org
+        )
+        SELECT * FROM old UNION ALL BY NAME SELECT * FROM new
+        """,
+        params,
+    )
+
+
+def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """`batch_canonical_contacts` and `batch_canonical_contact_emails` for affected contacts."""
+    rules = settings.resolution.survivorship
+    field_sources = {
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "phone": "phone",
+        "title": "title",
+        "linkedin_url": "linkedin_url",
+        "source": "source",
+        "source_detail": "source_detail",
+        "company_id": "company_id",
+        "owner_id": "owner",
+    }
+    picks = ",\n".join(
+        _pick(column, rules.get(name, "oldest"), name) for name, column in field_sources.items()
+    )
+    stages = "[" + ", ".join(f"'{s}'" for s in STAGES) + "]"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE ranked_contacts AS {_ranked('batch_contact_records')}"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE batch_canonical_contacts AS
+        WITH md AS ({_metadata_sql("ranked_contacts")}),
+        agg AS (
+            SELECT entity_id AS id, any_value(org_id) AS org_id,
+                arg_min(lower(email), old_rank) FILTER (WHERE email IS NOT NULL) AS email,
+                {picks},
+                arg_max(stage, list_position({stages}, stage)) FILTER (WHERE stage IS NOT NULL)
+                    AS stage,
+                list_sort(list_distinct(flatten(list(tags) FILTER (WHERE tags IS NOT NULL))))
+                    AS tags,
+                min(coalesce(created_at, loaded_at)) AS created_at
+            FROM ranked_contacts GROUP BY entity_id
+        )
+        SELECT agg.id, agg.org_id, agg.email, agg.first_name, agg.last_name, agg.phone,
+               agg.title, agg.linkedin_url, agg.stage, agg.source, agg.source_detail,
+               agg.company_id, agg.owner_id,
+               NULL::INTEGER AS icp_score, NULL::VARCHAR AS icp_score_reason,
+               NULL::TIMESTAMPTZ AS icp_scored_at,
+               coalesce(agg.tags, []::VARCHAR[]) AS tags,
+               coalesce(md.metadata, '{{}}')::JSON AS metadata,
+               agg.created_at, NULL::TIMESTAMPTZ AS updated_at
+        FROM agg LEFT JOIN md ON md.entity_id = agg.id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE batch_canonical_contact_emails AS
+        WITH addresses AS (
+            SELECT entity_id, org_id, old_rank, email FROM ranked_contacts
+            WHERE email IS NOT NULL
+            UNION ALL
+            SELECT entity_id, org_id, old_rank, unnest(other_emails) AS email
+            FROM ranked_contacts WHERE other_emails IS NOT NULL
+        ), firsts AS (
+            SELECT entity_id, any_value(org_id) AS org_id, lower(email) AS lower_email,
+                   arg_min(email, old_rank) AS email
+            FROM addresses GROUP BY entity_id, lower(email)
+        )
+        SELECT f.entity_id AS contact_id, f.org_id, f.email,
+               coalesce(f.lower_email = c.email, false) AS is_primary
+        FROM firsts f JOIN batch_canonical_contacts c ON c.id = f.entity_id
+        """
+    )
+
+
+def build_company_records(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+) -> None:
+    params = {"org": settings.org_id, "now": now}
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE batch_affected_company AS
+        SELECT DISTINCT entity_id FROM (
+            SELECT entity_id FROM batch_assign_company
+            UNION ALL SELECT winner_id FROM batch_merges_company
+            UNION ALL SELECT loser_id FROM batch_merges_company
+            UNION ALL SELECT s.entity_id FROM stg_companies s
+                JOIN batch_files f ON f.org_id = s.org_id
+                 AND f.source_system = s.source_system AND f.file_name = s.source_file
+                WHERE s.org_id = $org
+        )""",
+        params,
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE batch_company_records_all AS
+        WITH old AS (
+            SELECT s.* REPLACE (coalesce(m.winner_id, s.entity_id) AS entity_id)
+            FROM stg_companies s
+            LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
+            WHERE s.org_id = $org
+              AND s.entity_id IN (SELECT entity_id FROM batch_affected_company)
+              AND NOT EXISTS (
+                SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
+                   AND f.source_system = s.source_system AND f.file_name = s.source_file)
+        ), new AS (
+            SELECT c.* EXCLUDE (from_contact), a.entity_id, a.match_rule, a.match_score,
+                   coalesce(prev.loaded_at, $now::TIMESTAMPTZ) AS loaded_at
+            FROM batch_company_records c
+            JOIN batch_assign_company a USING (record_id)
+            LEFT JOIN stg_companies prev ON prev.record_id = c.record_id AND prev.org_id = $org
+        )
+        SELECT * FROM old UNION ALL BY NAME SELECT * FROM new
+        """,
+        params,
+    )
+
+
+def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
+    """Company files outrank the company names contacts mention; then oldest first."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ranked_companies AS
+        SELECT * REPLACE (
+            old_rank + CASE WHEN record_id LIKE '%:company' THEN 1000000000000 ELSE 0 END
+                AS old_rank)
+        FROM ({_ranked("batch_company_records_all")})"""
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE batch_canonical_companies AS
+        WITH md AS ({_metadata_sql("ranked_companies")}),
+        agg AS (
+            SELECT entity_id AS id, any_value(org_id) AS org_id,
+                {_pick("name", "oldest")}, {_pick("domain", "oldest")},
+                {_pick("industry", "newest")}, {_pick("size", "newest")},
+                {_pick("description", "newest")},
+                min(coalesce(created_at, loaded_at)) AS created_at
+            FROM ranked_companies GROUP BY entity_id
+        )
+        SELECT agg.id, agg.org_id, agg.name, agg.domain, agg.industry, agg.size,
+               agg.description, coalesce(md.metadata, '{{}}')::JSON AS metadata,
+               agg.created_at, NULL::TIMESTAMPTZ AS updated_at
+        FROM agg LEFT JOIN md ON md.entity_id = agg.id
+        """
+    )

@@ -1,0 +1,331 @@
+"""Apply a resolved, merged and scored batch to the work database in ONE transaction.
+
+Either every canonical table reflects the batch or none does: a failure anywhere rolls back and
+leaves the previous state (and the unchanged published warehouse) intact. Afterwards the batch
+tables are dropped and `warehouse.publish` swaps the new analyst copy in.
+
+Canonical rows are upserted by id; `updated_at` moves only when a row's content changed and
+`created_at` never moves, so re-running on the same inbox changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import duckdb
+
+from rex_pipeline import batch
+from rex_pipeline.config import Settings
+from rex_pipeline.schema import TABLES_BY_NAME
+
+# columns that are not "content" when deciding whether a row changed
+_VOLATILE = {"updated_at", "created_at", "icp_score", "icp_score_reason", "icp_scored_at"}
+_STAGED = {
+    "contact": ("stg_contacts", "batch_contact_records"),
+    "company": ("stg_companies", "batch_company_records_all"),
+}
+
+
+@dataclass
+class ApplyStats:
+    upserted: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+
+
+def _content_hash(alias: str, table: str) -> str:
+    cols = [c for c in TABLES_BY_NAME[table].column_names if c not in _VOLATILE]
+    return (
+        "md5(CAST(struct_pack("
+        + ", ".join(f'"{c}" := {alias}."{c}"' for c in cols)
+        + ") AS VARCHAR))"
+    )
+
+
+def _upsert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    source: str,
+    org: str,
+    now: datetime,
+    replace_ids: str | None = None,
+) -> tuple[int, int]:
+    """Replace rows of `table` by id with `source` rows; keep created_at/updated_at (and ICP
+    fields) of unchanged rows. `replace_ids` (a query of ids) also deletes ids that have no
+    new row (e.g. merge losers). Returns (rows written, rows whose content changed)."""
+    cols = TABLES_BY_NAME[table].column_names
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE upsert_rows AS
+        SELECT n.* REPLACE (
+            coalesce(o.created_at, n.created_at) AS created_at,
+            CASE WHEN o.id IS NOT NULL AND {_content_hash("n", table)} = {_content_hash("o", table)}
+                 THEN o.updated_at ELSE $now::TIMESTAMPTZ END AS updated_at
+            {
+            ", o.icp_score AS icp_score, o.icp_score_reason AS icp_score_reason, "
+            "o.icp_scored_at AS icp_scored_at"
+            if table == "contacts"
+            else ""
+        }
+        ),
+        o.id IS NULL OR {_content_hash("n", table)} <> {_content_hash("o", table)} AS changed
+        FROM {source} n LEFT JOIN "{table}" o ON o.id = n.id AND o.org_id = $org
+        """,
+        {"now": now, "org": org},
+    )
+    written, changed = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE changed) FROM upsert_rows"
+    ).fetchone()  # type: ignore[misc]
+    con.execute(
+        f'DELETE FROM "{table}" WHERE org_id = $org AND id IN (SELECT id FROM upsert_rows'
+        + (f" UNION ALL {replace_ids})" if replace_ids else ")"),
+        {"org": org},
+    )
+    col_list = ", ".join(f'"{c}"' for c in cols)
+    con.execute(f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM upsert_rows')
+    return written, changed
+
+
+def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None:
+    """Persist the batch's staged records and follow merges in the persistent ones."""
+    stg, records = _STAGED[entity]
+    con.execute(
+        f"""DELETE FROM {stg} s WHERE s.org_id = $org AND (
+                s.record_id IN (SELECT record_id FROM {records})
+             OR EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
+                        AND f.source_system = s.source_system AND f.file_name = s.source_file))""",
+        {"org": org},
+    )
+    con.execute(f"INSERT INTO {stg} BY NAME SELECT * FROM {records}")
+    con.execute(
+        f"""UPDATE {stg} s SET entity_id = m.winner_id FROM batch_merges_{entity} m
+            WHERE s.org_id = $org AND s.entity_id = m.loser_id""",
+        {"org": org},
+    )
+
+
+def _apply_keys(
+    con: duckdb.DuckDBPyConnection, entity: str, keys_table: str, org: str, now: datetime
+) -> None:
+    con.execute(
+        f"""DELETE FROM identity_keys WHERE org_id = $org AND entity = '{entity}'
+            AND key IN (SELECT key FROM {keys_table})""",
+        {"org": org},
+    )
+    con.execute(
+        f"""INSERT INTO identity_keys
+            SELECT $org, '{entity}', key, entity_id, $now::TIMESTAMPTZ FROM {keys_table}""",
+        {"org": org, "now": now},
+    )
+    if batch.exists(con, f"batch_merges_{entity}"):
+        con.execute(
+            f"""UPDATE identity_keys k SET entity_id = m.winner_id FROM batch_merges_{entity} m
+                WHERE k.org_id = $org AND k.entity = '{entity}' AND k.entity_id = m.loser_id""",
+            {"org": org},
+        )
+
+
+def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: datetime) -> None:
+    table = "contact_merges" if entity == "contact" else "company_merges"
+    con.execute(
+        f"""INSERT INTO {table} SELECT $org, winner_id, loser_id, rule, score, $now::TIMESTAMPTZ
+            FROM batch_merges_{entity}""",
+        {"org": org, "now": now},
+    )
+    # everything that pointed at a loser follows its winner
+    if entity == "contact":
+        for t in ("activities", "deals", "tasks"):
+            con.execute(
+                f"""UPDATE {t} x SET contact_id = m.winner_id FROM batch_merges_contact m
+                    WHERE x.org_id = $org AND x.contact_id = m.loser_id""",
+                {"org": org},
+            )
+        con.execute(
+            "DELETE FROM contact_emails WHERE org_id = $org AND contact_id IN "
+            "(SELECT loser_id FROM batch_merges_contact)",
+            {"org": org},
+        )
+    else:
+        for t in ("contacts", "activities", "deals"):
+            con.execute(
+                f"""UPDATE {t} x SET company_id = m.winner_id FROM batch_merges_company m
+                    WHERE x.org_id = $org AND x.company_id = m.loser_id""",
+                {"org": org},
+            )
+        con.execute(
+            """UPDATE stg_contacts x SET company_id = m.winner_id FROM batch_merges_company m
+               WHERE x.org_id = $org AND x.company_id = m.loser_id""",
+            {"org": org},
+        )
+
+
+def _apply_natural(
+    con: duckdb.DuckDBPyConnection, kind: str, table: str, org: str, now: datetime
+) -> None:
+    con.execute(
+        f"""DELETE FROM stg_{table} s WHERE s.org_id = $org AND (
+                s.record_id IN (SELECT record_id FROM batch_clean_{table})
+             OR EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
+                        AND f.source_system = s.source_system AND f.file_name = s.source_file))""",
+        {"org": org},
+    )
+    con.execute(
+        f"""INSERT INTO stg_{table} BY NAME
+            SELECT c.*, a.entity_id, a.match_rule, a.match_score, $now::TIMESTAMPTZ AS loaded_at
+            FROM batch_clean_{table} c JOIN batch_assign_{kind} a USING (record_id)""",
+        {"now": now},
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE natural_keys AS SELECT DISTINCT key, entity_id "
+        f"FROM batch_assign_{kind}"
+    )
+    _apply_keys(con, kind, "natural_keys", org, now)
+
+
+def _relink_activities(con: duckdb.DuckDBPyConnection, org: str) -> None:
+    """Activities and tasks whose contact was unknown when they loaded link up as soon as a
+    contact with that address exists."""
+    for table in ("activities", "tasks", "deals"):
+        con.execute(
+            f"""UPDATE {table} x SET contact_id = k.entity_id
+                FROM stg_{table} s JOIN identity_keys k
+                  ON k.org_id = s.org_id AND k.entity = 'contact'
+                 AND k.key = 'email:' || s.contact_email_key
+                WHERE x.org_id = $org AND x.contact_id IS NULL AND s.org_id = $org
+                  AND s.entity_id = x.id""",
+            {"org": org},
+        )
+
+
+def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
+    """contact_sources / company_sources are the lineage projection of the staged records."""
+    for table, stg, id_col in (
+        ("contact_sources", "stg_contacts", "contact_id"),
+        ("company_sources", "stg_companies", "company_id"),
+    ):
+        email = "email" if table == "contact_sources" else "domain"
+        con.execute(f"DELETE FROM {table} WHERE org_id = $org", {"org": org})
+        con.execute(
+            f"""INSERT INTO {table} (org_id, {id_col}, source_system, source_file, source_row,
+                    source_key, email, match_rule, match_score)
+                SELECT org_id, entity_id, source_system, source_file, source_row, source_key,
+                       {email}, match_rule, match_score FROM {stg} WHERE org_id = $org""",
+            {"org": org},
+        )
+
+
+def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
+    con.execute(
+        """DELETE FROM rejected_records r WHERE r.org_id = $org AND EXISTS (
+               SELECT 1 FROM batch_files f WHERE f.org_id = r.org_id
+                  AND f.source_system = r.source_system AND f.file_name = r.source_file)""",
+        {"org": org},
+    )
+    for name in ("batch_rejected_source", "batch_rejected_normalise"):
+        if batch.exists(con, name):
+            con.execute(
+                f"INSERT INTO rejected_records BY NAME SELECT org_id, source_system, source_file, "
+                f"source_row, raw::JSON AS raw, reason FROM {name} WHERE org_id = $org",
+                {"org": org},
+            )
+
+
+def _apply_stage_changes(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> None:
+    con.execute(
+        """INSERT INTO stage_changes
+           SELECT n.org_id, n.id, o.stage, n.stage, $now::TIMESTAMPTZ
+           FROM batch_canonical_contacts n LEFT JOIN contacts o ON o.id = n.id AND o.org_id = $org
+           WHERE n.stage IS NOT NULL AND n.stage IS DISTINCT FROM o.stage""",
+        {"org": org, "now": now},
+    )
+
+
+def _apply_manifest(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> None:
+    con.execute(
+        """DELETE FROM manifest m WHERE m.org_id = $org AND EXISTS (
+               SELECT 1 FROM batch_files f WHERE f.source_system = m.source_system
+                  AND f.file_name = m.file_name)""",
+        {"org": org},
+    )
+    con.execute(
+        "INSERT INTO manifest BY NAME SELECT *, $now::TIMESTAMPTZ AS loaded_at FROM batch_files "
+        "WHERE org_id = $org",
+        {"org": org, "now": now},
+    )
+    if batch.exists(con, "batch_own_addresses"):
+        con.execute(
+            """INSERT INTO own_addresses SELECT DISTINCT b.org_id, b.address, b.source_system
+               FROM batch_own_addresses b WHERE b.org_id = $org AND NOT EXISTS (
+                 SELECT 1 FROM own_addresses o WHERE o.org_id = b.org_id AND o.address = b.address)""",
+            {"org": org},
+        )
+
+
+def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
+    if not batch.exists(con, "batch_icp_scores"):
+        return 0
+    row = con.execute(
+        """UPDATE contacts c SET icp_score = s.icp_score, icp_score_reason = s.icp_score_reason,
+               icp_scored_at = s.icp_scored_at
+           FROM batch_icp_scores s
+           WHERE c.org_id = $org AND c.id = s.id AND (
+               c.icp_score IS DISTINCT FROM s.icp_score
+            OR c.icp_score_reason IS DISTINCT FROM s.icp_score_reason
+            OR c.icp_scored_at IS DISTINCT FROM s.icp_scored_at)""",
+        {"org": org},
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime) -> ApplyStats:
+    """The one transaction that makes a run's results durable."""
+    org = settings.org_id
+    stats = ApplyStats()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _apply_stage_changes(con, org, now)
+        for entity in ("company", "contact"):
+            _apply_staged(con, entity, org)
+            _apply_merges(con, entity, org, now)
+            _apply_keys(con, entity, f"batch_keys_{entity}", org, now)
+        stats.upserted["companies"], stats.changed["companies"] = _upsert(
+            con,
+            "companies",
+            "batch_canonical_companies",
+            org,
+            now,
+            "SELECT entity_id FROM batch_affected_company",
+        )
+        stats.upserted["contacts"], stats.changed["contacts"] = _upsert(
+            con,
+            "contacts",
+            "batch_canonical_contacts",
+            org,
+            now,
+            "SELECT entity_id FROM batch_affected_contact",
+        )
+        con.execute(
+            "DELETE FROM contact_emails WHERE org_id = $org AND contact_id IN "
+            "(SELECT entity_id FROM batch_affected_contact)",
+            {"org": org},
+        )
+        con.execute(
+            "INSERT INTO contact_emails BY NAME SELECT * FROM batch_canonical_contact_emails"
+        )
+        for kind, table in (("deal", "deals"), ("activity", "activities"), ("task", "tasks")):
+            _apply_natural(con, kind, table, org, now)
+            stats.upserted[table], stats.changed[table] = _upsert(
+                con, table, f"batch_canonical_{table}", org, now
+            )
+        _relink_activities(con, org)
+        _apply_sources(con, org)
+        _apply_rejected(con, org)
+        _apply_manifest(con, org, now)
+        stats.changed["icp_scores"] = _apply_scores(con, org)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    batch.drop_all(con)
+    return stats

@@ -1,0 +1,222 @@
+"""The whole graph, in-process, on a temporary inbox and warehouse (real parsers, real DuckDB)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.conftest import Env
+
+pytestmark = pytest.mark.integration
+
+HUBSPOT = """\
+"Record ID","First Name","Last Name","Email","Phone Number","Contact owner","Primary Associated Company ID","Last Activity Date","Lead Status","Marketing contact status","Create Date","Associated Company"
+"101","Ada","Lovelace","Ada.Lovelace@acme-robotics.com","+1 415 555 0101","maria@northwind-labs.io","9001","2024-03-01 10:00","OPEN","Marketing contact","2023-01-15 09:30","Acme Robotics"
+"102","Grace","Hopper","grace.hopper@globex.com","(415) 555-0102","maria@northwind-labs.io","9002","","IN_PROGRESS","Marketing contact","2023-02-01 12:00","Globex"
+"103","Alan","Turing","not-an-email","","","","","","","2023-02-02 12:00",""
+"104","Katherine","Johnson","katherine.j+crm@gmail.com","","","","","","","2023-02-03 12:00",""
+"""
+
+APOLLO = """\
+First Name,Last Name,Title,Company Name,Email,Email Status,Primary Email Source,Primary Email Verification Source,Email Confidence,Primary Email Catch-all Status,Primary Email Last Verified At,Seniority,Sub Departments,Work Direct Phone,Home Phone,Mobile Phone,Corporate Phone,Other Phone,Do Not Call,Lists,Person Linkedin Url,Country,Subsidiary of,Subsidiary of (Organization ID),Secondary Email,Secondary Email Source,Secondary Email Status,Secondary Email Verification Source,Tertiary Email,Tertiary Email Source,Tertiary Email Status,Tertiary Email Verification Source,Primary Intent Topic,Primary Intent Score,Secondary Intent Topic,Secondary Intent Score,Qualify Contact,Cleaned
+Ada,Lovelace,VP Engineering,Acme Robotics Inc.,ada.lovelace@acme-robotics.com,Verified,,,,,,vp,,'+1 415-555-0199,,,,,,Q4 Targets,http://www.linkedin.com/in/adalovelace,United States,,,ada@lovelace.dev,,,,,,,,,,,,,
+Linus,Torvalds,Fellow,Initech,linus@initech.com,Verified,,,,,,senior,,,,,,,,Q4 Targets,https://linkedin.com/in/linus-t/,Finland,,,,,,,,,,,,,,,,
+"""
+
+
+def ids(env: Env, table: str = "contacts") -> list[str]:
+    return [r[0] for r in env.sql(f"SELECT id FROM {table} ORDER BY id")]
+
+
+def assert_ok(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.success, [
+        e.event_specific_data for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+    ]
+
+
+def test_csv_inbox_to_canonical_contacts(env: Env) -> None:
+    env.write("csv/hubspot-contacts-2024.csv", HUBSPOT)
+    env.write("csv/apollo_people.csv", APOLLO)
+    assert_ok(env.run())
+
+    rows = env.sql(
+        "SELECT id, email, first_name, last_name, phone, title, company_id, owner_id, org_id "
+        "FROM contacts ORDER BY email"
+    )
+    emails = [r[1] for r in rows]
+    # Ada appears in HubSpot and Apollo (case differs): one contact; Alan's invalid email rejected
+    assert emails == [
+        "ada.lovelace@acme-robotics.com",
+        "grace.hopper@globex.com",
+        "katherine.j+crm@gmail.com",
+        "linus@initech.com",
+    ]
+    assert all(re.fullmatch(r"cont_[0-9a-hjkmnp-tv-z]{26}", r[0]) for r in rows)
+    assert {r[8] for r in rows} == {"acme-org"}
+    ada = rows[0]
+    assert (ada[2], ada[3]) == ("Ada", "Lovelace")
+    assert ada[5] == "VP Engineering"  # filled from Apollo
+    assert ada[4] in {"+14155550101", "+14155550199"}
+    assert ada[6] is not None and ada[6].startswith("comp_")
+    # every address kept, the primary flagged
+    ada_emails = env.sql(
+        "SELECT email, is_primary FROM contact_emails WHERE contact_id = ? ORDER BY email",
+        [ada[0]],
+    )
+    assert ("ada@lovelace.dev", False) in ada_emails
+    assert sum(p for _, p in ada_emails) == 1
+    # company from the work-email domain, never from gmail
+    domains = {r[0] for r in env.sql("SELECT domain FROM companies")}
+    assert "acme-robotics.com" in domains and "gmail.com" not in domains
+    # the exact merge is explained
+    rules = dict(env.sql("SELECT source_file, match_rule FROM contact_sources WHERE contact_id = ?", [ada[0]]))
+    assert set(rules.values()) == {"new", "email"}
+    # every record read is accounted for
+    sources = env.sql("SELECT count(*) FROM contact_sources")[0][0]
+    rejected = env.sql("SELECT source_file, source_row, reason FROM rejected_records")
+    assert sources + len(rejected) == 6
+    assert rejected[0][:2] == ("hubspot-contacts-2024.csv", 3)
+    assert "invalid email" in rejected[0][2]
+
+
+def _snapshot(env: Env) -> dict[str, list[tuple]]:
+    return {
+        t: env.table(t)
+        for t in ("contacts", "contact_emails", "companies", "contact_sources", "company_sources",
+                  "rejected_records", "contact_merges")
+    }
+
+
+def test_rerun_is_idempotent_even_with_full_refresh(env: Env) -> None:
+    env.write("csv/hubspot.csv", HUBSPOT)
+    env.write("csv/apollo.csv", APOLLO)
+    assert_ok(env.run())
+    first = _snapshot(env)
+    assert_ok(env.run())
+    assert _snapshot(env) == first
+    assert_ok(env.run({"full_refresh": True}))
+    assert _snapshot(env) == first
+
+
+def test_file_added_later_joins_existing_contacts(env: Env) -> None:
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())
+    before = dict(env.sql("SELECT email, id FROM contacts"))
+    env.write("csv/apollo.csv", APOLLO)
+    assert_ok(env.run())
+    after = dict(env.sql("SELECT email, id FROM contacts"))
+    assert after["ada.lovelace@acme-robotics.com"] == before["ada.lovelace@acme-robotics.com"]
+    assert {k: after[k] for k in before} == before
+    assert "linus@initech.com" in after
+    title = env.sql("SELECT title FROM contacts WHERE id = ?", [before["ada.lovelace@acme-robotics.com"]])
+    assert title == [("VP Engineering",)]
+
+
+def test_two_existing_contacts_merge_when_evidence_links_them(env: Env) -> None:
+    env.write("csv/a.csv", "Email,First Name,Last Name\nada@lovelace.dev,Ada,Lovelace\n")
+    assert_ok(env.run())
+    env.write("csv/b.csv", "Email,First Name,Last Name\nada.lovelace@acme-robotics.com,Ada,L\n")
+    assert_ok(env.run())
+    first = dict(env.sql("SELECT email, id FROM contacts"))
+    assert len(first) == 2
+    env.write("csv/apollo.csv", APOLLO)  # lists both addresses for Ada
+    assert_ok(env.run())
+    merges = env.sql("SELECT winner_id, loser_id, rule FROM contact_merges")
+    assert merges == [(first["ada@lovelace.dev"], first["ada.lovelace@acme-robotics.com"], "email")]
+    rows = env.sql("SELECT id, email FROM contacts WHERE first_name = 'Ada'")
+    assert rows == [(first["ada@lovelace.dev"], "ada@lovelace.dev")]
+    # the loser's lineage follows the winner
+    owners = {r[0] for r in env.sql("SELECT contact_id FROM contact_sources WHERE email ILIKE 'ada%'")}
+    assert owners == {first["ada@lovelace.dev"]}
+
+
+def test_corrupt_file_is_reported_and_others_load(env: Env) -> None:
+    env.write("csv/good.csv", HUBSPOT)
+    env.write("csv/broken.csv", b"\x00\x01\x02\xff\xfe garbage \x00" * 50)
+    result = env.run()
+    assert_ok(result)
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3
+    bad = env.sql("SELECT source_row, reason FROM rejected_records WHERE source_file = 'broken.csv'")
+    assert len(bad) == 1 and bad[0][0] is None and bad[0][1].startswith("unreadable file")
+    mats = result.asset_materializations_for_node("csv_exports")
+    assert mats[0].metadata["files_unreadable"].value == 1
+
+
+def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys
+                con = duckdb.connect({str(env.db)!r}, read_only=True)
+                print(con.execute("SELECT count(*) FROM contacts").fetchone()[0], flush=True)
+                sys.stdin.readline()
+                print(con.execute("SELECT count(*) FROM contacts").fetchone()[0], flush=True)
+                """
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "3"
+        env.write("csv/apollo.csv", APOLLO)
+        assert_ok(env.run())  # the reader still holds its read-only handle
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "3"  # a consistent snapshot, never half a run
+    finally:
+        reader.kill()
+        reader.wait()
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 4  # new readers see the new run
+
+
+def test_failed_run_leaves_previous_warehouse_intact(env: Env) -> None:
+    from rex_pipeline.definitions import defs
+
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())
+    published = _snapshot(env)
+    env.write("csv/apollo.csv", APOLLO)
+    by_name = {a.key.to_user_string(): a for a in defs.assets or []}
+    upstream = [by_name[n] for n in by_name if n != "warehouse"]
+    assert_ok(env.run(assets=upstream))
+    # break the batch between steps, as a crash would: the publish step must roll back
+    import duckdb
+
+    from rex_pipeline.warehouse import work_db_path
+
+    con = duckdb.connect(str(work_db_path(env.db)))
+    con.execute("DROP TABLE batch_canonical_tasks")
+    con.close()
+    result = env.run(assets=[by_name["warehouse"]])
+    assert not result.success
+    assert _snapshot(env) == published
+    # the next full run loads the new file normally
+    assert_ok(env.run())
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 4
+
+
+def test_metadata_reports_resolution_counts(env: Env) -> None:
+    env.write("csv/hubspot.csv", HUBSPOT)
+    env.write("csv/apollo.csv", APOLLO)
+    result = env.run()
+    assert_ok(result)
+    meta = result.asset_materializations_for_node("resolved_identities")[0].metadata
+    assert meta["contact_records_in"].value == 5
+    assert meta["contacts_matched"].value == 4
+    wh = result.asset_materializations_for_node("warehouse")[0].metadata
+    assert wh["dagster/row_count"].value == 4
+    assert "contacts_preview" in wh
+    json.dumps({k: str(v) for k, v in wh.items()})
