@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import records
+from rex_pipeline.warehouse import scalar
 
 
 def table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
@@ -20,10 +21,13 @@ def table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
 
 
 def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name='main' AND table_name=?", [name]
-    ).fetchone()
-    return bool(row and row[0])
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name='main' AND table_name=?",
+            [name],
+        )
+    )
 
 
 def replace(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

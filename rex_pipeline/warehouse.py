@@ -57,6 +57,22 @@ _INTERNAL_DDL = (
 )
 
 
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> object:
+    """The first value of a query's result. Fetches the whole (one-row) result: duckdb 2.0
+    refuses further work on a connection while a result is half-read."""
+    rows = con.execute(query, params).fetchall()
+    return rows[0][0] if rows else None
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object] | None = None
+) -> list[tuple[object, ...]]:
+    """Run a statement with the named `$parameters` it uses (duckdb rejects unused ones) and
+    fetch its whole result."""
+    used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
+    return con.execute(query, used or None).fetchall()
+
+
 def work_db_path(published: Path) -> Path:
     return published.with_name(f".{published.stem}.work.duckdb")
 
@@ -88,11 +104,12 @@ def _bootstrap_from_published(work: Path, published: Path) -> None:
     try:
         con.execute(f"ATTACH '{published}' AS pub (READ_ONLY)")
         for table in CANONICAL_TABLES:
-            exists = con.execute(
+            exists = scalar(
+                con,
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name='pub' AND table_name=?",
                 [table.name],
-            ).fetchone()
-            if exists and exists[0]:
+            )
+            if exists:
                 con.execute(f'CREATE TABLE "{table.name}" AS SELECT * FROM pub."{table.name}"')
         con.execute("DETACH pub")
     finally:
@@ -118,7 +135,7 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path) -> None:
     it in. Open readers keep the old inode; the swap is all or nothing."""
     tmp = published.with_name(f"{published.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    work_catalog = con.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    work_catalog = scalar(con, "SELECT current_database()")
     con.execute(f"ATTACH '{tmp}' AS pub")
     try:
         for table in CANONICAL_TABLES:

@@ -11,7 +11,7 @@ from rex_pipeline.assets.stages import canonical_records, run_time
 from rex_pipeline.publish.apply import apply_batch
 from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.schema import CANONICAL_TABLES, CONTACTS
-from rex_pipeline.warehouse import publish
+from rex_pipeline.warehouse import publish, scalar
 
 WAREHOUSE_DEPS: list[dg.AssetsDefinition] = [canonical_records]
 
@@ -19,8 +19,9 @@ WAREHOUSE_DEPS: list[dg.AssetsDefinition] = [canonical_records]
 def table_counts(con, org_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     counts = {}
     for table in CANONICAL_TABLES:
-        row = con.execute(f'SELECT count(*) FROM "{table.name}" WHERE org_id = ?', [org_id]).fetchone()
-        counts[table.name] = int(row[0]) if row else 0
+        counts[table.name] = int(
+            scalar(con, f'SELECT count(*) FROM "{table.name}" WHERE org_id = ?', [org_id]) or 0
+        )
     return counts
 
 
@@ -51,10 +52,10 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
             publish(con, settings.duckdb_path)
             published = time.perf_counter() - started - applied
             counts = table_counts(con, settings.org_id)
-            preview = con.execute(
+            preview = con.sql(
                 "SELECT id, email, first_name, last_name, title, stage, icp_score "
                 "FROM contacts WHERE org_id = ? ORDER BY created_at, id LIMIT 10",
-                [settings.org_id],
+                params=[settings.org_id],
             ).pl()
         return dg.MaterializeResult(
             metadata={

@@ -12,12 +12,14 @@ from datetime import datetime
 import duckdb
 
 from rex_pipeline.config import Settings
+from rex_pipeline.warehouse import execute
 
 
 def build_key_lookups(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Temp views key → final id for contacts and companies (batch decisions first)."""
     for entity in ("contact", "company"):
-        con.execute(
+        execute(
+            con,
             f"""
             CREATE OR REPLACE TEMP TABLE {entity}_by_key AS
             SELECT key, entity_id FROM batch_keys_{entity}
@@ -30,7 +32,8 @@ def build_key_lookups(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
             """,
             {"org": settings.org_id},
         )
-    con.execute(
+    execute(
+        con,
         """
         CREATE OR REPLACE TEMP TABLE company_of_contact AS
         SELECT id, company_id FROM batch_canonical_contacts
@@ -59,7 +62,8 @@ def build_canonical_links(
 ) -> None:
     build_key_lookups(con, settings)
     params = {"now": now, "org": settings.org_id}
-    con.execute(
+    execute(
+        con,
         f"""
         CREATE OR REPLACE TABLE batch_canonical_deals AS
         WITH d AS ({_first_per_id("deals", "deal")})
@@ -77,7 +81,8 @@ def build_canonical_links(
         """,
         params,
     )
-    con.execute(
+    execute(
+        con,
         f"""
         CREATE OR REPLACE TABLE batch_canonical_activities AS
         WITH a AS ({_first_per_id("activities", "activity")}),
@@ -91,7 +96,7 @@ def build_canonical_links(
                coalesce(a.status, 'completed') AS status, a.subject, a.body,
                ck.entity_id AS contact_id,
                coalesce(cc.company_id, kd.entity_id, kn.entity_id) AS company_id,
-               dn.id AS deal_id, a.owner AS owner_id, a.occurred_at, a.duration::INTEGER,
+               dn.id AS deal_id, a.owner AS owner_id, a.occurred_at, a.duration::INTEGER AS duration,
                coalesce(a.direction, 'na') AS direction, a.source, a.external_id,
                a.generated_by, a.confidence_score, a.model,
                coalesce(a.metadata, '{{}}')::JSON AS metadata,
@@ -106,7 +111,8 @@ def build_canonical_links(
         """,
         params,
     )
-    con.execute(
+    execute(
+        con,
         f"""
         CREATE OR REPLACE TABLE batch_canonical_tasks AS
         WITH t AS ({_first_per_id("tasks", "task")})

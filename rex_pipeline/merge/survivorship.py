@@ -21,6 +21,7 @@ import duckdb
 
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import STAGES
+from rex_pipeline.warehouse import execute
 
 
 def _pick(column: str, rule: str, alias: str | None = None) -> str:
@@ -60,7 +61,8 @@ def build_contact_records(
     """`batch_contact_records`: every staged record of every affected contact, with ids
     already following this batch's merges; `batch_affected_contact` lists those contacts."""
     params = {"org": settings.org_id, "now": now}
-    con.execute(
+    execute(
+        con,
         """
         CREATE OR REPLACE TABLE batch_affected_contact AS
         SELECT DISTINCT entity_id FROM (
@@ -76,7 +78,8 @@ def build_contact_records(
         )""",
         params,
     )
-    con.execute(
+    execute(
+        con,
         """
         CREATE OR REPLACE TABLE batch_contact_records AS
         WITH old AS (
@@ -93,7 +96,11 @@ def build_contact_records(
                    AND f.source_system = s.source_system AND f.file_name = s.source_file)
         ), new AS (
             SELECT c.*, a.entity_id, coalesce(km.winner_id, ca.entity_id) AS company_id,
-                   a.match_rule, a.match_score,
+                   -- a record seen before keeps the explanation of its first match
+                   CASE WHEN prev.entity_id = a.entity_id THEN prev.match_rule
+                        ELSE a.match_rule END AS match_rule,
+                   CASE WHEN prev.entity_id = a.entity_id THEN prev.match_score
+                        ELSE a.match_score END AS match_score,
                    coalesce(prev.loaded_at, $now::TIMESTAMPTZ) AS loaded_at
             FROM batch_clean_contacts c
             JOIN batch_assign_contact a USING (record_id)
@@ -125,10 +132,11 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
         _pick(column, rules.get(name, "oldest"), name) for name, column in field_sources.items()
     )
     stages = "[" + ", ".join(f"'{s}'" for s in STAGES) + "]"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE ranked_contacts AS {_ranked('batch_contact_records')}"
+    execute(
+        con, f"CREATE OR REPLACE TEMP TABLE ranked_contacts AS {_ranked('batch_contact_records')}"
     )
-    con.execute(
+    execute(
+        con,
         f"""
         CREATE OR REPLACE TABLE batch_canonical_contacts AS
         WITH md AS ({_metadata_sql("ranked_contacts")}),
@@ -152,9 +160,10 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
                coalesce(md.metadata, '{{}}')::JSON AS metadata,
                agg.created_at, NULL::TIMESTAMPTZ AS updated_at
         FROM agg LEFT JOIN md ON md.entity_id = agg.id
-        """
+        """,
     )
-    con.execute(
+    execute(
+        con,
         """
         CREATE OR REPLACE TABLE batch_canonical_contact_emails AS
         WITH addresses AS (
@@ -171,7 +180,7 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
         SELECT f.entity_id AS contact_id, f.org_id, f.email,
                coalesce(f.lower_email = c.email, false) AS is_primary
         FROM firsts f JOIN batch_canonical_contacts c ON c.id = f.entity_id
-        """
+        """,
     )
 
 
@@ -179,7 +188,8 @@ def build_company_records(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> None:
     params = {"org": settings.org_id, "now": now}
-    con.execute(
+    execute(
+        con,
         """
         CREATE OR REPLACE TABLE batch_affected_company AS
         SELECT DISTINCT entity_id FROM (
@@ -193,7 +203,8 @@ def build_company_records(
         )""",
         params,
     )
-    con.execute(
+    execute(
+        con,
         """
         CREATE OR REPLACE TABLE batch_company_records_all AS
         WITH old AS (
@@ -206,7 +217,11 @@ def build_company_records(
                 SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
                    AND f.source_system = s.source_system AND f.file_name = s.source_file)
         ), new AS (
-            SELECT c.* EXCLUDE (from_contact), a.entity_id, a.match_rule, a.match_score,
+            SELECT c.* EXCLUDE (from_contact), a.entity_id,
+                   CASE WHEN prev.entity_id = a.entity_id THEN prev.match_rule
+                        ELSE a.match_rule END AS match_rule,
+                   CASE WHEN prev.entity_id = a.entity_id THEN prev.match_score
+                        ELSE a.match_score END AS match_score,
                    coalesce(prev.loaded_at, $now::TIMESTAMPTZ) AS loaded_at
             FROM batch_company_records c
             JOIN batch_assign_company a USING (record_id)
@@ -220,14 +235,16 @@ def build_company_records(
 
 def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
     """Company files outrank the company names contacts mention; then oldest first."""
-    con.execute(
+    execute(
+        con,
         f"""CREATE OR REPLACE TEMP TABLE ranked_companies AS
         SELECT * REPLACE (
             old_rank + CASE WHEN record_id LIKE '%:company' THEN 1000000000000 ELSE 0 END
                 AS old_rank)
-        FROM ({_ranked("batch_company_records_all")})"""
+        FROM ({_ranked("batch_company_records_all")})""",
     )
-    con.execute(
+    execute(
+        con,
         f"""
         CREATE OR REPLACE TABLE batch_canonical_companies AS
         WITH md AS ({_metadata_sql("ranked_companies")}),
@@ -243,5 +260,5 @@ def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
                agg.description, coalesce(md.metadata, '{{}}')::JSON AS metadata,
                agg.created_at, NULL::TIMESTAMPTZ AS updated_at
         FROM agg LEFT JOIN md ON md.entity_id = agg.id
-        """
+        """,
     )

@@ -18,6 +18,7 @@ import duckdb
 from rex_pipeline import batch
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import TABLES_BY_NAME
+from rex_pipeline.warehouse import execute
 
 # columns that are not "content" when deciding whether a row changed
 _VOLATILE = {"updated_at", "created_at", "icp_score", "icp_score_reason", "icp_scored_at"}
@@ -55,7 +56,8 @@ def _upsert(
     fields) of unchanged rows. `replace_ids` (a query of ids) also deletes ids that have no
     new row (e.g. merge losers). Returns (rows written, rows whose content changed)."""
     cols = TABLES_BY_NAME[table].column_names
-    con.execute(
+    execute(
+        con,
         f"""
         CREATE OR REPLACE TEMP TABLE upsert_rows AS
         SELECT n.* REPLACE (
@@ -74,31 +76,34 @@ def _upsert(
         """,
         {"now": now, "org": org},
     )
-    written, changed = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE changed) FROM upsert_rows"
-    ).fetchone()  # type: ignore[misc]
-    con.execute(
+    written, changed = execute(
+        con, "SELECT count(*), count(*) FILTER (WHERE changed) FROM upsert_rows"
+    )[0]
+    execute(
+        con,
         f'DELETE FROM "{table}" WHERE org_id = $org AND id IN (SELECT id FROM upsert_rows'
         + (f" UNION ALL {replace_ids})" if replace_ids else ")"),
         {"org": org},
     )
     col_list = ", ".join(f'"{c}"' for c in cols)
-    con.execute(f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM upsert_rows')
+    execute(con, f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM upsert_rows')
     return written, changed
 
 
 def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None:
     """Persist the batch's staged records and follow merges in the persistent ones."""
     stg, records = _STAGED[entity]
-    con.execute(
+    execute(
+        con,
         f"""DELETE FROM {stg} s WHERE s.org_id = $org AND (
                 s.record_id IN (SELECT record_id FROM {records})
              OR EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
                         AND f.source_system = s.source_system AND f.file_name = s.source_file))""",
         {"org": org},
     )
-    con.execute(f"INSERT INTO {stg} BY NAME SELECT * FROM {records}")
-    con.execute(
+    execute(con, f"INSERT INTO {stg} BY NAME SELECT * FROM {records}")
+    execute(
+        con,
         f"""UPDATE {stg} s SET entity_id = m.winner_id FROM batch_merges_{entity} m
             WHERE s.org_id = $org AND s.entity_id = m.loser_id""",
         {"org": org},
@@ -108,18 +113,21 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None
 def _apply_keys(
     con: duckdb.DuckDBPyConnection, entity: str, keys_table: str, org: str, now: datetime
 ) -> None:
-    con.execute(
+    execute(
+        con,
         f"""DELETE FROM identity_keys WHERE org_id = $org AND entity = '{entity}'
             AND key IN (SELECT key FROM {keys_table})""",
         {"org": org},
     )
-    con.execute(
+    execute(
+        con,
         f"""INSERT INTO identity_keys
             SELECT $org, '{entity}', key, entity_id, $now::TIMESTAMPTZ FROM {keys_table}""",
         {"org": org, "now": now},
     )
     if batch.exists(con, f"batch_merges_{entity}"):
-        con.execute(
+        execute(
+            con,
             f"""UPDATE identity_keys k SET entity_id = m.winner_id FROM batch_merges_{entity} m
                 WHERE k.org_id = $org AND k.entity = '{entity}' AND k.entity_id = m.loser_id""",
             {"org": org},
@@ -128,7 +136,8 @@ def _apply_keys(
 
 def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: datetime) -> None:
     table = "contact_merges" if entity == "contact" else "company_merges"
-    con.execute(
+    execute(
+        con,
         f"""INSERT INTO {table} SELECT $org, winner_id, loser_id, rule, score, $now::TIMESTAMPTZ
             FROM batch_merges_{entity}""",
         {"org": org, "now": now},
@@ -136,24 +145,28 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
     # everything that pointed at a loser follows its winner
     if entity == "contact":
         for t in ("activities", "deals", "tasks"):
-            con.execute(
+            execute(
+                con,
                 f"""UPDATE {t} x SET contact_id = m.winner_id FROM batch_merges_contact m
                     WHERE x.org_id = $org AND x.contact_id = m.loser_id""",
                 {"org": org},
             )
-        con.execute(
+        execute(
+            con,
             "DELETE FROM contact_emails WHERE org_id = $org AND contact_id IN "
             "(SELECT loser_id FROM batch_merges_contact)",
             {"org": org},
         )
     else:
         for t in ("contacts", "activities", "deals"):
-            con.execute(
+            execute(
+                con,
                 f"""UPDATE {t} x SET company_id = m.winner_id FROM batch_merges_company m
                     WHERE x.org_id = $org AND x.company_id = m.loser_id""",
                 {"org": org},
             )
-        con.execute(
+        execute(
+            con,
             """UPDATE stg_contacts x SET company_id = m.winner_id FROM batch_merges_company m
                WHERE x.org_id = $org AND x.company_id = m.loser_id""",
             {"org": org},
@@ -163,22 +176,25 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
 def _apply_natural(
     con: duckdb.DuckDBPyConnection, kind: str, table: str, org: str, now: datetime
 ) -> None:
-    con.execute(
+    execute(
+        con,
         f"""DELETE FROM stg_{table} s WHERE s.org_id = $org AND (
                 s.record_id IN (SELECT record_id FROM batch_clean_{table})
              OR EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
                         AND f.source_system = s.source_system AND f.file_name = s.source_file))""",
         {"org": org},
     )
-    con.execute(
+    execute(
+        con,
         f"""INSERT INTO stg_{table} BY NAME
             SELECT c.*, a.entity_id, a.match_rule, a.match_score, $now::TIMESTAMPTZ AS loaded_at
             FROM batch_clean_{table} c JOIN batch_assign_{kind} a USING (record_id)""",
         {"now": now},
     )
-    con.execute(
+    execute(
+        con,
         f"CREATE OR REPLACE TEMP TABLE natural_keys AS SELECT DISTINCT key, entity_id "
-        f"FROM batch_assign_{kind}"
+        f"FROM batch_assign_{kind}",
     )
     _apply_keys(con, kind, "natural_keys", org, now)
 
@@ -187,7 +203,8 @@ def _relink_activities(con: duckdb.DuckDBPyConnection, org: str) -> None:
     """Activities and tasks whose contact was unknown when they loaded link up as soon as a
     contact with that address exists."""
     for table in ("activities", "tasks", "deals"):
-        con.execute(
+        execute(
+            con,
             f"""UPDATE {table} x SET contact_id = k.entity_id
                 FROM stg_{table} s JOIN identity_keys k
                   ON k.org_id = s.org_id AND k.entity = 'contact'
@@ -205,8 +222,9 @@ def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
         ("company_sources", "stg_companies", "company_id"),
     ):
         email = "email" if table == "contact_sources" else "domain"
-        con.execute(f"DELETE FROM {table} WHERE org_id = $org", {"org": org})
-        con.execute(
+        execute(con, f"DELETE FROM {table} WHERE org_id = $org", {"org": org})
+        execute(
+            con,
             f"""INSERT INTO {table} (org_id, {id_col}, source_system, source_file, source_row,
                     source_key, email, match_rule, match_score)
                 SELECT org_id, entity_id, source_system, source_file, source_row, source_key,
@@ -216,7 +234,8 @@ def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
 
 
 def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
-    con.execute(
+    execute(
+        con,
         """DELETE FROM rejected_records r WHERE r.org_id = $org AND EXISTS (
                SELECT 1 FROM batch_files f WHERE f.org_id = r.org_id
                   AND f.source_system = r.source_system AND f.file_name = r.source_file)""",
@@ -224,7 +243,8 @@ def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
     )
     for name in ("batch_rejected_source", "batch_rejected_normalise"):
         if batch.exists(con, name):
-            con.execute(
+            execute(
+                con,
                 f"INSERT INTO rejected_records BY NAME SELECT org_id, source_system, source_file, "
                 f"source_row, raw::JSON AS raw, reason FROM {name} WHERE org_id = $org",
                 {"org": org},
@@ -232,7 +252,8 @@ def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
 
 
 def _apply_stage_changes(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> None:
-    con.execute(
+    execute(
+        con,
         """INSERT INTO stage_changes
            SELECT n.org_id, n.id, o.stage, n.stage, $now::TIMESTAMPTZ
            FROM batch_canonical_contacts n LEFT JOIN contacts o ON o.id = n.id AND o.org_id = $org
@@ -242,22 +263,26 @@ def _apply_stage_changes(con: duckdb.DuckDBPyConnection, org: str, now: datetime
 
 
 def _apply_manifest(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> None:
-    con.execute(
+    execute(
+        con,
         """DELETE FROM manifest m WHERE m.org_id = $org AND EXISTS (
                SELECT 1 FROM batch_files f WHERE f.source_system = m.source_system
                   AND f.file_name = m.file_name)""",
         {"org": org},
     )
-    con.execute(
+    execute(
+        con,
         "INSERT INTO manifest BY NAME SELECT *, $now::TIMESTAMPTZ AS loaded_at FROM batch_files "
         "WHERE org_id = $org",
         {"org": org, "now": now},
     )
     if batch.exists(con, "batch_own_addresses"):
-        con.execute(
+        execute(
+            con,
             """INSERT INTO own_addresses SELECT DISTINCT b.org_id, b.address, b.source_system
                FROM batch_own_addresses b WHERE b.org_id = $org AND NOT EXISTS (
-                 SELECT 1 FROM own_addresses o WHERE o.org_id = b.org_id AND o.address = b.address)""",
+                 SELECT 1 FROM own_addresses o
+                 WHERE o.org_id = b.org_id AND o.address = b.address)""",
             {"org": org},
         )
 
@@ -265,7 +290,8 @@ def _apply_manifest(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> 
 def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
     if not batch.exists(con, "batch_icp_scores"):
         return 0
-    row = con.execute(
+    rows = execute(
+        con,
         """UPDATE contacts c SET icp_score = s.icp_score, icp_score_reason = s.icp_score_reason,
                icp_scored_at = s.icp_scored_at
            FROM batch_icp_scores s
@@ -274,15 +300,15 @@ def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
             OR c.icp_score_reason IS DISTINCT FROM s.icp_score_reason
             OR c.icp_scored_at IS DISTINCT FROM s.icp_scored_at)""",
         {"org": org},
-    ).fetchone()
-    return int(row[0]) if row else 0
+    )
+    return int(rows[0][0]) if rows else 0  # type: ignore[arg-type]
 
 
 def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime) -> ApplyStats:
     """The one transaction that makes a run's results durable."""
     org = settings.org_id
     stats = ApplyStats()
-    con.execute("BEGIN TRANSACTION")
+    execute(con, "BEGIN TRANSACTION")
     try:
         _apply_stage_changes(con, org, now)
         for entity in ("company", "contact"):
@@ -305,13 +331,14 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
             now,
             "SELECT entity_id FROM batch_affected_contact",
         )
-        con.execute(
+        execute(
+            con,
             "DELETE FROM contact_emails WHERE org_id = $org AND contact_id IN "
             "(SELECT entity_id FROM batch_affected_contact)",
             {"org": org},
         )
-        con.execute(
-            "INSERT INTO contact_emails BY NAME SELECT * FROM batch_canonical_contact_emails"
+        execute(
+            con, "INSERT INTO contact_emails BY NAME SELECT * FROM batch_canonical_contact_emails"
         )
         for kind, table in (("deal", "deals"), ("activity", "activities"), ("task", "tasks")):
             _apply_natural(con, kind, table, org, now)
@@ -323,9 +350,9 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         _apply_rejected(con, org)
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
-        con.execute("COMMIT")
+        execute(con, "COMMIT")
     except Exception:
-        con.execute("ROLLBACK")
+        execute(con, "ROLLBACK")
         raise
     batch.drop_all(con)
     return stats

@@ -40,10 +40,10 @@ def lookup_keys(
     wanted = keys.select("key").unique()
     con.register("__keys", wanted)
     try:
-        return con.execute(
+        return con.sql(
             "SELECT k.key, k.entity_id FROM identity_keys k JOIN __keys USING (key) "
             "WHERE k.org_id = ? AND k.entity = ?",
-            [org_id, entity],
+            params=[org_id, entity],
         ).pl()
     finally:
         con.unregister("__keys")
@@ -56,10 +56,10 @@ def created_of(
     frame = pl.DataFrame({"entity_id": ids.unique()})
     con.register("__ids", frame)
     try:
-        return con.execute(
+        return con.sql(
             f'SELECT t.id AS entity_id, t.created_at FROM "{table}" t '
             "JOIN __ids ON t.id = __ids.entity_id WHERE t.org_id = ?",
-            [org_id],
+            params=[org_id],
         ).pl()
     finally:
         con.unregister("__ids")
