@@ -237,7 +237,9 @@ class ParsedFile:
 
     @property
     def records_read(self) -> int:
-        """Input records seen in the file: each ends in exactly one frame here."""
+        """Staged records the file yielded (each ends in exactly one frame here). For mail and
+        event files this includes the contacts derived from the messages, so it can exceed the
+        number of messages; the sources/rejected accounting is done on these records."""
         return sum(
             f.height
             for f in (

@@ -8,7 +8,8 @@ batch's) are folded into one row in DuckDB SQL:
 * a field takes the first non-empty value in the order its rule names (rex.yaml
   `resolution.survivorship`): `oldest` = oldest record first, `newest` = most recently updated
   record first; fields without a rule use `oldest`, so empty fields fill from the others;
-* stage takes the most advanced lifecycle stage (lead < prospect < customer < churned);
+* stage takes the most advanced lifecycle stage (lead < prospect < customer < churned),
+  `lead` when no record names one;
 * tags and metadata keys are unioned (on a metadata key conflict the newest record wins);
 * every address of every record is kept in contact_emails.
 """
@@ -152,7 +153,8 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
             FROM ranked_contacts GROUP BY entity_id
         )
         SELECT agg.id, agg.org_id, agg.email, agg.first_name, agg.last_name, agg.phone,
-               agg.title, agg.linkedin_url, agg.stage, agg.source, agg.source_detail,
+               agg.title, agg.linkedin_url, coalesce(agg.stage, 'lead') AS stage,
+               agg.source, agg.source_detail,
                agg.company_id, agg.owner_id,
                NULL::INTEGER AS icp_score, NULL::VARCHAR AS icp_score_reason,
                NULL::TIMESTAMPTZ AS icp_scored_at,
