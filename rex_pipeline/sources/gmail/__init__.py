@@ -1,0 +1,15 @@
+"""Gmail ingestion: Google Takeout `.mbox` files and Gmail API `.json`/`.jsonl` dumps in
+`inbox/gmail/` become RAW email activities and RAW contacts.
+
+Module map (data flows top to bottom):
+- `mbox` streams a Takeout file message by message; `api_json` finds API messages in a dump;
+- `inputs` adapts both to one `RawMail`; `headers`, `labels`, `mime`, `text` read its parts;
+- `message` turns it into `MessageFacts`; `classify` names bounces, auto-replies, replies;
+- `collect` gathers a file's facts and decides direction, counterparty and contacts at the end,
+  with `identity` (the org's own addresses and domains);
+- `parse.parse_gmail_file` is the entry point.
+"""
+
+from rex_pipeline.sources.gmail.parse import detect_format, parse_gmail_file
+
+__all__ = ["detect_format", "parse_gmail_file"]

@@ -1,0 +1,289 @@
+"""Gather one file's messages into RAW activity and contact frames, deciding direction and
+counterparty only at the end.
+
+Why at the end: which addresses are the owner's is learnt from the export itself (the first
+`Delivered-To` of received mail, the `From` of sent mail and drafts), and the mail that reveals
+it can come anywhere in the file. Reading the file twice would double the cost of a many-GB
+Takeout, so we read it once and keep, per message, only what the decision needs next to the
+activity row: sender, recipients, failed recipients, the sent flag and `Delivered-To`. Rows are
+packed into Arrow-backed polars batches as we go (no parsed messages, raw bytes or attachments
+are held), and per-address contact evidence is one small entry per distinct address. At the end
+the owner set is complete and polars decides, for all rows at once, direction, counterparty and
+owner, and which addresses become contacts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from rex_pipeline import records
+from rex_pipeline.sources.gmail.identity import OwnIdentity, is_correspondent
+from rex_pipeline.sources.gmail.message import MessageFacts
+
+SOURCE_SYSTEM = "gmail"
+_BATCH_ROWS = 2000
+_MAX_NAMES_PER_ADDRESS = 8
+_SENDER_NAME_WEIGHT = 3  # how people name themselves beats how others' address books do
+_RAW_TEXT_LIMIT = 2000
+
+# Activity rows while reading: the RAW_ACTIVITY values we know per message plus what the final
+# direction/counterparty decision needs (underscored, dropped at the end).
+_WORK_SCHEMA: dict[str, pl.DataType] = {
+    "source_key": pl.String(),
+    "raw": pl.String(),
+    "subtype": pl.String(),
+    "status": pl.String(),
+    "subject": pl.String(),
+    "body": pl.String(),
+    "occurred_at": records.UTC_TS,
+    "external_id": pl.String(),
+    "metadata": pl.String(),
+    "_from": pl.String(),
+    "_recipients": records.STR_LIST,
+    "_failed": records.STR_LIST,
+    "_sent": pl.Boolean(),
+    "_delivered_to": pl.String(),
+}
+
+
+@dataclass(slots=True)
+class _AddressEvidence:
+    """What the file says about one correspondent address."""
+
+    email: str  # as first seen
+    names: Counter[str] = field(default_factory=Counter)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    messages: int = 0
+
+    def saw(self, name: str, weight: int, when: datetime | None) -> None:
+        self.messages += 1
+        if name and (name in self.names or len(self.names) < _MAX_NAMES_PER_ADDRESS):
+            self.names[name] += weight
+        if when is not None:
+            self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
+            self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+
+    @property
+    def best_name(self) -> str | None:
+        # most_common keeps first-seen order among ties: deterministic
+        return self.names.most_common(1)[0][0] if self.names else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class FileCollector:
+    """Accumulates one file's messages, rejects and counters; `finish` builds the ParsedFile."""
+
+    def __init__(
+        self,
+        *,
+        org_id: str,
+        source_file: str,
+        own_addresses: Collection[str],
+        own_domains: Collection[str],
+        file_format: str,
+    ) -> None:
+        self.org_id = org_id
+        self.source_file = source_file
+        self.identity = OwnIdentity(own_addresses, own_domains)
+        self.stats: Counter[str] = Counter()
+        self.file_format = file_format
+        self._rows: list[dict[str, Any]] = []
+        self._batches: list[pl.DataFrame] = []
+        self._rejected: list[dict[str, Any]] = []
+        self._addresses: dict[str, _AddressEvidence] = {}
+
+    # --- while reading ------------------------------------------------------------------
+
+    def count(self, counter: str) -> None:
+        self.stats[counter] += 1
+
+    def reject(self, raw: dict[str, Any], reason: str) -> None:
+        text = _json(raw)
+        if len(text) > _RAW_TEXT_LIMIT:  # keep the reject table small; the file has the rest
+            text = _json({"truncated": text[:_RAW_TEXT_LIMIT]})
+        self._rejected.append({"raw": text, "reason": reason})
+
+    def add(self, facts: MessageFacts) -> None:
+        if facts.labelled_sent or facts.is_draft:
+            self.identity.discover(facts.sender.email if facts.sender else None)
+        else:
+            self.identity.discover(facts.delivered_to)
+        if facts.metadata.get("truncated"):
+            self.count("truncated")
+        when = facts.occurred_at
+        if facts.sender:
+            self._saw(facts.sender.email, facts.sender.name, _SENDER_NAME_WEIGHT, when)
+        for recipient in facts.recipients:
+            self._saw(recipient.email, recipient.name, 1, when)
+        for failed in facts.failed_recipients:
+            self._saw(failed, "", 0, when)
+        self._rows.append(
+            {
+                "source_key": facts.external_id,
+                "raw": _json(facts.raw),
+                "subtype": facts.subtype,
+                "status": facts.status,
+                "subject": facts.subject,
+                "body": facts.body,
+                "occurred_at": facts.occurred_at,
+                "external_id": facts.external_id,
+                "metadata": _json(facts.metadata),
+                "_from": facts.sender.email if facts.sender else None,
+                "_recipients": [r.email for r in facts.recipients],
+                "_failed": facts.failed_recipients,
+                "_sent": facts.labelled_sent or facts.is_draft,
+                "_delivered_to": facts.delivered_to,
+            }
+        )
+        if len(self._rows) >= _BATCH_ROWS:
+            self._flush()
+
+    def _saw(self, email: str, name: str, weight: int, when: datetime | None) -> None:
+        key = email.lower()
+        evidence = self._addresses.get(key)
+        if evidence is None:
+            evidence = self._addresses[key] = _AddressEvidence(email)
+        evidence.saw(name, weight, when)
+
+    def _flush(self) -> None:
+        if self._rows:
+            self._batches.append(pl.DataFrame(self._rows, schema=_WORK_SCHEMA, strict=False))
+            self._rows = []
+
+    # --- at the end -----------------------------------------------------------------------
+
+    def finish(self) -> records.ParsedFile:
+        self._flush()
+        activities = self._activities()
+        contacts = self._contacts()
+        rejected = self._rejected_frame()
+        self.stats["activities"] = activities.height
+        self.stats["contacts"] = contacts.height
+        self.stats["rejected"] = rejected.height
+        stats: dict[str, Any] = {
+            "format": self.file_format,
+            **{
+                name: self.stats[name]
+                for name in (
+                    "messages_read",
+                    "activities",
+                    "duplicates",
+                    "skipped_spam",
+                    "skipped_trash",
+                    "skipped_chat",
+                    "rejected",
+                    "truncated",
+                    "contacts",
+                )
+            },
+            "own_addresses": sorted(self.identity.discovered),
+        }
+        return records.ParsedFile(
+            activities=activities, contacts=contacts, rejected=rejected, stats=stats
+        )
+
+    def _lineage(self) -> list[pl.Expr]:
+        return [
+            pl.lit(self.org_id).alias("org_id"),
+            pl.lit(SOURCE_SYSTEM).alias("source_system"),
+            pl.lit(self.source_file).alias("source_file"),
+            pl.lit(None, dtype=pl.Int64()).alias("source_row"),
+        ]
+
+    def _activities(self) -> pl.DataFrame:
+        if not self._batches:
+            return records.empty(records.RAW_ACTIVITY)
+        frame = pl.concat(self._batches, how="vertical", rechunk=False)
+        self._batches = []
+        if frame["external_id"].is_duplicated().any():  # unique() copies: only when needed
+            read = frame.height
+            frame = frame.unique(subset=["external_id"], keep="first", maintain_order=True)
+            self.stats["duplicates"] = read - frame.height
+
+        identity = self.identity
+        outbound = pl.col("_sent") | identity.expr(pl.col("_from"))
+        element = pl.element()
+        first_correspondent = (
+            pl.col("_recipients")
+            .list.eval(element.filter(is_correspondent(identity, element)))
+            .list.first()
+        )
+        first_failed = (
+            pl.col("_failed").list.eval(element.filter(~identity.expr(element))).list.first()
+        )
+        first_own = pl.col("_recipients").list.eval(element.filter(identity.expr(element)))
+        counterparty = (
+            pl.when(pl.col("subtype") == "bounce")
+            .then(first_failed)
+            .when(outbound)
+            .then(first_correspondent)
+            .when(is_correspondent(identity, pl.col("_from")))
+            .then(pl.col("_from"))
+            .otherwise(None)
+        )
+        owner = (
+            pl.when(outbound)
+            .then(pl.col("_from"))
+            .otherwise(pl.coalesce(pl.col("_delivered_to"), first_own.list.first()))
+        )
+        frame = frame.with_columns(
+            *self._lineage(),
+            pl.lit("email").alias("type"),
+            pl.lit(SOURCE_SYSTEM).alias("source"),
+            pl.when(outbound)
+            .then(pl.lit("outbound"))
+            .otherwise(pl.lit("inbound"))
+            .alias("direction"),
+            counterparty.alias("contact_email"),
+            owner.alias("owner"),
+        )
+        return records.conform(frame, records.RAW_ACTIVITY)
+
+    def _contacts(self) -> pl.DataFrame:
+        if not self._addresses:
+            return records.empty(records.RAW_CONTACT)
+        evidence = list(self._addresses.values())
+        frame = pl.DataFrame(
+            {
+                "email": [e.email for e in evidence],
+                "full_name": [e.best_name for e in evidence],
+                "created_at": [e.first_seen for e in evidence],
+                "updated_at": [e.last_seen for e in evidence],
+                "messages": [e.messages for e in evidence],
+            },
+            schema={
+                "email": pl.String(),
+                "full_name": pl.String(),
+                "created_at": records.UTC_TS,
+                "updated_at": records.UTC_TS,
+                "messages": pl.Int64(),
+            },
+            strict=False,
+        )
+        frame = frame.filter(is_correspondent(self.identity, pl.col("email"))).with_columns(
+            *self._lineage(),
+            (pl.lit("gmail:") + pl.col("email").str.to_lowercase()).alias("source_key"),
+            pl.struct("email", "full_name").struct.json_encode().alias("raw"),
+            pl.struct(pl.col("messages").alias("message_count"))
+            .struct.json_encode()
+            .alias("metadata"),
+            pl.lit("email").alias("source"),
+        )
+        return records.conform(frame, records.RAW_CONTACT)
+
+    def _rejected_frame(self) -> pl.DataFrame:
+        if not self._rejected:
+            return records.empty(records.REJECTED)
+        frame = pl.DataFrame(self._rejected, schema={"raw": pl.String(), "reason": pl.String()})
+        return records.conform(frame.with_columns(*self._lineage()), records.REJECTED)

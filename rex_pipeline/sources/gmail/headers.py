@@ -1,0 +1,196 @@
+"""Header values of a compat32 `Message` turned into decoded text, addresses, times and ids.
+
+We parse with `policy.compat32` (about 6x faster than `policy.default` on real mail, and it never
+raises on malformed headers), so RFC 2047 decoding, unfolding and raw 8-bit bytes are handled
+here, in one place, for both Takeout messages and Gmail API header lists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.message import Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+from rex_pipeline.sources.gmail.text import decode_bytes
+
+_FOLD = re.compile(r"\s*\r?\n\s*")
+_ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+_BARE_ID = re.compile(r"^\S+@\S+$|^\S+$")
+_NEEDS_STDLIB = re.compile(r'["()\\:;\[\]]')  # quoting, comments, groups
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+_SIMPLE_MAILBOX = re.compile(r"^\s*(?:([^<>]*?)\s*<([^<>\s]*)>|([^<>\s]+))\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """One mailbox of an address header: display name (decoded, may be empty) and address."""
+
+    name: str
+    email: str
+
+    @property
+    def key(self) -> str:
+        return self.email.lower()
+
+    def formatted(self) -> str:
+        """`Name <addr>`, the name quoted when it holds specials (`"Lovelace, Ada" <addr>`)."""
+        if not self.name:
+            return self.email
+        if _SPECIALS.search(self.name):
+            escaped = self.name.replace("\\", "\\\\").replace('"', '\\"')
+            return f'"{escaped}" <{self.email}>'
+        return f"{self.name} <{self.email}>"
+
+
+def _undo_8bit(value: str) -> str:
+    """compat32 keeps raw 8-bit header bytes as surrogate escapes; most are UTF-8, some cp1252."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return decode_bytes(value.encode("ascii", "surrogateescape"), None)
+    return value
+
+
+def _unfold(value: str) -> str:
+    return _FOLD.sub(" ", value) if "\n" in value else value
+
+
+def decode_words(value: str) -> str:
+    """Decode RFC 2047 encoded words (`=?ISO-8859-1?Q?Keld_J=F8rn?=`); bad ones stay as given."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except (HeaderParseError, LookupError, UnicodeError, ValueError):
+        pass
+    try:  # an unknown charset or bad bytes in one word: decode word by word, leniently
+        return "".join(
+            chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)
+            for chunk, charset in decode_header(value)
+        )
+    except (HeaderParseError, ValueError):
+        return value
+
+
+class HeaderView:
+    """A message's headers, indexed once by lower-cased name.
+
+    compat32's `Message.get` scans (and lower-cases) every header on each call, and real mail
+    carries dozens of `Received` lines; its `items()` also replaces raw 8-bit bytes with U+FFFD.
+    `raw_items()` gives the values untouched (8-bit bytes as surrogate escapes), which
+    `_undo_8bit` then decodes properly."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, items: Iterable[tuple[str, object]]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in items:
+            self._values.setdefault(str(name).strip().lower(), []).append(str(value))
+
+    @classmethod
+    def of(cls, msg: Message) -> HeaderView:
+        return cls(msg.raw_items())
+
+    def __bool__(self) -> bool:
+        return bool(self._values)
+
+    def raw(self, name: str) -> list[str]:
+        return self._values.get(name.lower(), [])
+
+
+def text(view: HeaderView, name: str) -> str | None:
+    """The first `name` header as decoded, unfolded text; None when absent or blank."""
+    values = view.raw(name)
+    if not values:
+        return None
+    return decode_words(_unfold(_undo_8bit(values[0]))).strip() or None
+
+
+def addresses(view: HeaderView, *names: str) -> list[Address]:
+    """Mailboxes of address headers, in order. Names are decoded after splitting, so an encoded
+    comma (`=?utf-8?Q?Lovelace=2C_Ada?=`) cannot split one mailbox into two."""
+    found: list[Address] = []
+    for name in names:
+        for value in view.raw(name):
+            for display, email in _split_addresses(_unfold(_undo_8bit(value))):
+                email = email.strip().strip("<>'\"")
+                if "@" in email and " " not in email:
+                    found.append(Address(_clean_name(decode_words(display), email), email))
+    return found
+
+
+def _split_addresses(value: str) -> list[tuple[str, str]]:
+    """(display name, address) pairs. Most headers are plain `Name <addr>, addr` lists, which a
+    regex splits ~10x faster than `getaddresses`; quoting, comments and groups go to the stdlib."""
+    if _NEEDS_STDLIB.search(value):
+        return getaddresses([value])
+    pairs = []
+    for item in value.split(","):
+        match = _SIMPLE_MAILBOX.match(item)
+        if match is None:
+            return getaddresses([value])
+        pairs.append((match.group(1) or "", match.group(2) or match.group(3)))
+    return pairs
+
+
+def first_address(view: HeaderView, name: str) -> Address | None:
+    found = addresses(view, name)
+    return found[0] if found else None
+
+
+def _clean_name(name: str, email: str) -> str:
+    """Drop display names that are not names: empty, quoted, or just the address again."""
+    name = " ".join(name.strip().strip("'\"").split())
+    if not name or "@" in name or name.lower() == email.lower():
+        return ""
+    return name
+
+
+def message_id(value: str | None) -> str | None:
+    """`<abc@host>` -> `abc@host`; a bare id is accepted; junk gives None."""
+    if not value:
+        return None
+    match = _ANGLE_ID.search(value)
+    if match:
+        return match.group(1)
+    value = value.strip()
+    return value if _BARE_ID.match(value) else None
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """RFC 5322 `Date` in UTC (a date without zone is taken as UTC); None when unparseable."""
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_envelope_time(value: str) -> datetime | None:
+    """Time of an mbox `From ` line: Takeout's `Tue Aug 05 08:00:23 +0000 2008` or the classic
+    `Mon Jan  1 00:00:00 2024` (no zone: UTC)."""
+    value = " ".join(value.split())
+    for fmt in ("%a %b %d %H:%M:%S %z %Y", "%a %b %d %H:%M:%S %Y"):
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def epoch_millis(value: object) -> datetime | None:
+    """Gmail API `internalDate` (epoch milliseconds, as a string) in UTC."""
+    try:
+        return datetime.fromtimestamp(int(str(value)) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
