@@ -140,9 +140,8 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path) -> None:
     try:
         for table in CANONICAL_TABLES:
             con.execute(table.create_sql("pub"))
-            con.execute(
-                f'INSERT INTO pub.main."{table.name}" SELECT * FROM "{work_catalog}".main."{table.name}"'
-            )
+            source = f'"{work_catalog}".main."{table.name}"'
+            con.execute(f'INSERT INTO pub.main."{table.name}" SELECT * FROM {source}')
         con.execute("USE pub")
         try:
             for table in CANONICAL_TABLES:

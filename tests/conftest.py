@@ -48,8 +48,9 @@ class Env:
 
         selected = assets or list(defs.assets or [])
         ops = {a.key.to_python_identifier(): {"config": config or {}} for a in selected}
+        checks = list(defs.asset_checks or []) if assets is None else []
         return dg.materialize(
-            selected,
+            [*selected, *checks],
             resources={"rex_settings": RexSettings(), "work_db": WorkDatabase()},
             run_config={"ops": ops},
             instance=dg.DagsterInstance.ephemeral(),
@@ -83,4 +84,3 @@ def samples() -> Path:
     if not SAMPLES.exists():
         pytest.skip("../shared/samples is not beside the repository")
     return SAMPLES
-

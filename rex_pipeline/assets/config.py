@@ -1,6 +1,5 @@
 """Run configuration an analyst can change from the Dagster launchpad (defaults: rex.yaml)."""
 
-
 from typing import Any
 
 import dagster as dg
@@ -8,6 +7,7 @@ from pydantic import Field
 
 from rex_pipeline.config import Settings
 from rex_pipeline.resources import RexSettings
+from rex_pipeline.score import load_icp_model
 
 
 class SyncConfig(dg.Config):
@@ -28,6 +28,7 @@ class SyncConfig(dg.Config):
 def settings_for(rex: RexSettings, config: SyncConfig) -> Settings:
     """The run's settings: rex.yaml + env, then the launchpad overrides."""
     settings = rex.load(org_id=config.org_id)
+    load_icp_model(settings.icp)  # a bad model fails the run at its first step, naming the field
     updates: dict[str, Any] = {}
     if config.merge_threshold is not None:
         updates["merge_threshold"] = config.merge_threshold

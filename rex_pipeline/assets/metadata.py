@@ -31,7 +31,9 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10, max_chars: int = 40) -> 
         return dg.MetadataValue.md(str(preview))
 
 
-def counts_table(counts: dict[str, Any], key: str = "key", value: str = "count") -> dg.MetadataValue:
+def counts_table(
+    counts: dict[str, Any], key: str = "key", value: str = "count"
+) -> dg.MetadataValue:
     """A small two-column markdown table from a dict."""
     if not counts:
         return dg.MetadataValue.md("_none_")

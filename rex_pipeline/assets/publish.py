@@ -1,19 +1,16 @@
 """The publish asset: apply the run in one transaction, then swap the analyst copy in."""
 
-
 import time
 
 import dagster as dg
 
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import column_schema, counts_table, markdown_table
-from rex_pipeline.assets.stages import canonical_records, run_time
+from rex_pipeline.assets.stages import run_time
 from rex_pipeline.publish.apply import apply_batch
 from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.schema import CANONICAL_TABLES, CONTACTS
 from rex_pipeline.warehouse import publish, scalar
-
-WAREHOUSE_DEPS: list[dg.AssetsDefinition] = [canonical_records]
 
 
 def table_counts(con, org_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]

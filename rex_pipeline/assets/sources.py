@@ -1,7 +1,6 @@
 """Source assets: one per inbox folder. Each parses the folder's new and changed files into
 this run's batch and reports what it read, per file."""
 
-
 import dagster as dg
 import polars as pl
 
@@ -45,7 +44,13 @@ def source_metadata(batch: Batch) -> dict[str, object]:
         },
     )
     reasons = (
-        dict(batch.rejected.group_by("reason").len().sort("len", descending=True).head(15).iter_rows())
+        dict(
+            batch.rejected.group_by("reason")
+            .len()
+            .sort("len", descending=True)
+            .head(15)
+            .iter_rows()
+        )
         if batch.rejected.height
         else {}
     )

@@ -1,7 +1,6 @@
 """The middle of the graph: normalise → resolve → merge. Each asset is a thin call into a
 pure stage module and reports its numbers; all data stays in the work database's batch."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg

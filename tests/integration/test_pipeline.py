@@ -74,7 +74,11 @@ def test_csv_inbox_to_canonical_contacts(env: Env) -> None:
     domains = {r[0] for r in env.sql("SELECT domain FROM companies")}
     assert "acme-robotics.com" in domains and "gmail.com" not in domains
     # the exact merge is explained
-    rules = dict(env.sql("SELECT source_file, match_rule FROM contact_sources WHERE contact_id = ?", [ada[0]]))
+    rules = dict(
+        env.sql(
+            "SELECT source_file, match_rule FROM contact_sources WHERE contact_id = ?", [ada[0]]
+        )
+    )
     assert set(rules.values()) == {"new", "email"}
     # every record read is accounted for
     sources = env.sql("SELECT count(*) FROM contact_sources")[0][0]
@@ -87,8 +91,15 @@ def test_csv_inbox_to_canonical_contacts(env: Env) -> None:
 def _snapshot(env: Env) -> dict[str, list[tuple]]:
     return {
         t: env.table(t)
-        for t in ("contacts", "contact_emails", "companies", "contact_sources", "company_sources",
-                  "rejected_records", "contact_merges")
+        for t in (
+            "contacts",
+            "contact_emails",
+            "companies",
+            "contact_sources",
+            "company_sources",
+            "rejected_records",
+            "contact_merges",
+        )
     }
 
 
@@ -113,7 +124,9 @@ def test_file_added_later_joins_existing_contacts(env: Env) -> None:
     assert after["ada.lovelace@acme-robotics.com"] == before["ada.lovelace@acme-robotics.com"]
     assert {k: after[k] for k in before} == before
     assert "linus@initech.com" in after
-    title = env.sql("SELECT title FROM contacts WHERE id = ?", [before["ada.lovelace@acme-robotics.com"]])
+    title = env.sql(
+        "SELECT title FROM contacts WHERE id = ?", [before["ada.lovelace@acme-robotics.com"]]
+    )
     assert title == [("VP Engineering",)]
 
 
@@ -131,7 +144,9 @@ def test_two_existing_contacts_merge_when_evidence_links_them(env: Env) -> None:
     rows = env.sql("SELECT id, email FROM contacts WHERE first_name = 'Ada'")
     assert rows == [(first["ada@lovelace.dev"], "ada@lovelace.dev")]
     # the loser's lineage follows the winner
-    owners = {r[0] for r in env.sql("SELECT contact_id FROM contact_sources WHERE email ILIKE 'ada%'")}
+    owners = {
+        r[0] for r in env.sql("SELECT contact_id FROM contact_sources WHERE email ILIKE 'ada%'")
+    }
     assert owners == {first["ada@lovelace.dev"]}
 
 
@@ -141,7 +156,9 @@ def test_corrupt_file_is_reported_and_others_load(env: Env) -> None:
     result = env.run()
     assert_ok(result)
     assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3
-    bad = env.sql("SELECT source_row, reason FROM rejected_records WHERE source_file = 'broken.csv'")
+    bad = env.sql(
+        "SELECT source_row, reason FROM rejected_records WHERE source_file = 'broken.csv'"
+    )
     assert len(bad) == 1 and bad[0][0] is None and bad[0][1].startswith("unreadable file")
     mats = result.asset_materializations_for_node("csv_exports")
     assert mats[0].metadata["files_unreadable"].value == 1
@@ -220,3 +237,28 @@ def test_metadata_reports_resolution_counts(env: Env) -> None:
     assert wh["dagster/row_count"].value == 4
     assert "contacts_preview" in wh
     json.dumps({k: str(v) for k, v in wh.items()})
+
+
+def test_bad_icp_model_fails_the_run_at_once_naming_the_field(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import REPO
+
+    config = env.root / "rex.yaml"
+    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
+    config.write_text(
+        text.split("\nicp:")[0]
+        + "\nicp:\n  persona:\n    seniority:\n      points:\n        vice_president: 25\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("REX_CONFIG", str(config))
+    env.write("csv/hubspot.csv", HUBSPOT)
+    result = env.run()
+    assert not result.success
+    failures = [
+        e.event_specific_data.error.cause.message  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert failures and "vice_president" in failures[0]
+    assert not env.db.exists()  # nothing was published

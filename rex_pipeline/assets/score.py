@@ -1,0 +1,132 @@
+"""ICP scoring assets: score every contact, and learn from the customers the team won."""
+
+import dagster as dg
+
+from rex_pipeline import batch
+from rex_pipeline.assets.config import SyncConfig, settings_for
+from rex_pipeline.assets.stages import canonical_records, run_time
+from rex_pipeline.resources import RexSettings, WorkDatabase
+from rex_pipeline.score import (
+    check_scores,
+    histogram_markdown,
+    learn_from_customers,
+    learn_markdown,
+    load_icp_model,
+    model_hash,
+    score_contacts,
+    top_contacts_markdown,
+)
+from rex_pipeline.score.inputs import read_scoring_inputs
+
+
+@dg.asset(
+    group_name="score",
+    kinds={"polars", "duckdb"},
+    deps=[canonical_records],
+    pool="duckdb_write",
+    description="Explainable ICP fit (0–100) for every contact from the model in rex.yaml "
+    "(icp:): firmographic, persona and engagement criteria; the reason lists the strongest "
+    "factors first; icp_scored_at moves only when the score does.",
+)
+def icp_scores(
+    context: dg.AssetExecutionContext,
+    config: SyncConfig,
+    rex_settings: RexSettings,
+    work_db: WorkDatabase,
+) -> dg.MaterializeResult:
+    settings = settings_for(rex_settings, config)
+    model = load_icp_model(settings.icp)
+    with work_db.connect(settings) as con:
+        inputs = read_scoring_inputs(con, settings.org_id)
+        scores = score_contacts(
+            inputs.contacts,
+            inputs.companies,
+            inputs.activities,
+            model,
+            now=run_time(context),
+            previous=inputs.previous,
+        )
+        batch.replace(con, "batch_icp_scores", scores)
+    changed = scores.join(inputs.previous, on=["id", "icp_score"], how="anti").height
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": scores.height,
+            "scores_changed": changed,
+            "icp/model_version": str(model.version),
+            "icp/model_hash": model_hash(model),
+            "mean_score": round(float(scores["icp_score"].mean() or 0), 1),
+            "score_histogram": dg.MetadataValue.md(histogram_markdown(scores["icp_score"])),
+            "top_contacts": dg.MetadataValue.md(top_contacts_markdown(scores, inputs.contacts)),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=icp_scores,
+    blocking=True,
+    description="Every contact has a score within 0–100, a reason and a scored_at; a failure "
+    "stops the run before anything is published.",
+)
+def icp_scores_valid(
+    config: SyncConfig, rex_settings: RexSettings, work_db: WorkDatabase
+) -> dg.AssetCheckResult:
+    settings = settings_for(rex_settings, config)
+    with work_db.connect(settings) as con:
+        scores = batch.table(con, "batch_icp_scores")
+    result = check_scores(scores)
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        description=result.description,
+        metadata={
+            "out_of_range": result.out_of_range,
+            "missing_reason": result.missing_reason,
+            "missing_scored_at": result.missing_scored_at,
+        },
+    )
+
+
+def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="icp_customer_insights",
+        group_name="score",
+        kinds={"polars"},
+        deps=[upstream],
+        description="Learn from the customers: per criterion value, how much more common it is "
+        "among contacts at stage customer (lift, counts, small-sample warnings), how well the "
+        "current model separates customers from the rest (ROC AUC), and a suggested model to "
+        "paste into rex.yaml.",
+    )
+    def icp_customer_insights(
+        context: dg.AssetExecutionContext,
+        config: SyncConfig,
+        rex_settings: RexSettings,
+        work_db: WorkDatabase,
+    ) -> dg.MaterializeResult:
+        settings = settings_for(rex_settings, config)
+        model = load_icp_model(settings.icp)
+        with work_db.connect(settings) as con:
+            inputs = read_scoring_inputs(con, settings.org_id)
+        scored = score_contacts(
+            inputs.contacts,
+            inputs.companies,
+            inputs.activities,
+            model,
+            now=run_time(context),
+            previous=inputs.previous,
+            keep_features=True,
+        )
+        report = learn_from_customers(scored, model)
+        return dg.MaterializeResult(
+            metadata={
+                "auc_current_model": report.auc_current,
+                "auc_suggested_model": report.auc_suggested,
+                "customers": report.customers,
+                "other_contacts": report.others,
+                "report": dg.MetadataValue.md(learn_markdown(report)),
+                "suggested_model_yaml": dg.MetadataValue.md(
+                    f"```yaml\n{report.suggested_model_yaml}```"
+                ),
+            }
+        )
+
+    return icp_customer_insights

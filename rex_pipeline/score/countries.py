@@ -1,0 +1,106 @@
+"""Country names and codes -> ISO 3166 alpha-2 codes.
+
+Exports give "United States", "USA", "US", "Deutschland", "United Kingdom", "UK" or a whole
+location ("San Francisco, California, United States"). Country names in many languages come
+from the region table that ships with `phonenumbers` (offline), plus the usual nicknames.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import phonenumbers
+import polars as pl
+from phonenumbers.geodata.locale import LOCALE_DATA
+
+from rex_pipeline.score.text import map_unique, normalise
+
+_NICKNAMES: dict[str, str] = {
+    "usa": "US",
+    "u s a": "US",
+    "u s": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "u k": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "uae": "AE",
+    "korea": "KR",
+    "republic of korea": "KR",
+    "korea republic of": "KR",
+    "russia": "RU",
+    "russian federation": "RU",
+    "czechia": "CZ",
+    "czech republic": "CZ",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "viet nam": "VN",
+    "ivory coast": "CI",
+    "turkiye": "TR",
+    "türkiye": "TR",
+    # ISO alpha-3 codes seen in enrichment exports.
+    "gbr": "GB",
+    "deu": "DE",
+    "fra": "FR",
+    "can": "CA",
+    "aus": "AU",
+    "nld": "NL",
+    "esp": "ES",
+    "ita": "IT",
+    "ind": "IN",
+    "bra": "BR",
+    "jpn": "JP",
+    "che": "CH",
+    "swe": "SE",
+    "irl": "IE",
+    "isr": "IL",
+    "sgp": "SG",
+    "chn": "CN",
+    "mex": "MX",
+    "pol": "PL",
+}
+
+
+@cache
+def _names() -> dict[str, str]:
+    """Normalised country name (any language in the table) or code -> alpha-2 code."""
+    table: dict[str, str] = {}
+    for region, names in LOCALE_DATA.items():
+        if len(region) != 2 or not region.isalpha():
+            continue
+        for name in names.values():
+            if not name.startswith("*"):  # "*aa" points to another language's entry
+                table.setdefault(normalise(name), region)
+    codes = {*phonenumbers.SUPPORTED_REGIONS, *(r for r in LOCALE_DATA if len(r) == 2)}
+    table.update({code.casefold(): code for code in codes if code.isalpha()})
+    table.update(_NICKNAMES)
+    return table
+
+
+def country_codes() -> tuple[str, ...]:
+    """Every code `country_of` can return, sorted."""
+    return tuple(sorted(set(_names().values())))
+
+
+def country_of_text(text: str) -> str | None:
+    """Alpha-2 code of one country value or location string; None when none is recognised."""
+    names = _names()
+    whole = normalise(text)
+    if whole in names:
+        return names[whole]
+    # A location: the country is usually the last comma-separated part.
+    for part in reversed(text.split(",")):
+        key = normalise(part)
+        if key in names and len(key) > 2:
+            return names[key]
+    return None
+
+
+def country_of(texts: pl.Series) -> pl.Series:
+    """Alpha-2 code of every value in a column (NULL when missing or unrecognised)."""
+    return map_unique(texts, country_of_text).alias("country")
