@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STAGES = ("lead", "prospect", "customer", "churned")  # in lifecycle order
-CONTACT_SOURCES = ("organic", "referral", "paid", "social", "email", "event", "outbound", "other")
+CONTACT_SOURCE_VALUES = (
+    "organic",
+    "referral",
+    "paid",
+    "social",
+    "email",
+    "event",
+    "outbound",
+    "other",
+)
 ACTIVITY_TYPES = ("call", "email", "meeting", "note", "task", "custom", "other")
 ACTIVITY_STATUSES = ("draft", "completed", "scheduled", "rejected")
 DIRECTIONS = ("inbound", "outbound", "na")

@@ -1,0 +1,233 @@
+"""Integrity rules over the published canonical tables, as plain SQL.
+
+Each rule is a query that lists its violations, one row each, in the same four columns
+(`problem`, `org_id`, `id`, `value`); a rule passes when its query returns nothing. The rules
+hold for every org in the warehouse, so they need no run configuration. No Dagster here: the
+asset checks (`ops.checks`) only run these and turn the outcome into check results.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from rex_pipeline import schema
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    sql: str  # SELECT problem, org_id, id, value … — one row per violation
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one rule found: counts per problem, a few example rows, and how long it took."""
+
+    rule: Rule
+    by_problem: dict[str, int]
+    sample: pl.DataFrame
+    seconds: float
+
+    @property
+    def violations(self) -> int:
+        return sum(self.by_problem.values())
+
+    @property
+    def passed(self) -> bool:
+        return self.violations == 0
+
+
+def _union(parts: list[str]) -> str:
+    return "\nUNION ALL\n".join(parts)
+
+
+def _duplicates(table: str, column: str) -> str:
+    """Values of `column` (case-folded) held by more than one row of the same org."""
+    return f"""
+        SELECT '{table}.{column} shared by several rows' AS problem, org_id,
+               string_agg(id, ', ' ORDER BY id) AS id, min("{column}") AS value
+        FROM "{table}" WHERE "{column}" IS NOT NULL
+        GROUP BY org_id, lower("{column}") HAVING count(*) > 1"""
+
+
+# Every entity table and the prefix of its TypeIDs.
+_ID_TABLES = {
+    "contacts": schema.ID_PREFIXES["contact"],
+    "companies": schema.ID_PREFIXES["company"],
+    "activities": schema.ID_PREFIXES["activity"],
+    "deals": schema.ID_PREFIXES["deal"],
+    "tasks": schema.ID_PREFIXES["task"],
+}
+_TYPEID_SUFFIX = "[0-7][0-9a-hjkmnp-tv-z]{25}"  # 26 Crockford base32 characters of a UUID
+
+
+def _ids_valid() -> str:
+    parts = []
+    for table, prefix in _ID_TABLES.items():
+        parts.append(
+            f"""SELECT '{table}.id is not a {prefix}_ TypeID' AS problem, org_id, id, id AS value
+                FROM "{table}" WHERE NOT regexp_full_match(id, '{prefix}_{_TYPEID_SUFFIX}')"""
+        )
+        parts.append(
+            f"""SELECT '{table}.id used by several rows' AS problem, min(org_id) AS org_id, id,
+                       CAST(count(*) AS VARCHAR) AS value
+                FROM "{table}" GROUP BY id HAVING count(*) > 1"""
+        )
+    return _union(parts)
+
+
+# The column that names a row in the examples, for tables without an `id`.
+_ROW_LABELS = {
+    "contact_emails": "email",
+    "contact_sources": "source_file",
+    "company_sources": "source_file",
+    "rejected_records": "source_file",
+}
+
+
+def _label(table: str) -> str:
+    return _ROW_LABELS.get(table, "id")
+
+
+# (table, column, referenced table): every non-NULL value must be an id of the same org.
+FOREIGN_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("activities", "contact_id", "contacts"),
+    ("deals", "contact_id", "contacts"),
+    ("tasks", "contact_id", "contacts"),
+    ("contacts", "company_id", "companies"),
+    ("activities", "company_id", "companies"),
+    ("deals", "company_id", "companies"),
+    ("activities", "deal_id", "deals"),
+    ("contact_emails", "contact_id", "contacts"),
+)
+
+
+def _dangling(table: str, column: str, target: str, what: str) -> str:
+    """Rows of `table` whose `column` names no row of `target` in the same org."""
+    return f"""
+        SELECT '{what}' AS problem, x.org_id, x."{_label(table)}" AS id, x."{column}" AS value
+        FROM "{table}" x
+        WHERE x."{column}" IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM "{target}" t WHERE t.id = x."{column}" AND t.org_id = x.org_id)"""
+
+
+def _foreign_keys() -> str:
+    return _union(
+        [_dangling(t, c, r, f"{t}.{c} → {r} does not resolve") for t, c, r in FOREIGN_KEYS]
+    )
+
+
+def _orphan_sources() -> str:
+    return _union(
+        [
+            _dangling("contact_sources", "contact_id", "contacts", "contact_sources: no contact"),
+            _dangling("company_sources", "company_id", "companies", "company_sources: no company"),
+        ]
+    )
+
+
+
+# (table, column, allowed values); NULL is always allowed (the column may be unknown)
+ENUMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("contacts", "stage", schema.STAGES),
+    ("contacts", "source", schema.CONTACT_SOURCE_VALUES),
+    ("activities", "type", schema.ACTIVITY_TYPES),
+    ("activities", "status", schema.ACTIVITY_STATUSES),
+    ("activities", "direction", schema.DIRECTIONS),
+    ("deals", "status", schema.DEAL_STATUSES),
+    ("tasks", "priority", schema.TASK_PRIORITIES),
+    ("tasks", "status", schema.TASK_STATUSES),
+    ("contact_sources", "source_system", schema.SOURCE_SYSTEMS),
+    ("company_sources", "source_system", schema.SOURCE_SYSTEMS),
+    ("rejected_records", "source_system", schema.SOURCE_SYSTEMS),
+)
+
+
+def _enums() -> str:
+    parts = []
+    for table, column, allowed in ENUMS:
+        values = ", ".join(f"'{v}'" for v in allowed)
+        parts.append(
+            f"""SELECT '{table}.{column} not one of {"|".join(allowed)}' AS problem, org_id,
+                       "{_label(table)}" AS id, "{column}" AS value
+                FROM "{table}" WHERE "{column}" IS NOT NULL AND "{column}" NOT IN ({values})"""
+        )
+    return _union(parts)
+
+
+def _icp_scores() -> str:
+    return """
+        SELECT 'contacts.icp_score outside 0–100' AS problem, org_id, id,
+               CAST(icp_score AS VARCHAR) AS value
+        FROM contacts WHERE icp_score NOT BETWEEN 0 AND 100
+        UNION ALL
+        SELECT 'contacts.icp_score without icp_score_reason' AS problem, org_id, id,
+               CAST(icp_score AS VARCHAR) AS value
+        FROM contacts WHERE icp_score IS NOT NULL AND coalesce(trim(icp_score_reason), '') = ''"""
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "unique_email_per_org",
+        "No two contacts of an org share a primary email (case-folded).",
+        _duplicates("contacts", "email"),
+    ),
+    Rule(
+        "unique_domain_per_org",
+        "No two companies of an org share a domain (case-folded).",
+        _duplicates("companies", "domain"),
+    ),
+    Rule(
+        "ids_valid_and_unique",
+        "Every contact, company, activity, deal and task id is a TypeID of its kind, used once.",
+        _ids_valid(),
+    ),
+    Rule(
+        "unique_activity_external_id",
+        "(source, external_id) identifies at most one activity per org.",
+        """SELECT 'activities (source, external_id) shared by several rows' AS problem, org_id,
+                  string_agg(id, ', ' ORDER BY id) AS id, source || ':' || external_id AS value
+           FROM activities WHERE external_id IS NOT NULL
+           GROUP BY org_id, source, external_id HAVING count(*) > 1""",
+    ),
+    Rule(
+        "foreign_keys_resolve",
+        "Every link resolves within its org: activities, deals, tasks and contact_emails → "
+        "contacts; contacts, activities and deals → companies; activities → deals.",
+        _foreign_keys(),
+    ),
+    Rule(
+        "enums_valid",
+        "Stages, sources, activity types/statuses/directions, deal and task statuses, task "
+        "priorities and source systems are values of the contract's enumerations.",
+        _enums(),
+    ),
+    Rule(
+        "no_orphan_sources",
+        "Every contact_sources / company_sources row points at an existing contact / company.",
+        _orphan_sources(),
+    ),
+    Rule(
+        "icp_scores_in_range",
+        "icp_score is NULL or 0–100, and a score always comes with its reason.",
+        _icp_scores(),
+    ),
+)
+RULES_BY_NAME = {r.name: r for r in RULES}
+
+
+def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, sample_rows: int = 10) -> Outcome:
+    """Count the rule's violations per problem and keep a few examples."""
+    started = time.perf_counter()
+    counts = con.execute(
+        f"SELECT problem, count(*) FROM ({rule.sql}) GROUP BY problem ORDER BY 2 DESC, 1"
+    ).fetchall()
+    sample = con.sql(
+        f"SELECT * FROM ({rule.sql}) ORDER BY problem, org_id, id LIMIT {sample_rows}"
+    ).pl()
+    return Outcome(rule, {p: int(n) for p, n in counts}, sample, time.perf_counter() - started)
