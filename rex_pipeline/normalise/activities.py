@@ -1,0 +1,84 @@
+"""The activity stage: `records.RAW_ACTIVITY` -> `records.CLEAN_ACTIVITY` + `records.REJECTED`.
+
+An activity needs an external_id (its identity within its source) and something to attach it
+to: a valid contact email or a company (domain or name). Type, status and direction are mapped
+to the contract's vocabularies (unknown type -> "other", unknown or missing direction -> "na",
+unknown status -> NULL); raw values that did not map are kept in metadata, and so is an
+invalid contact email.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from rex_pipeline import records
+from rex_pipeline.config import Settings
+from rex_pipeline.normalise.metadata import add_to_metadata
+from rex_pipeline.normalise.record_links import invalid_email_note, with_links
+from rex_pipeline.normalise.rejects import rejected_rows
+from rex_pipeline.normalise.text import blank_to_null
+from rex_pipeline.normalise.vocab import map_vocab
+
+_AS_GIVEN = ("raw", "subject", "body")  # message text is stored exactly as the source gave it
+
+
+def _reason() -> pl.Expr:
+    # A mail message is an activity even without a counterparty (self-sent mail, notes to
+    # self); a CRM activity row that names nobody is a broken row.
+    attached = pl.any_horizontal(
+        pl.col("contact_email").is_not_null(),
+        pl.col("company_domain").is_not_null(),
+        pl.col("company_key").is_not_null(),
+        pl.col("source_system").is_in(["gmail", "instantly"]),
+    )
+    no_target = pl.coalesce(
+        pl.format("no contact email or company ({})", invalid_email_note()),
+        pl.lit("no contact email or company"),
+    )
+    return (
+        pl.when(pl.col("external_id").is_null())
+        .then(pl.lit("missing external_id"))
+        .when(~attached)
+        .then(no_target)
+    )
+
+
+def normalise_activities(
+    raw: pl.DataFrame, settings: Settings
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(CLEAN_ACTIVITY frame, REJECTED frame); every input row ends in exactly one of them."""
+    given = records.conform(raw, records.RAW_ACTIVITY)
+    strings = [
+        n for n, t in records.RAW_ACTIVITY.items() if t == pl.String() and n not in _AS_GIVEN
+    ]
+    frame = given.with_columns(*(blank_to_null(pl.col(n)).alias(n) for n in strings))
+    frame = with_links(
+        frame.with_columns(pl.col("org_id").fill_null(settings.org_id)), company=True
+    )
+    kind = map_vocab(frame["type"], "activity_type")
+    status = map_vocab(frame["status"], "activity_status")
+    direction = map_vocab(frame["direction"], "direction")
+    frame = frame.with_columns(
+        type=kind.fill_null("other"),
+        status=status,
+        direction=direction.fill_null("na"),
+        source=pl.coalesce(pl.col("source").str.to_lowercase(), pl.col("source_system")),
+        metadata=add_to_metadata(
+            pl.col("metadata"),
+            {
+                "raw_type": pl.when(kind.is_null()).then(pl.col("type")),
+                "raw_status": pl.when(status.is_null()).then(pl.col("status")),
+                "raw_direction": pl.when(direction.is_null()).then(pl.col("direction")),
+                "invalid_contact_email": pl.when(pl.col("contact_email_error").is_not_null()).then(
+                    pl.col("contact_email_given")
+                ),
+                "raw_company_domain": pl.when("website_unused").then("company_domain_given"),
+            },
+        ),
+        reason=_reason(),
+    )
+    rejected = rejected_rows(
+        given.with_columns(frame["org_id"], frame["reason"]), "reason", records.RAW_ACTIVITY
+    )
+    clean = frame.filter(pl.col("reason").is_null())
+    return records.conform(clean, records.CLEAN_ACTIVITY), rejected
