@@ -57,19 +57,29 @@ def resolve_by_keys(
     """
     rk = record_keys.select("record_id", "key", "record_order").unique(["record_id", "key"])
     ek = existing_keys.select("key", "entity_id").unique()
-    edges = pl.concat(
+    # a key shared by two or more members (records or existing entities) links them; keys
+    # seen once link nothing, so they stay out of the graph
+    key_members = pl.concat(
         [
-            rk.select(a="record_id", b="key"),
-            ek.select(a="key", b=pl.lit("id:") + pl.col("entity_id")),
-            # every record is its own node even when it shares no key
-            rk.select(a="record_id", b="record_id"),
+            rk.select("key", member="record_id"),
+            ek.select("key", member=pl.lit("id:") + pl.col("entity_id")),
         ]
     )
+    shared = key_members.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
+    edges = key_members.join(shared, on="key", how="semi").select(a="member", b="key")
     comp = connected_components(edges)
     records = (
         rk.select("record_id", "record_order")
         .unique("record_id")
-        .join(comp, left_on="record_id", right_on="node")
+        .join(comp, left_on="record_id", right_on="node", how="left")
+    )
+    # records that share no key are components of their own
+    offset = (comp["component"].max() or 0) + 1 if comp.height else 0
+    records = records.with_columns(
+        component=pl.coalesce(
+            "component",
+            (pl.col("component").is_null().cum_sum() + offset - 1).cast(pl.UInt32),
+        )
     )
     existing = (
         ek.join(comp, left_on="key", right_on="node")
@@ -88,16 +98,7 @@ def resolve_by_keys(
         winner_id=pl.Series(new_ids(entity, missing.height), dtype=pl.String)
     )
     components = pl.concat([components.filter(pl.col("winner_id").is_not_null()), minted])
-    minted_components = set(minted["component"].to_list())
 
-    # a key shared by two or more members (records or existing entities) explains the link
-    key_members = pl.concat(
-        [
-            rk.select("key", member="record_id"),
-            ek.select("key", member=pl.lit("id:") + pl.col("entity_id")),
-        ]
-    )
-    shared = key_members.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
     matched_on = ek.select("key").unique().with_columns(hits_existing=pl.lit(True))
     record_rule = (
         rk.join(shared.select("key"), on="key", how="semi")
@@ -109,7 +110,7 @@ def resolve_by_keys(
         .agg(pl.col("key_type").first().alias("rule"))
     )
     firsts = (
-        records.filter(pl.col("component").is_in(list(minted_components)))
+        records.join(minted.select("component"), on="component", how="semi")
         .sort(["component", "record_order", "record_id"])
         .group_by("component", maintain_order=True)
         .agg(pl.col("record_id").first().alias("minter"))

@@ -1,0 +1,48 @@
+"""Fuzzy identity resolution: link the nodes the exact stage could not join by keys.
+
+    pairs = find_candidate_pairs(profiles, settings)        # blocking + scoring, new nodes only
+    clusters = cluster(profiles, pairs, overrides, settings)  # node_id -> cluster winner
+    review = possible_duplicates(pairs, clusters)            # for `possible_duplicates`
+    stats = cluster_stats(clusters, pairs)                    # for run metadata
+
+and the same with `find_company_pairs` for companies. `explain_pair` gives the evidence for
+any two contact profiles. Pure polars/rapidfuzz: no Dagster, no database.
+"""
+
+from rex_pipeline.resolve.fuzzy.cluster import cluster, cluster_stats, possible_duplicates
+from rex_pipeline.resolve.fuzzy.companies import COMPANY_COMPARISONS, find_company_pairs
+from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS
+from rex_pipeline.resolve.fuzzy.contacts import explain_pair, find_candidate_pairs
+from rex_pipeline.resolve.fuzzy.overrides import (
+    Overrides,
+    OverridesError,
+    ResolvedOverrides,
+    load_overrides,
+    resolve_overrides,
+)
+from rex_pipeline.resolve.fuzzy.profiles import (
+    CLUSTER_COLUMNS,
+    COMPANY_PROFILE,
+    CONTACT_PROFILE,
+    PAIR_COLUMNS,
+)
+
+__all__ = [
+    "CLUSTER_COLUMNS",
+    "COMPANY_COMPARISONS",
+    "COMPANY_PROFILE",
+    "CONTACT_COMPARISONS",
+    "CONTACT_PROFILE",
+    "PAIR_COLUMNS",
+    "Overrides",
+    "OverridesError",
+    "ResolvedOverrides",
+    "cluster",
+    "cluster_stats",
+    "explain_pair",
+    "find_candidate_pairs",
+    "find_company_pairs",
+    "load_overrides",
+    "possible_duplicates",
+    "resolve_overrides",
+]

@@ -1,0 +1,319 @@
+"""Safe clustering of scored pairs: a greedy union-find with cannot-links.
+
+Merge-grade edges are taken strongest first; two clusters join only if no pair across them
+is a never-merge override or a conflict (two LinkedIn profiles, two personal phones with
+dissimilar names, two mailboxes at one work domain with dissimilar names). A chain
+A–B–C therefore cannot drag together an A and C that conflict: after each pass every cluster
+of three or more nodes is checked pair by pair with the same comparisons, newly found
+conflicts become cannot-links, and the pass is repeated, so the cluster splits at its
+weakest link. must_merge overrides join first and ignore conflicts (not never_merge).
+The winner of a cluster is its oldest node (created_at, then node_id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from rex_pipeline.config import Settings
+from rex_pipeline.resolve.fuzzy.companies import company_features, score_company_pairs
+from rex_pipeline.resolve.fuzzy.compare import score_pairs
+from rex_pipeline.resolve.fuzzy.features import contact_features, shared_phones
+from rex_pipeline.resolve.fuzzy.overrides import Overrides, resolve_overrides
+from rex_pipeline.resolve.fuzzy.profiles import (
+    CLUSTER_COLUMNS,
+    COMPANY_PROFILE,
+    CONTACT_PROFILE,
+    conform,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 10
+
+
+@dataclass
+class _Forest:
+    parent: dict[str, str] = field(default_factory=dict)
+    members: dict[str, list[str]] = field(default_factory=dict)
+    never: dict[str, set[str]] = field(default_factory=dict)  # per root: nodes it must avoid
+    conflicts: dict[str, set[str]] = field(default_factory=dict)
+    best: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # score, rule, via
+    refused: int = 0
+
+    def find(self, node: str) -> str:
+        parent = self.parent.setdefault(node, node)
+        while parent != node:
+            grand = self.parent[parent]
+            self.parent[node] = grand
+            node, parent = parent, grand
+        return node
+
+    def root_of(self, node: str, never: dict[str, set[str]], conflicts: dict[str, set[str]]) -> str:
+        root = self.find(node)
+        if root not in self.members:
+            self.members[root] = [root]
+            self.never[root] = set(never.get(root, ()))
+            self.conflicts[root] = set(conflicts.get(root, ()))
+        return root
+
+    def union(
+        self,
+        a: str,
+        b: str,
+        score: float,
+        rule: str,
+        never: dict[str, set[str]],
+        conflicts: dict[str, set[str]],
+    ) -> bool:
+        ra, rb = self.root_of(a, never, conflicts), self.root_of(b, never, conflicts)
+        if ra == rb:
+            return False
+        big, small = (ra, rb) if len(self.members[ra]) >= len(self.members[rb]) else (rb, ra)
+        avoid = (
+            [self.never[big]] if rule == "must_merge" else [self.never[big], self.conflicts[big]]
+        )
+        if any(m in blocked for blocked in avoid for m in self.members[small]):
+            self.refused += 1
+            return False
+        self.parent[small] = big
+        self.members[big] += self.members.pop(small)
+        self.never[big] |= self.never.pop(small)
+        self.conflicts[big] |= self.conflicts.pop(small)
+        for node, other in ((a, b), (b, a)):
+            if node not in self.best or self.best[node][0] < score:
+                self.best[node] = (score, rule, other)
+        return True
+
+
+def _links(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    links: dict[str, set[str]] = {}
+    for a, b in pairs:
+        links.setdefault(a, set()).add(b)
+        links.setdefault(b, set()).add(a)
+    return links
+
+
+def _greedy(
+    must: Sequence[tuple[str, str]],
+    edges: Sequence[tuple[str, str, float]],
+    never: dict[str, set[str]],
+    conflicts: dict[str, set[str]],
+) -> _Forest:
+    forest = _Forest()
+    for a, b in must:
+        forest.union(a, b, 1.0, "must_merge", never, conflicts)
+    for a, b, score in edges:
+        forest.union(a, b, score, "fuzzy", never, conflicts)
+    return forest
+
+
+def _is_contacts(nodes: pl.DataFrame) -> bool:
+    return "email_keys" in nodes.columns
+
+
+class _ConflictFinder:
+    """Scores every pair inside clusters of 3+ nodes with the entity's own comparisons."""
+
+    def __init__(self, nodes: pl.DataFrame) -> None:
+        self.nodes = nodes
+        self._shared: pl.Series | None = None
+
+    def __call__(self, forest: _Forest) -> set[tuple[str, str]]:
+        groups = [(root, m) for root, m in forest.members.items() if len(m) >= 3]
+        if not groups:
+            return set()
+        membership = pl.DataFrame(
+            {
+                "root": [r for r, m in groups for _ in m],
+                "node_id": [n for _, m in groups for n in m],
+            },
+            schema={"root": pl.String, "node_id": pl.String},
+        )
+        sub = self.nodes.join(membership.select("node_id"), on="node_id", how="semi")
+        index = sub.select("node_id").with_row_index("idx")
+        inside = membership.join(index, on="node_id")
+        pairs = (
+            inside.join(inside, on="root", suffix="_b")
+            .filter(pl.col("idx") < pl.col("idx_b"))
+            .select(a="idx", b="idx_b")
+        )
+        if _is_contacts(self.nodes):
+            if self._shared is None:
+                self._shared = shared_phones(self.nodes)
+            scored = score_pairs(contact_features(sub, shared=self._shared), pairs)
+        else:
+            scored = score_company_pairs(company_features(sub), pairs)
+        found = scored.filter(pl.col("conflict").is_not_null()).select("a", "b")
+        ids = index["node_id"]
+        return {(ids[a], ids[b]) for a, b in found.iter_rows()}
+
+
+def cluster(
+    nodes: pl.DataFrame,
+    pairs: pl.DataFrame,
+    overrides: Overrides | None = None,
+    settings: Settings | None = None,
+) -> pl.DataFrame:
+    """Map every node to its cluster's winner (profiles.CLUSTER_COLUMNS).
+
+    `nodes` are the profiles given to `find_candidate_pairs` (or `find_company_pairs`),
+    `pairs` its result: only pairs with decision "merge" join clusters. `settings` is
+    accepted for symmetry with the other entry points; thresholds were applied when the
+    pairs were scored.
+    """
+    del settings
+    nodes = conform(nodes, CONTACT_PROFILE if _is_contacts(nodes) else COMPANY_PROFILE)
+    resolved = resolve_overrides(overrides, nodes)
+    if resolved.unmatched:
+        log.info("overrides: %d references not among this run's nodes", len(resolved.unmatched))
+    for a, b in resolved.unsatisfiable:
+        log.warning("never_merge %s / %s: both are already one entity by exact keys", a, b)
+    edges = [
+        (a, b, s)
+        for a, b, s in pairs.filter(pl.col("decision") == "merge")
+        .sort(["score", "node_a", "node_b"], descending=[True, False, False])
+        .select("node_a", "node_b", "score")
+        .iter_rows()
+    ]
+    never = _links(resolved.never)
+    found_conflicts: set[tuple[str, str]] = set()
+    find_conflicts = _ConflictFinder(nodes)
+    for _ in range(MAX_ROUNDS):
+        forest = _greedy(resolved.must, edges, never, _links(found_conflicts))
+        new = find_conflicts(forest) - found_conflicts
+        if not new:
+            break
+        found_conflicts |= new
+    else:
+        log.warning("clustering stopped after %d rounds with conflicts left", MAX_ROUNDS)
+    log.info(
+        "clusters: %d edges, %d refused by conflicts/never_merge, %d conflicts found in chains",
+        len(edges),
+        forest.refused,
+        len(found_conflicts),
+    )
+    return _assign(nodes, forest)
+
+
+def _assign(nodes: pl.DataFrame, forest: _Forest) -> pl.DataFrame:
+    touched = list(forest.parent)
+    roots = pl.DataFrame(
+        {"node_id": touched, "root": [forest.find(n) for n in touched]},
+        schema={"node_id": pl.String, "root": pl.String},
+    )
+    winners = (
+        roots.join(nodes.select("node_id", "created_at"), on="node_id", how="left")
+        .sort(["created_at", "node_id"], nulls_last=True)
+        .group_by("root", maintain_order=True)
+        .agg(pl.col("node_id").first().alias("winner"))
+    )
+    best = pl.DataFrame(
+        {
+            "node_id": list(forest.best),
+            "score": [v[0] for v in forest.best.values()],
+            "rule": [v[1] for v in forest.best.values()],
+            "via": [v[2] for v in forest.best.values()],
+        },
+        schema={"node_id": pl.String, "score": pl.Float64, "rule": pl.String, "via": pl.String},
+    )
+    out = (
+        nodes.select("node_id")
+        .join(roots.join(winners, on="root"), on="node_id", how="left", maintain_order="left")
+        .join(best, on="node_id", how="left", maintain_order="left")
+    )
+    attached = pl.col("winner").is_not_null() & (pl.col("winner") != pl.col("node_id"))
+    return out.select(
+        "node_id",
+        cluster_id=pl.coalesce("winner", "node_id"),
+        rule=pl.when(attached).then("rule"),
+        score=pl.when(attached).then("score"),
+        via=pl.when(attached).then("via"),
+    ).cast(CLUSTER_COLUMNS)  # type: ignore[arg-type]
+
+
+def possible_duplicates(
+    pairs: pl.DataFrame,
+    clusters: pl.DataFrame,
+    *,
+    never: Sequence[tuple[str, str]] = (),
+) -> pl.DataFrame:
+    """Review items: pairs scored at or above the review threshold whose nodes ended in
+    different clusters, as pairs of cluster winners (entity_a < entity_b, best score kept).
+    Pairs a person already ruled apart (`never`, node ids) are left out."""
+    winner = clusters.select("node_id", "cluster_id")
+    frame = (
+        pairs.join(winner.rename({"node_id": "node_a", "cluster_id": "ca"}), on="node_a")
+        .join(winner.rename({"node_id": "node_b", "cluster_id": "cb"}), on="node_b")
+        .filter(pl.col("ca") != pl.col("cb"))
+        .select(
+            entity_a=pl.min_horizontal("ca", "cb"),
+            entity_b=pl.max_horizontal("ca", "cb"),
+            score="score",
+            reasons="reasons",
+            conflict="conflict",
+        )
+    )
+    if never:
+        ruled = pl.DataFrame(
+            {"a": [a for a, _ in never], "b": [b for _, b in never]},
+            schema={"a": pl.String, "b": pl.String},
+        )
+        ruled = (
+            ruled.join(winner.rename({"node_id": "a", "cluster_id": "ca"}), on="a")
+            .join(winner.rename({"node_id": "b", "cluster_id": "cb"}), on="b")
+            .select(entity_a=pl.min_horizontal("ca", "cb"), entity_b=pl.max_horizontal("ca", "cb"))
+        )
+        frame = frame.join(ruled, on=["entity_a", "entity_b"], how="anti")
+    return (
+        frame.sort("score", descending=True)
+        .unique(["entity_a", "entity_b"], keep="first")
+        .sort("entity_a", "entity_b")
+    )
+
+
+def cluster_stats(
+    clusters: pl.DataFrame, pairs: pl.DataFrame | None = None, *, large_cluster: int = 10
+) -> dict[str, object]:
+    """Cluster sizes, merges by rule, and suspicious clusters (size >= large_cluster) for
+    run metadata; with `pairs`, also how many merge-grade pairs conflicts kept apart."""
+    sizes = clusters.group_by("cluster_id").agg(size=pl.len(), weakest=pl.col("score").min())
+    multi = sizes.filter(pl.col("size") >= 2)
+    buckets = multi.select(
+        bucket=pl.when(pl.col("size") >= 10)
+        .then(pl.lit("10+"))
+        .when(pl.col("size") >= 5)
+        .then(pl.lit("5-9"))
+        .otherwise(pl.col("size").cast(pl.String))
+    )["bucket"].value_counts()
+    suspicious = multi.filter(pl.col("size") >= large_cluster).sort("size", descending=True)
+    stats: dict[str, object] = {
+        "nodes": clusters.height,
+        "clusters": sizes.height,
+        "merged_nodes": int(clusters.filter(pl.col("rule").is_not_null()).height),
+        "multi_node_clusters": multi.height,
+        "largest_cluster": int(sizes["size"].max() or 0),
+        "mean_multi_node_size": round(float(multi["size"].mean() or 0.0), 3),
+        "size_counts": dict(sorted(buckets.iter_rows())),
+        "merges_by_rule": dict(
+            clusters.filter(pl.col("rule").is_not_null()).group_by("rule").len().iter_rows()
+        ),
+        "suspicious": [
+            {"cluster_id": c, "size": s, "weakest_score": w}
+            for c, s, w in suspicious.head(20).select("cluster_id", "size", "weakest").iter_rows()
+        ],
+        "suspicious_count": suspicious.height,
+    }
+    if pairs is not None:
+        merge = pairs.filter(pl.col("decision") == "merge")
+        winner = clusters.select("node_id", "cluster_id")
+        apart = (
+            merge.join(winner.rename({"node_id": "node_a", "cluster_id": "ca"}), on="node_a")
+            .join(winner.rename({"node_id": "node_b", "cluster_id": "cb"}), on="node_b")
+            .filter(pl.col("ca") != pl.col("cb"))
+        )
+        stats["merge_pairs_kept_apart"] = apart.height
+    return stats

@@ -1,0 +1,388 @@
+"""Comparisons of contact pairs: named levels, match weights, evidence and conflicts.
+
+`score_pairs` takes candidate pairs of node rows and returns, for every comparison, the level
+that applied, its weight and (for fuzzy ones) the similarity; then the match weight, the match
+probability (`score`) and `conflict`: strong evidence that the two are different people, which
+keeps a pair from ever merging automatically whatever its score.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+from rapidfuzz import fuzz
+from rapidfuzz.distance import JaroWinkler, Levenshtein
+
+from rex_pipeline.resolve.fuzzy.features import ContactFeatures, made_from_name
+from rex_pipeline.resolve.fuzzy.model import Comparison, Level, probability, total_weight
+from rex_pipeline.resolve.fuzzy.nicknames import name_groups_column, related_names
+from rex_pipeline.resolve.fuzzy.similarity import pairwise
+
+#: Match weight of a candidate pair before any comparison: two nodes that share a block key
+#: are still far more often different people than not.
+PRIOR_WEIGHT = -12.0
+
+#: Population the weights were set for. In a bigger population a name is shared by more
+#: people, so before any evidence a pair is less likely one person: the prior drops by
+#: log2(nodes / REFERENCE_NODES) bits ("scale"). Evidence that identifies one person whatever
+#: the population (a personal number, a distinctive mailbox, a LinkedIn profile) gains the
+#: same bits back; name-like evidence does not. Below the reference nothing changes.
+REFERENCE_NODES = 10_000
+
+#: Levels whose weight grows with the scale, as an identifier's does.
+IDENTIFIER_LEVELS = {
+    "email": "same local part",
+    "phone": "same number",
+    "linkedin": "same profile",
+}
+
+FIRST_NAME = Comparison(
+    "first_name",
+    (
+        Level("exact", 5.5, "same first name (adjusted by how common it is, -3..+3)"),
+        Level("nickname", 4.5, "nickname of each other (Bob / Robert, Liz / Elizabeth)"),
+        Level("similar", 1.5, "Jaro-Winkler similarity >= 0.88 (a typo, or a look-alike)"),
+        Level("initial", 1.5, "one side is an initial that fits the other"),
+        Level("different", -5.0, "different first names (Paul / Paula counts as different)"),
+        Level("missing", 0.0, "no first name on one side"),
+    ),
+)
+LAST_NAME = Comparison(
+    "last_name",
+    (
+        Level("exact", 7.0, "same last name (adjusted by how common it is, -3..+3)"),
+        Level("similar", 3.0, "Jaro-Winkler similarity >= 0.9 (a typo, or Johnson / Johnston)"),
+        Level("different", -5.0, "different last names"),
+        Level("missing", 0.0, "no last name on one side"),
+    ),
+)
+EMAIL = Comparison(
+    "email",
+    (
+        Level("same local part", 10.0, "ada.l1815@gmail.com / ada.l1815@acme.com"),
+        Level(
+            "same local part, made from the name, personal and work",
+            4.0,
+            "ada.lovelace@gmail.com / ada.lovelace@acme.com",
+        ),
+        Level(
+            "same local part, made from the name",
+            1.0,
+            "two work (or two personal) domains: a job change, or a namesake under the same"
+            " address pattern",
+        ),
+        Level(
+            "one typo apart, same domain",
+            2.5,
+            "ada.lovelac@acme.com / ada.lovelace@acme.com: one edit, not both made from the name",
+        ),
+        Level(
+            "another address at the same work domain",
+            -6.0,
+            "two mailboxes at one company domain are usually two people",
+        ),
+        Level(
+            "near-identical local part",
+            1.0,
+            "the same letters (bigdave77@ / big.dave@), or one edit apart at a free-mail domain",
+        ),
+        Level("different", 0.0, "unrelated addresses: usual for two nodes of one person too"),
+        Level("missing", 0.0, "no usable address on one side"),
+    ),
+)
+PHONE = Comparison(
+    "phone",
+    (
+        Level("same number", 10.0, "a shared personal number (shared lines are not evidence)"),
+        Level("different numbers", -1.0, "both have numbers, none shared"),
+        Level("missing", 0.0, "no personal number on one side"),
+    ),
+)
+LINKEDIN = Comparison(
+    "linkedin",
+    (
+        Level("same profile", 12.0, "same LinkedIn profile URL"),
+        Level("different profiles", -10.0, "different LinkedIn profiles: different people"),
+        Level("missing", 0.0, "no LinkedIn URL on one side"),
+    ),
+)
+COMPANY = Comparison(
+    "company",
+    (
+        Level("same domain", 5.0, "same company domain"),
+        Level("same name", 4.0, "same company name key (or the name of the other's domain)"),
+        Level("similar name", 2.5, "company names with Jaro-Winkler similarity >= 0.92"),
+        Level("different", -2.0, "different companies (people change jobs)"),
+        Level("missing", 0.0, "no company on one side"),
+    ),
+)
+TITLE = Comparison(
+    "title",
+    (
+        Level("similar", 1.0, "token-sorted title similarity >= 0.9"),
+        Level("different", 0.0, "titles change with jobs: no evidence either way"),
+        Level("missing", 0.0, "no title on one side"),
+    ),
+)
+CONTACT_COMPARISONS = (FIRST_NAME, LAST_NAME, EMAIL, PHONE, LINKEDIN, COMPANY, TITLE)
+
+_COMPATIBLE_FIRST = ["exact", "nickname", "similar", "initial"]
+_COMPATIBLE_LAST = ["exact", "similar"]
+
+
+def _sides(feats: ContactFeatures, pairs: pl.DataFrame) -> pl.DataFrame:
+    nodes = feats.nodes
+    a = nodes.select(pl.all().name.suffix("_a"))
+    b = nodes.select(pl.all().name.suffix("_b"))
+    return pairs.join(a, left_on="a", right_on="idx_a").join(b, left_on="b", right_on="idx_b")
+
+
+#: Endings that turn a name into another person's name (Paul -> Paula, Daniel -> Danielle,
+#: Justin -> Justine); diminutives (Tom -> Tommy, Jess -> Jessie) are not among them.
+_OTHER_NAME_ENDINGS = ["a", "e", "na", "ne", "ina", "ine", "elle", "ella", "ette", "ia", "o"]
+
+
+def _other_form(short: pl.Expr, long: pl.Expr) -> pl.Expr:
+    """True when `long` is `short` plus an ending that makes it a different given name."""
+    ending = long.str.slice(short.str.len_chars())
+    return (
+        (short.str.len_chars() >= 3)
+        & long.str.starts_with(short)
+        & ending.is_in(_OTHER_NAME_ENDINGS)
+    ).fill_null(False)
+
+
+def _names(frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.with_columns(
+        first_name_sim=pairwise(frame, "fn_a", "fn_b", JaroWinkler.normalized_similarity),
+        last_name_sim=pairwise(frame, "ln_a", "ln_b", JaroWinkler.normalized_similarity),
+    )
+    fa, fb = pl.col("fn_a"), pl.col("fn_b")
+    first = (
+        pl.when(fa.is_null() | fb.is_null())
+        .then(pl.lit("missing"))
+        .when(fa == fb)
+        .then(pl.lit("exact"))
+        .when(_other_form(fa, fb) | _other_form(fb, fa))
+        .then(pl.lit("different"))
+        .when(pl.col("fn_groups_a").list.set_intersection("fn_groups_b").list.len() > 0)
+        .then(pl.lit("nickname"))
+        .when(pl.col("first_name_sim") >= 0.88)
+        .then(pl.lit("similar"))
+        .when(
+            ((fa.str.len_chars() == 1) | (fb.str.len_chars() == 1))
+            & (fa.str.slice(0, 1) == fb.str.slice(0, 1))
+        )
+        .then(pl.lit("initial"))
+        .otherwise(pl.lit("different"))
+    )
+    la, lb = pl.col("ln_a"), pl.col("ln_b")
+    last = (
+        pl.when(la.is_null() | lb.is_null())
+        .then(pl.lit("missing"))
+        .when(la == lb)
+        .then(pl.lit("exact"))
+        .when(pl.col("last_name_sim") >= 0.9)
+        .then(pl.lit("similar"))
+        .otherwise(pl.lit("different"))
+    )
+    frame = frame.with_columns(first_name_level=first, last_name_level=last)
+    first_tf = pl.when(pl.col("first_name_level") == "exact").then(pl.col("fn_tf_a"))
+    last_tf = pl.when(pl.col("last_name_level") == "exact").then(pl.col("ln_tf_a"))
+    return frame.with_columns(
+        first_name_weight=FIRST_NAME.weight_expr(pl.col("first_name_level"))
+        + first_tf.fill_null(0.0),
+        last_name_weight=LAST_NAME.weight_expr(pl.col("last_name_level")) + last_tf.fill_null(0.0),
+    )
+
+
+_EMAIL_LEVELS = [level.label for level in EMAIL.levels]
+
+
+def _owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
+    """The addresses of `nodes` with `from_name`: made from the owner's own name (or a form
+    of it), so a namesake would likely have the same one."""
+    involved = feats.nodes.filter(pl.col("idx").is_in(nodes.implode())).select("idx", "fn", "ln")
+    owners = involved.with_columns(
+        firsts=name_groups_column(involved["fn"], related_names).fill_null([])
+    )
+    emails = feats.emails.join(owners, on="idx")
+    from_name = made_from_name(pl.col("letters"), pl.col("fn"), pl.col("ln"), pl.col("firsts"))
+    return emails.select("idx", "local", "letters", "domain", "is_free", from_name=from_name)
+
+
+def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
+    """Best email level over every combination of the two nodes' addresses, plus whether any
+    combination is two different mailboxes at one work domain."""
+    owned = _owned_mailboxes(feats, pl.concat([frame["a"], frame["b"]]).unique())
+    combos = (
+        frame.select("pair", "a", "b")
+        .join(owned.select(pl.all().name.suffix("_a")), left_on="a", right_on="idx_a")
+        .join(owned.select(pl.all().name.suffix("_b")), left_on="b", right_on="idx_b")
+        .with_row_index("combo")
+    )
+    same_domain = pl.col("domain_a") == pl.col("domain_b")
+    # edit distance only where it can matter: two different mailboxes at one domain
+    differ = combos.filter(same_domain & (pl.col("local_a") != pl.col("local_b")))
+    edits = differ.select(
+        "combo", edits=pairwise(differ, "local_a", "local_b", Levenshtein.distance)
+    )
+    combos = combos.join(edits, on="combo", how="left")
+    from_name_a, from_name_b = pl.col("from_name_a"), pl.col("from_name_b")
+    same = pl.col("local_a") == pl.col("local_b")
+    long_enough = (
+        pl.min_horizontal(pl.col("local_a").str.len_chars(), pl.col("local_b").str.len_chars()) >= 5
+    )
+    one_edit = ((pl.col("edits") <= 1) & long_enough).fill_null(False)
+    same_letters = (pl.col("letters_a") == pl.col("letters_b")) & (
+        pl.col("letters_a").str.len_chars() >= 5
+    )
+    personal_and_work = pl.col("is_free_a") != pl.col("is_free_b")
+    code = (
+        pl.when(same & ~from_name_a & ~from_name_b)
+        .then(0)
+        .when(same & personal_and_work)
+        .then(1)
+        .when(same)
+        .then(2)
+        .when(one_edit & same_domain & ~(from_name_a & from_name_b))
+        .then(3)
+        .when(same_domain & ~pl.col("is_free_a"))
+        .then(4)
+        .when(one_edit | same_letters)
+        .then(5)
+        .otherwise(6)
+    )
+    best = (
+        combos.with_columns(code=code)
+        .group_by("pair")
+        .agg(
+            pl.col("code").min().alias("code"),
+            (pl.col("code") == 4).any().alias("other_work_address"),
+        )
+    )
+    frame = frame.join(best, on="pair", how="left")
+    labels = dict(enumerate(_EMAIL_LEVELS[:-1]))
+    level = (
+        pl.when(pl.col("code").is_null())
+        .then(pl.lit("missing"))
+        .otherwise(pl.col("code").replace_strict(labels, return_dtype=pl.String))
+    )
+    return frame.with_columns(
+        email_level=level,
+        email_sim=pl.lit(None, pl.Float64),
+        other_work_address=pl.col("other_work_address").fill_null(False),
+    ).with_columns(email_weight=EMAIL.weight_expr(pl.col("email_level")))
+
+
+def _phones(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
+    phones = feats.phones
+    pa = frame.select("pair", "a").join(phones, left_on="a", right_on="idx").select("pair", "phone")
+    pb = frame.select("pair", "b").join(phones, left_on="b", right_on="idx").select("pair", "phone")
+    shared = pa.join(pb, on=["pair", "phone"], how="semi")["pair"].unique().implode()
+    has_a, has_b = pa["pair"].unique().implode(), pb["pair"].unique().implode()
+    level = (
+        pl.when(pl.col("pair").is_in(shared))
+        .then(pl.lit("same number"))
+        .when(pl.col("pair").is_in(has_a) & pl.col("pair").is_in(has_b))
+        .then(pl.lit("different numbers"))
+        .otherwise(pl.lit("missing"))
+    )
+    return frame.with_columns(phone_level=level, phone_sim=pl.lit(None, pl.Float64)).with_columns(
+        phone_weight=PHONE.weight_expr(pl.col("phone_level"))
+    )
+
+
+def _others(frame: pl.DataFrame) -> pl.DataFrame:
+    la, lb = pl.col("linkedin_a"), pl.col("linkedin_b")
+    linkedin = (
+        pl.when(la.is_null() | lb.is_null())
+        .then(pl.lit("missing"))
+        .when(la == lb)
+        .then(pl.lit("same profile"))
+        .otherwise(pl.lit("different profiles"))
+    )
+    frame = frame.with_columns(
+        cname_a=pl.coalesce(
+            pl.col("company_a"), pl.col("company_domain_a").str.extract(r"^([^.]+)")
+        ),
+        cname_b=pl.coalesce(
+            pl.col("company_b"), pl.col("company_domain_b").str.extract(r"^([^.]+)")
+        ),
+    )
+    frame = frame.with_columns(
+        company_sim=pairwise(frame, "cname_a", "cname_b", JaroWinkler.normalized_similarity),
+        title_sim=pairwise(frame, "title_a", "title_b", fuzz.token_sort_ratio) / 100,
+    )
+    company = (
+        pl.when(pl.col("company_domain_a") == pl.col("company_domain_b"))
+        .then(pl.lit("same domain"))
+        .when(pl.col("cname_a") == pl.col("cname_b"))
+        .then(pl.lit("same name"))
+        .when(pl.col("company_sim") >= 0.92)
+        .then(pl.lit("similar name"))
+        .when(pl.col("cname_a").is_not_null() & pl.col("cname_b").is_not_null())
+        .then(pl.lit("different"))
+        .otherwise(pl.lit("missing"))
+    )
+    title = (
+        pl.when(pl.col("title_sim").is_null())
+        .then(pl.lit("missing"))
+        .when(pl.col("title_sim") >= 0.9)
+        .then(pl.lit("similar"))
+        .otherwise(pl.lit("different"))
+    )
+    frame = frame.with_columns(
+        linkedin_level=linkedin,
+        linkedin_sim=pl.lit(None, pl.Float64),
+        company_level=company,
+        title_level=title,
+    )
+    return frame.with_columns(
+        linkedin_weight=LINKEDIN.weight_expr(pl.col("linkedin_level")),
+        company_weight=COMPANY.weight_expr(pl.col("company_level")),
+        title_weight=TITLE.weight_expr(pl.col("title_level")),
+    )
+
+
+def conflict_expr() -> pl.Expr:
+    """Strong evidence of two different people; a conflicting pair never merges by itself
+    and a cluster never holds two conflicting nodes."""
+    names_fit = pl.col("first_name_level").is_in(_COMPATIBLE_FIRST) & pl.col(
+        "last_name_level"
+    ).is_in(_COMPATIBLE_LAST)
+    return (
+        pl.when(pl.col("linkedin_level") == "different profiles")
+        .then(pl.lit("different LinkedIn profiles"))
+        .when((pl.col("phone_level") == "different numbers") & ~names_fit)
+        .then(pl.lit("different phone numbers and dissimilar names"))
+        .when(pl.col("other_work_address") & ~names_fit)
+        .then(pl.lit("different addresses at the same work domain and dissimilar names"))
+        .alias("conflict")
+    )
+
+
+def scale_bits(nodes: int) -> float:
+    """log2(nodes / REFERENCE_NODES), never below 0."""
+    return max(0.0, math.log2(max(nodes, 1) / REFERENCE_NODES))
+
+
+def score_pairs(feats: ContactFeatures, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Every comparison's level/weight/sim columns, `match_weight`, `score` and `conflict`
+    for `pairs` (integer columns a, b; other columns are kept). The population is the
+    nodes of `feats`."""
+    scale = scale_bits(feats.population)
+    feats = feats.only(pl.concat([pairs["a"], pairs["b"]]))
+    frame = _sides(feats, pairs.with_row_index("pair"))
+    frame = _others(_phones(_emails(_names(frame), feats), feats))
+    frame = frame.with_columns(
+        (
+            pl.col(f"{name}_weight")
+            + pl.when(pl.col(f"{name}_level") == level).then(scale).otherwise(0.0)
+        ).alias(f"{name}_weight")
+        for name, level in IDENTIFIER_LEVELS.items()
+    )
+    return frame.with_columns(total_weight(PRIOR_WEIGHT - scale, CONTACT_COMPARISONS)).with_columns(
+        score=probability(pl.col("match_weight")), conflict=conflict_expr()
+    )

@@ -1,0 +1,179 @@
+"""Fuzzy linking of contact nodes: blocking rules, then scoring (see compare.py).
+
+Blocking rules (each block capped at `resolution.max_block_size` nodes):
+* email_local   — squashed local part ("bigdave77" at work and at gmail), unless the local
+  part is just the node's own name (those pairs come from the name rules);
+* email_letters — its letters only ("bigdave77" meets "big.dave");
+* phone         — a personal number (shared lines removed);
+* linkedin      — the profile URL;
+* name          — nickname group of the first name + last name;
+* name_company  — first name (and its canonical form: Bob -> robert) + last name within a
+  company (its name without spaces, or the name of its domain);
+* first_company / last_company — one name within a company (the other may carry a typo).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import polars as pl
+
+from rex_pipeline.config import Settings
+from rex_pipeline.resolve.fuzzy.blocking import block_keys, candidate_pairs, rule_names, rules_of
+from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS, score_pairs
+from rex_pipeline.resolve.fuzzy.features import (
+    ContactFeatures,
+    contact_features,
+    own_name_mailbox,
+)
+from rex_pipeline.resolve.fuzzy.model import explanation, pair_frame, reasons
+from rex_pipeline.resolve.fuzzy.nicknames import first_name_block_keys
+from rex_pipeline.resolve.fuzzy.profiles import CONTACT_PROFILE, PAIR_COLUMNS, conform, frame_of
+
+log = logging.getLogger(__name__)
+
+#: Tighter block limits for the name rules. A first+last name shared by more nodes than this
+#: is a common name: its pairs need other evidence (an address, a number, a company), which
+#: the other rules find, and comparing every James Smith with every other would grow with
+#: the square of the warehouse.
+NAME_BLOCK_CAPS = {
+    "name": 30,
+    "first_company": 50,
+    "last_company": 50,
+    "name_company": 50,
+    "email_letters": 50,
+}
+
+#: Pairs scored at a time: the comparison frames are wide, so memory stays bounded.
+SCORE_CHUNK = 400_000
+
+
+def contact_block_keys(feats: ContactFeatures) -> pl.DataFrame:
+    """Block keys of every node under every contact blocking rule."""
+    nodes = feats.nodes
+    is_new = nodes.select("idx", "is_new")
+    # a mailbox made from the node's own name (john.smith@, jsmith@) is left to the name
+    # rules: as a key of its own it would pair every namesake under the same address pattern
+    emails = feats.emails.join(nodes.select("idx", "is_new", "fn", "ln"), on="idx").filter(
+        ~own_name_mailbox(pl.col("letters"), pl.col("fn"), pl.col("ln"))
+    )
+    phones = feats.phones.join(is_new, on="idx")
+    company = pl.coalesce(
+        pl.col("company").str.replace_all(" ", ""),
+        pl.col("company_domain").str.extract(r"^([^.]+)").str.replace_all("-", ""),
+    )
+    # every nickname group for the name rule; within a company the name and one canonical
+    # form are enough, and keep the number of keys down
+    grouped = nodes.select("idx", "is_new", "ln", group=pl.col("fn_groups")).explode("group")
+    named = nodes.select(
+        "idx", "is_new", "ln", company=company, group=first_name_block_keys(nodes["fn"])
+    ).explode("group")
+    sep = pl.lit("|")
+    frames = [
+        block_keys(
+            emails.filter(pl.col("local").str.len_chars() >= 3).unique(["idx", "local"]),
+            "email_local",
+            pl.col("local"),
+        ),
+        block_keys(
+            emails.filter(
+                (pl.col("letters").str.len_chars() >= 5) & (pl.col("letters") != pl.col("local"))
+            ).unique(["idx", "letters"]),
+            "email_letters",
+            pl.col("letters"),
+        ),
+        block_keys(phones, "phone", pl.col("phone")),
+        block_keys(nodes, "linkedin", pl.col("linkedin")),
+        block_keys(grouped, "name", pl.col("group") + sep + pl.col("ln")),
+        block_keys(
+            named, "name_company", pl.col("group") + sep + pl.col("ln") + sep + pl.col("company")
+        ),
+        block_keys(named, "first_company", pl.col("group") + sep + pl.col("company")),
+        block_keys(named.unique("idx"), "last_company", pl.col("ln") + sep + pl.col("company")),
+    ]
+    return pl.concat(frames)
+
+
+def find_candidate_pairs(profiles: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+    """Scored pairs of contact nodes at or above `review_threshold`, at least one node new.
+
+    Columns: profiles.PAIR_COLUMNS plus `evidence` (a struct with the level, weight and
+    similarity of every comparison). `decision` is "merge" at or above `merge_threshold`
+    without a conflict, else "review". Returns no pairs when `resolution.fuzzy` is off.
+    """
+    res = settings.resolution
+    if not res.fuzzy or profiles.is_empty():
+        return _empty_pairs()
+    feats = contact_features(profiles)
+    keys = contact_block_keys(feats)
+    pairs, stats = candidate_pairs(keys, res.max_block_size, NAME_BLOCK_CAPS)
+    names = rule_names(keys)
+    parts = [_empty_pairs()]
+    for chunk in pairs.iter_slices(SCORE_CHUNK):  # bounded memory on big runs
+        scored = score_pairs(feats, chunk)
+        scored = scored.filter(pl.col("score") >= res.review_threshold).with_columns(
+            blocking_rules=rules_of(pl.col("rule_mask"), names)
+        )
+        parts.append(
+            pair_frame(
+                scored,
+                feats.nodes.select("idx", "node_id"),
+                CONTACT_COMPARISONS,
+                res.merge_threshold,
+                res.review_threshold,
+            )
+        )
+    result = pl.concat(parts, how="diagonal_relaxed").sort("node_a", "node_b")
+    log.info(
+        "contacts: %d nodes, %d blocks (%d too large), %d candidate pairs, %d merge, %d review",
+        feats.nodes.height,
+        stats["blocks"],
+        stats["blocks_too_large"],
+        stats["pairs"],
+        (result["decision"] == "merge").sum(),
+        (result["decision"] == "review").sum(),
+    )
+    return result
+
+
+def score_node_pairs(profiles: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Score given (a, b) row-index pairs of `profiles` without blocking: used to check
+    clusters for conflicts. Returns a, b, score, conflict."""
+    feats = contact_features(profiles)
+    return score_pairs(feats, pairs).select("a", "b", "score", "conflict")
+
+
+def explain_pair(
+    profile_a: Mapping[str, object] | pl.DataFrame,
+    profile_b: Mapping[str, object] | pl.DataFrame,
+    settings: Settings,
+    *,
+    population: pl.DataFrame | None = None,
+) -> dict[str, object]:
+    """The full evidence for two contact profiles, whether or not blocking would pair them.
+
+    `population` (all profiles of the run) makes name frequencies and shared phone lines the
+    same as in the run; without it every name counts as of average frequency."""
+    rows = [_as_row(profile_a), _as_row(profile_b)]
+    frame = frame_of(rows, CONTACT_PROFILE)
+    if population is not None:
+        frame = pl.concat([conform(population, CONTACT_PROFILE), frame])
+    last = frame.height - 1
+    feats = contact_features(frame)
+    scored = score_pairs(
+        feats, pl.DataFrame({"a": [last - 1], "b": [last]}, schema={"a": pl.UInt32, "b": pl.UInt32})
+    )
+    row = scored.with_columns(reasons(CONTACT_COMPARISONS)).row(0, named=True)
+    res = settings.resolution
+    return explanation(row, CONTACT_COMPARISONS, res.merge_threshold, res.review_threshold)
+
+
+def _as_row(profile: Mapping[str, object] | pl.DataFrame) -> dict[str, object]:
+    if isinstance(profile, pl.DataFrame):
+        return profile.row(0, named=True)
+    return dict(profile)
+
+
+def _empty_pairs() -> pl.DataFrame:
+    return pl.DataFrame(schema=PAIR_COLUMNS)
