@@ -68,6 +68,14 @@ class SyncSettings(_Strict):
     settle_seconds: int = Field(5, ge=0)
 
 
+class SavedView(_Strict):
+    """A named smart-list filter published to `saved_views` (runnable with `rex views run`)."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    query: dict[str, Any]
+
+
 class Settings(_Strict):
     """The whole configuration of one run."""
 
@@ -80,6 +88,7 @@ class Settings(_Strict):
     gmail: GmailSettings = GmailSettings()
     sync: SyncSettings = SyncSettings()
     icp: dict[str, Any] = Field(default_factory=dict)
+    views: tuple[SavedView, ...] = ()
 
     @field_validator("own_domains", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from rex_pipeline.config import Settings
+from rex_pipeline.query import SmartListRequest
 from rex_pipeline.resources import RexSettings
 from rex_pipeline.score import load_icp_model
 
@@ -29,6 +30,8 @@ def settings_for(rex: RexSettings, config: SyncConfig) -> Settings:
     """The run's settings: rex.yaml + env, then the launchpad overrides."""
     settings = rex.load(org_id=config.org_id)
     load_icp_model(settings.icp)  # a bad model fails the run at its first step, naming the field
+    for view in settings.views:  # so does a saved view that would not run
+        SmartListRequest.model_validate(view.query)
     updates: dict[str, Any] = {}
     if config.merge_threshold is not None:
         updates["merge_threshold"] = config.merge_threshold

@@ -10,6 +10,7 @@ Canonical rows are upserted by id; `updated_at` moves only when a row's content 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -304,6 +305,22 @@ def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
     return int(rows[0][0]) if rows else 0  # type: ignore[arg-type]
 
 
+def _apply_views(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """saved_views mirrors the `views:` section of rex.yaml."""
+    execute(con, "DELETE FROM saved_views WHERE org_id = $org", {"org": settings.org_id})
+    for view in settings.views:
+        execute(
+            con,
+            "INSERT INTO saved_views VALUES ($org, $name, $description, $query::JSON)",
+            {
+                "org": settings.org_id,
+                "name": view.name,
+                "description": view.description,
+                "query": json.dumps(view.query),
+            },
+        )
+
+
 def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime) -> ApplyStats:
     """The one transaction that makes a run's results durable."""
     org = settings.org_id
@@ -350,6 +367,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         _apply_rejected(con, org)
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
+        _apply_views(con, settings)
         execute(con, "COMMIT")
     except Exception:
         execute(con, "ROLLBACK")

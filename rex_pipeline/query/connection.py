@@ -1,0 +1,79 @@
+"""Read-only access to the published warehouse, and the scope every query runs in.
+
+The pipeline publishes by atomically replacing the file (see publish/), so a connection is cheap
+and short-lived: one per Warehouse, closed when the caller is done, which also means a reader
+never sees a half-written warehouse and picks up the next publish on its next open.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from rex_pipeline.query.errors import WarehouseUnavailable
+
+LATE_MATERIALIZATION_ROWS = 256  # > the largest page (200) plus the row that tells has_more
+JSON_COLUMNS = frozenset({"metadata", "raw", "query", "evidence", "detail"})
+
+
+class Scope(BaseModel):
+    """Who is asking: one org always; optionally one owner, who then sees only the contacts
+    assigned to them and the activities, deals and tasks of those contacts."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    org_id: str = Field(min_length=1)
+    owner_id: str | None = None
+
+    @field_validator("owner_id")
+    @classmethod
+    def _blank_owner_is_none(cls, value: str | None) -> str | None:
+        return value if value and value.strip() else None
+
+
+def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse so that nothing can write: read-only mode, and no file system access
+    (no COPY TO, no ATTACH of another file; DuckDB refuses to turn it back on while open)."""
+    if not path.is_file():
+        raise WarehouseUnavailable(
+            f"no warehouse at {path}: run the pipeline first or set REX_DUCKDB_PATH"
+        )
+    try:
+        conn = duckdb.connect(
+            str(path),
+            read_only=True,
+            config={"enable_external_access": False},
+        )
+    except duckdb.Error as exc:
+        raise WarehouseUnavailable(f"cannot open warehouse {path}: {exc}") from exc
+    conn.execute("SET TimeZone = 'UTC'")  # times come back in UTC whatever the machine's zone
+    # A page is a top-N over (sort key, id); late materialisation reads the other columns only
+    # for the rows kept. DuckDB does it up to 50 rows by default; our pages go to 200 (+1).
+    conn.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION_ROWS}")
+    return conn
+
+
+def decode_value(column: str, value: Any) -> Any:
+    """JSON columns come back from DuckDB as text; the API answers with objects."""
+    if column in JSON_COLUMNS and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def fetch_dicts(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run one parameterised query and return its rows as dicts (pages are small: ≤ 201 rows)."""
+    cursor = conn.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [
+        {name: decode_value(name, value) for name, value in zip(names, row, strict=True)}
+        for row in cursor.fetchall()
+    ]

@@ -1,0 +1,119 @@
+"""Keyset pagination: one page of any list, in a stable order, at the same cost for every page.
+
+Rows are ordered by (sort column, id) with NULLs last in both directions; the cursor holds the
+last row's pair, and the next page asks for rows strictly after it. The query is
+`ORDER BY … LIMIT n+1`, which DuckDB runs as a top-N (no full sort), and the extra row tells
+whether there is a next page without counting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import duckdb
+
+from rex_pipeline.query.connection import fetch_dicts
+from rex_pipeline.query.cursor import Decoder, as_text, decode_cursor, encode_cursor
+from rex_pipeline.query.errors import InvalidRequest
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+
+
+class Page(TypedDict):
+    """The API's list envelope."""
+
+    data: list[dict[str, Any]]
+    has_more: bool
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Order:
+    """A total order over rows: `key` (an SQL expression built from whitelisted names) with
+    `tiebreak` (unique per row) settling ties. `token` is the sort as the caller wrote it; a
+    cursor is only valid for the same token."""
+
+    token: str
+    key: str
+    tiebreak: str
+    descending: bool
+    key_decoder: Decoder
+    tiebreak_decoder: Decoder = as_text
+
+    def order_by(self) -> str:
+        direction = "DESC" if self.descending else "ASC"
+        return f"{self.key} {direction} NULLS LAST, {self.tiebreak} {direction}"
+
+    def after(self, key_value: Any, tiebreak_value: Any) -> tuple[str, list[Any]]:
+        """Rows strictly after (key_value, tiebreak_value) in this order."""
+        beyond = "<" if self.descending else ">"
+        if key_value is None:  # already among the NULLs, which come last
+            return f"({self.key} IS NULL AND {self.tiebreak} {beyond} ?)", [tiebreak_value]
+        return (
+            f"({self.key} {beyond} ? OR ({self.key} = ? AND {self.tiebreak} {beyond} ?)"
+            f" OR {self.key} IS NULL)",
+            [key_value, key_value, tiebreak_value],
+        )
+
+
+def parse_sort(sort: str, allowed: tuple[str, ...]) -> tuple[str, bool]:
+    """`-created_at` -> ("created_at", descending). Only whitelisted columns pass."""
+    column = sort.removeprefix("-")
+    if column not in allowed:
+        raise InvalidRequest(
+            f"sort: {sort!r} is not sortable; use one of {', '.join(allowed)}"
+            " (prefix - for descending)"
+        )
+    return column, sort.startswith("-")
+
+
+def check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidRequest(f"limit: must be between 1 and {MAX_LIMIT} (got {limit!r})")
+    return limit
+
+
+def fetch_page(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    select: list[str],
+    source: str,
+    where: list[str],
+    params: list[Any],
+    order: Order,
+    key_field: str,
+    tiebreak_field: str,
+    limit: int,
+    cursor: str | None,
+    output_fields: list[str] | None = None,
+) -> Page:
+    """Run one page. `select`, `source` and `where` are SQL built by the caller from whitelisted
+    names with `?` placeholders; `key_field`/`tiebreak_field` name the selected columns holding
+    the order's values, used to make the next cursor."""
+    check_limit(limit)
+    where, params = list(where), list(params)
+    if cursor:
+        key_value, tiebreak_value = decode_cursor(
+            cursor, order.token, [order.key_decoder, order.tiebreak_decoder]
+        )
+        clause, clause_params = order.after(key_value, tiebreak_value)
+        where.append(clause)
+        params += clause_params
+    sql = (
+        f"SELECT {', '.join(select)} FROM {source}"
+        f" WHERE {' AND '.join(where) or 'true'}"
+        f" ORDER BY {order.order_by()} LIMIT ?"
+    )
+    rows = fetch_dicts(conn, sql, [*params, limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = (
+        encode_cursor(order.token, [rows[-1][key_field], rows[-1][tiebreak_field]])
+        if has_more
+        else None
+    )
+    if output_fields is not None:
+        rows = [{f: row[f] for f in output_fields} for row in rows]
+    return {"data": rows, "has_more": has_more, "next_cursor": next_cursor}

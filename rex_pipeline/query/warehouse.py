@@ -1,0 +1,241 @@
+"""`Warehouse`: the Python API of the query module — every Rex-API question, for one scope, over
+a read-only connection that is closed when the caller is done (use it as a context manager; a
+fresh Warehouse sees the latest publish)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, ParamSpec, TypeVar
+
+import duckdb
+from pydantic import ValidationError
+
+from rex_pipeline.config import load_settings
+from rex_pipeline.query import detail, lists, smartlist, summary, timeline, views
+from rex_pipeline.query.connection import Scope, open_readonly
+from rex_pipeline.query.errors import (
+    InvalidRequest,
+    QueryError,
+    WarehouseUnavailable,
+    invalid_from_pydantic,
+)
+from rex_pipeline.query.filters import LIST_REQUESTS, ListRequest
+from rex_pipeline.query.pages import Page
+from rex_pipeline.query.resources import CONTACTS_R, RESOURCES, Resource
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Request = Mapping[str, Any] | None
+
+
+def _answers(method: Callable[P, R]) -> Callable[P, R]:
+    """Report database failures as QueryErrors (a missing table means the file is not a
+    complete rex warehouse), so callers and the CLI handle one family of errors."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:
+            raise WarehouseUnavailable(
+                f"the warehouse is incomplete (re-run the pipeline): {exc}"
+            ) from exc
+        except duckdb.Error as exc:
+            raise QueryError(f"the warehouse could not answer: {exc}") from exc
+
+    return wrapper
+
+
+def _merge(request: Request, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {**(request or {}), **params}
+
+
+class Warehouse:
+    """Read-only access to the published warehouse for one org (and optionally one owner).
+
+    `path` and `org_id` default to the settings (REX_DUCKDB_PATH, REX_ORG_ID, rex.yaml).
+    Requests are given as keyword arguments or a mapping (`list_contacts(stage="lead")`) and
+    validated by the pydantic models in `filters` and `smartlist`; every error is a QueryError.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        org_id: str | None = None,
+        owner_id: str | None = None,
+    ) -> None:
+        if path is None or org_id is None:
+            settings = load_settings()
+            path = path or settings.duckdb_path
+            org_id = org_id or settings.org_id
+        try:
+            self.scope = Scope(org_id=org_id, owner_id=owner_id)
+        except ValidationError as exc:
+            raise invalid_from_pydantic(exc) from exc
+        self.path = Path(path)
+        self._connection: duckdb.DuckDBPyConnection | None = open_readonly(self.path)
+
+    @property
+    def _conn(self) -> duckdb.DuckDBPyConnection:
+        if self._connection is None:
+            raise QueryError("this Warehouse is closed; open a new one")
+        return self._connection
+
+    def close(self) -> None:
+        """Release the file (and drop the handle, so nothing DuckDB outlives the Warehouse)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- lists ---------------------------------------------------------------------------------
+
+    @_answers
+    def list_records(self, resource: str, request: Request = None, **params: Any) -> Page:
+        """One page of `resource` (contacts, companies, activities, deals, tasks):
+        `{"data": [...], "has_more": bool, "next_cursor": str | None}`."""
+        model = LIST_REQUESTS.get(resource)
+        if model is None:
+            raise InvalidRequest(
+                f"unknown resource {resource!r}; use one of {', '.join(RESOURCES)}"
+            )
+        parsed: ListRequest = lists.parse_request(model, _merge(request, params))
+        return lists.list_records(self._conn, self.scope, parsed)
+
+    def list_contacts(self, request: Request = None, **params: Any) -> Page:
+        return self.list_records("contacts", request, **params)
+
+    def list_companies(self, request: Request = None, **params: Any) -> Page:
+        return self.list_records("companies", request, **params)
+
+    def list_activities(self, request: Request = None, **params: Any) -> Page:
+        return self.list_records("activities", request, **params)
+
+    def list_deals(self, request: Request = None, **params: Any) -> Page:
+        return self.list_records("deals", request, **params)
+
+    def list_tasks(self, request: Request = None, **params: Any) -> Page:
+        return self.list_records("tasks", request, **params)
+
+    # --- one record ----------------------------------------------------------------------------
+
+    @_answers
+    def get(self, resource: str, record_id: str) -> dict[str, Any]:
+        """`{"data": {...record, "relationships": {...}}, "included": [...]}`, plus `meta`
+        (requested_id, merged_into, merge_rule, merged_at) when the id was merged away."""
+        return detail.get_record(self._conn, self.scope, self._resource(resource), record_id)
+
+    def get_contact(self, contact_id: str) -> dict[str, Any]:
+        return self.get("contacts", contact_id)
+
+    def get_company(self, company_id: str) -> dict[str, Any]:
+        return self.get("companies", company_id)
+
+    def get_activity(self, activity_id: str) -> dict[str, Any]:
+        return self.get("activities", activity_id)
+
+    def get_deal(self, deal_id: str) -> dict[str, Any]:
+        return self.get("deals", deal_id)
+
+    def get_task(self, task_id: str) -> dict[str, Any]:
+        return self.get("tasks", task_id)
+
+    # --- a contact's related records and timelines ------------------------------------------
+
+    @_answers
+    def contact_related(
+        self,
+        contact_id: str,
+        resource: Literal["deals", "activities", "tasks"],
+        request: Request = None,
+        **params: Any,
+    ) -> Page:
+        """A contact's deals, activities or tasks (a merged-away id lists the winner's)."""
+        if resource not in ("deals", "activities", "tasks"):
+            raise InvalidRequest(f"a contact has no {resource!r}; use deals, activities or tasks")
+        contact, _ = detail.resolve(self._conn, self.scope, CONTACTS_R, contact_id)
+        return self.list_records(resource, {**_merge(request, params), "contact_id": contact["id"]})
+
+    def contact_deals(self, contact_id: str, request: Request = None, **params: Any) -> Page:
+        return self.contact_related(contact_id, "deals", request, **params)
+
+    def contact_activities(self, contact_id: str, request: Request = None, **params: Any) -> Page:
+        return self.contact_related(contact_id, "activities", request, **params)
+
+    def contact_tasks(self, contact_id: str, request: Request = None, **params: Any) -> Page:
+        return self.contact_related(contact_id, "tasks", request, **params)
+
+    @_answers
+    def timeline(
+        self,
+        resource: Literal["contacts", "companies"],
+        record_id: str,
+        request: Request = None,
+        **params: Any,
+    ) -> Page:
+        """The record's activities, stage changes, merges and deal events in time order
+        (`newest_first=True` to reverse), paged like a list."""
+        if resource not in ("contacts", "companies"):
+            raise InvalidRequest(f"no timeline for {resource!r}; use contacts or companies")
+        target = self._resource(resource)
+        record, _ = detail.resolve(self._conn, self.scope, target, record_id)
+        parsed = lists.parse_request(timeline.TimelineRequest, _merge(request, params))
+        subject: Literal["contact", "company"] = "contact" if resource == "contacts" else "company"
+        return timeline.timeline(self._conn, self.scope, subject, record["id"], parsed)
+
+    def contact_timeline(self, contact_id: str, request: Request = None, **params: Any) -> Page:
+        return self.timeline("contacts", contact_id, request, **params)
+
+    def company_timeline(self, company_id: str, request: Request = None, **params: Any) -> Page:
+        return self.timeline("companies", company_id, request, **params)
+
+    # --- smart lists and saved views -----------------------------------------------------------
+
+    @_answers
+    def search(self, request: smartlist.SmartListRequest | Request = None, **params: Any) -> Page:
+        """Contacts matching a smart-list request
+        (`{"query": {"groups": [{"conditions": [...]}]}, "q": ..., "limit": ...}`)."""
+        if isinstance(request, smartlist.SmartListRequest) and not params:
+            parsed = request
+        else:
+            values = (
+                request.model_dump() if isinstance(request, smartlist.SmartListRequest) else request
+            )
+            parsed = lists.parse_request(smartlist.SmartListRequest, _merge(values, params))
+        return smartlist.search_contacts(self._conn, self.scope, parsed)
+
+    @_answers
+    def views(self) -> list[dict[str, Any]]:
+        """The org's saved views: name, description, query."""
+        return views.list_views(self._conn, self.scope)
+
+    @_answers
+    def run_view(self, name: str, **overrides: Any) -> Page:
+        """Run saved view `name`; overrides such as limit and cursor page through it."""
+        request = views.view_request(self._conn, self.scope, name, overrides)
+        return smartlist.search_contacts(self._conn, self.scope, request)
+
+    @_answers
+    def summary(self) -> dict[str, Any]:
+        """Row counts per table, rejected records by reason, top contacts by ICP score."""
+        return summary.summary(self._conn, self.scope)
+
+    @staticmethod
+    def _resource(name: str) -> Resource:
+        if name not in RESOURCES:
+            raise InvalidRequest(f"unknown resource {name!r}; use one of {', '.join(RESOURCES)}")
+        return RESOURCES[name]

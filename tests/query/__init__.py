@@ -1,0 +1,1 @@
+"""Tests of the read-only query module and the rex CLI."""

@@ -1,0 +1,123 @@
+"""The warehouse is opened so that nothing can change it, and a missing or incomplete warehouse
+is reported as such."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from rex_pipeline.query import QueryError, Warehouse, WarehouseUnavailable
+from rex_pipeline.query.connection import open_readonly
+
+from .conftest import World
+from .warehouse_builder import create_warehouse
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_connection_refuses_writes_and_files(world: World, tmp_path: Path) -> None:
+    conn = open_readonly(world.path)
+    try:
+        with pytest.raises(duckdb.Error, match="read-only"):
+            conn.execute("DELETE FROM contacts")
+        with pytest.raises(duckdb.Error, match="read-only"):
+            conn.execute("CREATE TABLE x AS SELECT 1")
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            conn.execute(f"COPY contacts TO '{tmp_path / 'leak.csv'}'")
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            conn.execute(f"ATTACH '{tmp_path / 'other.duckdb'}' AS other")
+        with pytest.raises(duckdb.Error, match="Cannot enable external access"):
+            conn.execute("SET enable_external_access = true")
+    finally:
+        conn.close()
+    assert not (tmp_path / "leak.csv").exists()
+
+
+def test_answering_everything_leaves_the_file_unchanged(world: World) -> None:
+    before = digest(world.path)
+    with world.open() as wh:
+        wh.list_contacts(search="ada")
+        wh.get_contact(world.ids["ada_old"])
+        wh.contact_timeline(world.ids["ada"])
+        wh.search({"q": "globex"})
+        wh.summary()
+    assert digest(world.path) == before
+
+
+def test_many_readers_at_once(world: World) -> None:
+    with world.open() as first, world.open(owner_id="ana@northwind-labs.io") as second:
+        assert len(first.list_contacts()["data"]) == 8
+        assert len(second.list_contacts()["data"]) == 4
+
+
+def test_times_are_utc_whatever_the_machine_zone(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "rex.duckdb"
+    shutil.copyfile(world.path, copy)  # a fresh database instance picks up the zone
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with Warehouse(copy, org_id="acme-org") as wh:
+            created = wh.get_contact(world.ids["ada"])["data"]["created_at"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert created.utcoffset() == timedelta(0)
+    assert created.hour == 9
+
+
+def test_a_closed_warehouse_says_so(world: World) -> None:
+    wh = world.open()
+    wh.close()
+    wh.close()  # closing twice is harmless
+    with pytest.raises(QueryError, match="this Warehouse is closed"):
+        wh.list_contacts()
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseUnavailable, match=r"no warehouse at .*run the pipeline first"):
+        Warehouse(tmp_path / "nope.duckdb", org_id="acme-org")
+    assert not (tmp_path / "nope.duckdb").exists()  # never created by a reader
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "rex.duckdb"
+    path.write_text("id,email\n1,a@b.c\n")
+    with pytest.raises(WarehouseUnavailable, match="cannot open warehouse"):
+        Warehouse(path, org_id="acme-org")
+
+
+def test_incomplete_warehouse(tmp_path: Path) -> None:
+    path = tmp_path / "rex.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE contacts (id VARCHAR)")
+    with Warehouse(path, org_id="acme-org") as wh, pytest.raises(QueryError, match="incomplete"):
+        wh.list_contacts()
+
+
+def test_summary_reports_missing_tables_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "rex.duckdb"
+    create_warehouse(path)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("DROP TABLE possible_duplicates")
+    with Warehouse(path, org_id="acme-org") as wh:
+        summary = wh.summary()
+    assert summary["tables"]["possible_duplicates"] is None
+    assert summary["tables"]["contacts"] == 0
+
+
+def test_settings_name_the_warehouse_and_org(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REX_DUCKDB_PATH", str(world.path))
+    monkeypatch.setenv("REX_ORG_ID", "other-org")
+    with Warehouse() as wh:
+        assert wh.path == world.path
+        assert [r["id"] for r in wh.list_contacts()["data"]] == [world.ids["other_ada"]]
