@@ -131,7 +131,6 @@ def _orphan_sources() -> str:
     )
 
 
-
 # (table, column, allowed values); NULL is always allowed (the column may be unknown)
 ENUMS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("contacts", "stage", schema.STAGES),
