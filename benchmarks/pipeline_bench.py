@@ -156,7 +156,7 @@ def run_once(settings, now: datetime) -> dict[str, float]:  # type: ignore[no-un
         for system in ("csv", "gmail", "instantly"):
             timed(f"parse {system}", t, lambda s=system: stage_system(con, settings, s))
         timed("normalise", t, lambda: normalise_batch(con, settings))
-        timed("resolve", t, lambda: resolve_batch(con, settings))
+        timed("resolve", t, lambda: resolve_batch(con, settings, now))
 
         def merge() -> None:
             build_company_records(con, settings, now)

@@ -30,8 +30,8 @@ class _Strict(BaseModel):
 class ResolutionSettings(_Strict):
     """Identity-resolution thresholds and survivorship (see README, "Resolution")."""
 
-    merge_threshold: float = Field(0.92, ge=0, le=1)
-    review_threshold: float = Field(0.75, ge=0, le=1)
+    merge_threshold: float = Field(0.80, ge=0, le=1)
+    review_threshold: float = Field(0.50, ge=0, le=1)
     max_block_size: int = Field(200, ge=2)
     fuzzy: bool = True
     survivorship: dict[str, SurvivorshipRule] = Field(
@@ -84,6 +84,7 @@ class Settings(_Strict):
     org_id: str = "default"
     own_domains: tuple[str, ...] = ()
     default_phone_region: str = "US"
+    overrides_path: Path = Path("data/overrides.yaml")
     resolution: ResolutionSettings = ResolutionSettings()
     gmail: GmailSettings = GmailSettings()
     sync: SyncSettings = SyncSettings()
@@ -148,5 +149,6 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
         update={
             "inbox_dir": _resolve(settings.inbox_dir, cwd),
             "duckdb_path": _resolve(settings.duckdb_path, cwd),
+            "overrides_path": _resolve(settings.overrides_path, cwd),
         }
     )

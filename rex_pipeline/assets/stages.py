@@ -63,12 +63,16 @@ def normalised_records(
     "new ones get a TypeID, and existing entities linked by new evidence merge (oldest wins).",
 )
 def resolved_identities(
-    config: SyncConfig, rex_settings: RexSettings, work_db: WorkDatabase
+    context: dg.AssetExecutionContext,
+    config: SyncConfig,
+    rex_settings: RexSettings,
+    work_db: WorkDatabase,
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings) as con:
-        stats = resolve_batch(con, settings)
+        stats = resolve_batch(con, settings, run_time(context))
         merges = batch.table(con, "batch_merges_contact")
+        review = batch.table(con, "batch_possible_duplicates")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": stats.input_records.get("contact", 0),
@@ -81,6 +85,9 @@ def resolved_identities(
             "contact_match_rules": counts_table(stats.rules.get("contact", {}), "rule", "records"),
             "company_match_rules": counts_table(stats.rules.get("company", {}), "rule", "records"),
             "contact_merges_preview": markdown_table(merges),
+            "review_queue_preview": markdown_table(
+                review.select("id_a", "id_b", "score", "reasons")
+            ),
             **stats.extra,
         }
     )

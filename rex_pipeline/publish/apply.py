@@ -305,6 +305,27 @@ def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
     return int(rows[0][0]) if rows else 0  # type: ignore[arg-type]
 
 
+def _apply_review_queue(con: duckdb.DuckDBPyConnection, org: str) -> None:
+    """New pairs join the review queue (a pair seen before keeps its detected_at); pairs whose
+    side was merged away leave it."""
+    execute(
+        con,
+        """DELETE FROM possible_duplicates WHERE org_id = $org AND entity = 'contact' AND (
+               id_a IN (SELECT loser_id FROM batch_merges_contact)
+            OR id_b IN (SELECT loser_id FROM batch_merges_contact))""",
+        {"org": org},
+    )
+    if batch.exists(con, "batch_possible_duplicates"):
+        execute(
+            con,
+            """INSERT INTO possible_duplicates BY NAME
+               SELECT b.* REPLACE (b.evidence::JSON AS evidence) FROM batch_possible_duplicates b
+               WHERE NOT EXISTS (SELECT 1 FROM possible_duplicates p
+                   WHERE p.org_id = b.org_id AND p.entity = b.entity
+                     AND p.id_a = b.id_a AND p.id_b = b.id_b)""",
+        )
+
+
 def _apply_views(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """saved_views mirrors the `views:` section of rex.yaml."""
     execute(con, "DELETE FROM saved_views WHERE org_id = $org", {"org": settings.org_id})
@@ -368,6 +389,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
         _apply_views(con, settings)
+        _apply_review_queue(con, org)
         execute(con, "COMMIT")
     except Exception:
         execute(con, "ROLLBACK")

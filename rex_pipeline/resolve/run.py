@@ -9,6 +9,7 @@ Nothing durable changes here; publish applies the decisions in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import duckdb
@@ -19,6 +20,7 @@ from rex_pipeline.config import Settings
 from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
 from rex_pipeline.resolve.exact import Resolution, resolve_by_keys
+from rex_pipeline.resolve.fuzzy_stage import link_contacts
 
 ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
 
@@ -124,11 +126,14 @@ def resolve_companies(
 
 
 def resolve_contacts(
-    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats
+    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
 ) -> None:
     contacts = batch.table(con, "batch_clean_contacts")
     res = _resolve(con, settings, "contact", contacts, identity.contact_keys(contacts))
     _write(con, "contact", res)
+    stats.extra.update(link_contacts(con, settings, now))
+    res.assignments = batch.table(con, "batch_assign_contact")
+    res.merges = batch.table(con, "batch_merges_contact")
     _stats(stats, "contact", contacts, res)
 
 
@@ -158,10 +163,12 @@ def assign_natural_ids(
     return minted.height
 
 
-def resolve_batch(con: duckdb.DuckDBPyConnection, settings: Settings) -> ResolveStats:
+def resolve_batch(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+) -> ResolveStats:
     stats = ResolveStats()
     resolve_companies(con, settings, stats)
-    resolve_contacts(con, settings, stats)
+    resolve_contacts(con, settings, stats, now)
     for kind, table in (("activity", "activities"), ("deal", "deals"), ("task", "tasks")):
         stats.new_entities[kind] = assign_natural_ids(con, settings, kind, table)
     return stats

@@ -13,7 +13,9 @@ from rex_pipeline.resolve.keys import company_keys, contact_keys
 
 def test_components_follow_long_chains() -> None:
     n = 2_000
-    edges = pl.DataFrame({"a": [f"n{i:05d}" for i in range(n)], "b": [f"n{i + 1:05d}" for i in range(n)]})
+    edges = pl.DataFrame(
+        {"a": [f"n{i:05d}" for i in range(n)], "b": [f"n{i + 1:05d}" for i in range(n)]}
+    )
     comp = connected_components(edges)
     assert comp["component"].n_unique() == 1
     assert comp.height == n + 1
@@ -30,7 +32,9 @@ def _keys(rows: list[tuple[str, str, int]]) -> pl.DataFrame:
 
 
 EMPTY_KEYS = pl.DataFrame(schema={"key": pl.String, "entity_id": pl.String})
-EMPTY_CREATED = pl.DataFrame(schema={"entity_id": pl.String, "created_at": pl.Datetime("us", "UTC")})
+EMPTY_CREATED = pl.DataFrame(
+    schema={"entity_id": pl.String, "created_at": pl.Datetime("us", "UTC")}
+)
 
 
 def test_new_records_sharing_a_key_get_one_new_id() -> None:
@@ -50,7 +54,9 @@ def test_new_records_sharing_a_key_get_one_new_id() -> None:
 
 
 def test_existing_entities_linked_by_a_record_merge_into_the_oldest() -> None:
-    existing = pl.DataFrame({"key": ["email:b@y.com", "linkedin:ada"], "entity_id": ["cont_new", "cont_old"]})
+    existing = pl.DataFrame(
+        {"key": ["email:b@y.com", "linkedin:ada"], "entity_id": ["cont_new", "cont_old"]}
+    )
     created = pl.DataFrame(
         {
             "entity_id": ["cont_new", "cont_old"],

@@ -6,13 +6,16 @@
     stats = cluster_stats(clusters, pairs)                    # for run metadata
 
 and the same with `find_company_pairs` for companies. `explain_pair` gives the evidence for
-any two contact profiles. Pure polars/rapidfuzz: no Dagster, no database.
+any two contact profiles. For incremental runs, `build_contact_index` the existing nodes once
+(save/load it between runs) and pass `index=` with only the new nodes' profiles. Pure
+polars/rapidfuzz: no Dagster, no database.
 """
 
 from rex_pipeline.resolve.fuzzy.cluster import cluster, cluster_stats, possible_duplicates
 from rex_pipeline.resolve.fuzzy.companies import COMPANY_COMPARISONS, find_company_pairs
 from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS
 from rex_pipeline.resolve.fuzzy.contacts import explain_pair, find_candidate_pairs
+from rex_pipeline.resolve.fuzzy.index import ContactIndex, build_contact_index, load_contact_index
 from rex_pipeline.resolve.fuzzy.overrides import (
     Overrides,
     OverridesError,
@@ -34,14 +37,17 @@ __all__ = [
     "CONTACT_COMPARISONS",
     "CONTACT_PROFILE",
     "PAIR_COLUMNS",
+    "ContactIndex",
     "Overrides",
     "OverridesError",
     "ResolvedOverrides",
+    "build_contact_index",
     "cluster",
     "cluster_stats",
     "explain_pair",
     "find_candidate_pairs",
     "find_company_pairs",
+    "load_contact_index",
     "load_overrides",
     "possible_duplicates",
     "resolve_overrides",

@@ -13,17 +13,24 @@ from collections.abc import Mapping
 
 import polars as pl
 
-#: Columns of a block-key frame: idx (node row), is_new, rule (name), key.
+#: Columns of a block-key frame: idx (node row), is_new, rule (name), key (64-bit hash).
 KEY_COLUMNS = ("idx", "is_new", "rule", "key")
 
 
-def block_keys(nodes: pl.DataFrame, rule: str, key: pl.Expr) -> pl.DataFrame:
-    """Block keys of one rule: `key` evaluated on `nodes` (which must carry idx, is_new);
-    NULL keys give no block. Each (node, key) must appear once."""
+def block_keys(nodes: pl.DataFrame, rule: str, *parts: pl.Expr) -> pl.DataFrame:
+    """Block keys of one rule: the values `parts` evaluated on `nodes` (which must carry idx,
+    is_new), hashed together with the rule name; a NULL part gives no key. Each (node, key)
+    must appear once. Hashes join much faster than strings; a collision only adds a pair."""
+    values = [part.alias(f"p{i}") for i, part in enumerate(parts)]
     return (
-        nodes.select("idx", "is_new", rule=pl.lit(rule), key=pl.lit(rule + ":") + key)
-        .filter(pl.col("key").is_not_null())
-        .select(KEY_COLUMNS)
+        nodes.select("idx", "is_new", *values)
+        .drop_nulls([f"p{i}" for i in range(len(parts))])
+        .select(
+            "idx",
+            "is_new",
+            rule=pl.lit(rule),
+            key=pl.struct(pl.lit(rule), *(pl.col(f"p{i}") for i in range(len(parts)))).hash(0),
+        )
     )
 
 
@@ -35,22 +42,21 @@ def candidate_pairs(
     `rules_of`). Also counts for reporting: blocks used, blocks dropped as too large. `caps`
     lowers the block size limit of some rules."""
     names = rule_names(keys)
+    # only blocks holding a new node matter: on an incremental run that is a small share
+    if not keys["is_new"].all():
+        touched = keys.filter(pl.col("is_new")).select("key").unique()
+        keys = keys.join(touched, on="key", how="semi")
     bits = {name: 1 << i for i, name in enumerate(names)}
-    # 64-bit hashes join much faster than the key strings (a collision only adds a pair)
     keys = keys.select(
         "idx",
         "is_new",
+        "key",
         bit=pl.col("rule").replace_strict(bits, return_dtype=pl.UInt32),
         limit=pl.col("rule").replace_strict(
             {name: min(max_block_size, (caps or {}).get(name, max_block_size)) for name in names},
             return_dtype=pl.UInt32,
         ),
-        key=pl.col("key").hash(seed=0),
     )
-    # only blocks holding a new node matter: on an incremental run that is a small share
-    if not keys["is_new"].all():
-        touched = keys.filter(pl.col("is_new")).select("key").unique()
-        keys = keys.join(touched, on="key", how="semi")
     sizes = keys.group_by("key").agg(n=pl.len(), limit=pl.col("limit").first())
     usable = sizes.filter(pl.col("n") >= 2)
     kept = usable.filter(pl.col("n") <= pl.col("limit"))

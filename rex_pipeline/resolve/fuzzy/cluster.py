@@ -160,10 +160,11 @@ def cluster(
 ) -> pl.DataFrame:
     """Map every node to its cluster's winner (profiles.CLUSTER_COLUMNS).
 
-    `nodes` are the profiles given to `find_candidate_pairs` (or `find_company_pairs`),
-    `pairs` its result: only pairs with decision "merge" join clusters. `settings` is
-    accepted for symmetry with the other entry points; thresholds were applied when the
-    pairs were scored.
+    `nodes` are the profiles of every node the pairs or overrides name (with an index, the
+    new profiles plus the existing partners), `pairs` the result of `find_candidate_pairs`
+    (or `find_company_pairs`): only pairs with decision "merge" join clusters. Rows are
+    returned for every node of `nodes`. `settings` is accepted for symmetry with the other
+    entry points; thresholds were applied when the pairs were scored.
     """
     del settings
     nodes = conform(nodes, CONTACT_PROFILE if _is_contacts(nodes) else COMPANY_PROFILE)

@@ -24,11 +24,12 @@ from rex_pipeline.resolve.fuzzy.blocking import block_keys, candidate_pairs, rul
 from rex_pipeline.resolve.fuzzy.model import (
     Comparison,
     Level,
+    empty_pairs,
     pair_frame,
     probability,
     total_weight,
 )
-from rex_pipeline.resolve.fuzzy.profiles import COMPANY_PROFILE, PAIR_COLUMNS, conform
+from rex_pipeline.resolve.fuzzy.profiles import COMPANY_PROFILE, conform
 from rex_pipeline.resolve.fuzzy.similarity import pairwise
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ def find_company_pairs(company_profiles: pl.DataFrame, settings: Settings) -> pl
     `find_candidate_pairs`), at least one node new."""
     res = settings.resolution
     if not res.fuzzy or company_profiles.is_empty():
-        return pl.DataFrame(schema=PAIR_COLUMNS)
+        return empty_pairs(COMPANY_COMPARISONS)
     nodes = company_features(company_profiles)
     keys = company_block_keys(nodes)
     pairs, stats = candidate_pairs(keys, res.max_block_size)
@@ -193,10 +194,3 @@ def find_company_pairs(company_profiles: pl.DataFrame, settings: Settings) -> pl
         (result["decision"] == "review").sum(),
     )
     return result
-
-
-def score_company_node_pairs(profiles: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Score given (a, b) row-index pairs of company `profiles`: a, b, score, conflict."""
-    return score_company_pairs(company_features(profiles), pairs).select(
-        "a", "b", "score", "conflict"
-    )

@@ -95,6 +95,11 @@ PHONE = Comparison(
     "phone",
     (
         Level("same number", 10.0, "a shared personal number (shared lines are not evidence)"),
+        Level(
+            "same office number",
+            0.0,
+            "the number of two different mailboxes at one company domain: the office line",
+        ),
         Level("different numbers", -1.0, "both have numbers, none shared"),
         Level("missing", 0.0, "no personal number on one side"),
     ),
@@ -283,7 +288,9 @@ def _phones(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
     shared = pa.join(pb, on=["pair", "phone"], how="semi")["pair"].unique().implode()
     has_a, has_b = pa["pair"].unique().implode(), pb["pair"].unique().implode()
     level = (
-        pl.when(pl.col("pair").is_in(shared))
+        pl.when(pl.col("pair").is_in(shared) & pl.col("other_work_address"))
+        .then(pl.lit("same office number"))
+        .when(pl.col("pair").is_in(shared))
         .then(pl.lit("same number"))
         .when(pl.col("pair").is_in(has_a) & pl.col("pair").is_in(has_b))
         .then(pl.lit("different numbers"))

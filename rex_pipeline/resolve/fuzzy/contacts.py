@@ -1,6 +1,7 @@
 """Fuzzy linking of contact nodes: blocking rules, then scoring (see compare.py).
 
-Blocking rules (each block capped at `resolution.max_block_size` nodes):
+Blocking rules (a block larger than `resolution.max_block_size` nodes, or than the tighter
+NAME_BLOCK_CAPS of the name rules, is dropped):
 * email_local   — squashed local part ("bigdave77" at work and at gmail), unless the local
   part is just the node's own name (those pairs come from the name rules);
 * email_letters — its letters only ("bigdave77" meets "big.dave");
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -27,9 +29,12 @@ from rex_pipeline.resolve.fuzzy.features import (
     contact_features,
     own_name_mailbox,
 )
-from rex_pipeline.resolve.fuzzy.model import explanation, pair_frame, reasons
+from rex_pipeline.resolve.fuzzy.model import empty_pairs, explanation, pair_frame, reasons
 from rex_pipeline.resolve.fuzzy.nicknames import first_name_block_keys
-from rex_pipeline.resolve.fuzzy.profiles import CONTACT_PROFILE, PAIR_COLUMNS, conform, frame_of
+
+if TYPE_CHECKING:
+    from rex_pipeline.resolve.fuzzy.index import ContactIndex
+from rex_pipeline.resolve.fuzzy.profiles import CONTACT_PROFILE, conform, frame_of
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,7 @@ def contact_block_keys(feats: ContactFeatures) -> pl.DataFrame:
     named = nodes.select(
         "idx", "is_new", "ln", company=company, group=first_name_block_keys(nodes["fn"])
     ).explode("group")
-    sep = pl.lit("|")
+    group, ln, company = pl.col("group"), pl.col("ln"), pl.col("company")
     frames = [
         block_keys(
             emails.filter(pl.col("local").str.len_chars() >= 3).unique(["idx", "local"]),
@@ -85,28 +90,42 @@ def contact_block_keys(feats: ContactFeatures) -> pl.DataFrame:
         ),
         block_keys(phones, "phone", pl.col("phone")),
         block_keys(nodes, "linkedin", pl.col("linkedin")),
-        block_keys(grouped, "name", pl.col("group") + sep + pl.col("ln")),
-        block_keys(
-            named, "name_company", pl.col("group") + sep + pl.col("ln") + sep + pl.col("company")
-        ),
-        block_keys(named, "first_company", pl.col("group") + sep + pl.col("company")),
-        block_keys(named.unique("idx"), "last_company", pl.col("ln") + sep + pl.col("company")),
+        block_keys(grouped, "name", group, ln),
+        block_keys(named, "name_company", group, ln, company),
+        block_keys(named, "first_company", group, company),
+        block_keys(named.unique("idx"), "last_company", ln, company),
     ]
     return pl.concat(frames)
 
 
-def find_candidate_pairs(profiles: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+def find_candidate_pairs(
+    profiles: pl.DataFrame, settings: Settings, *, index: ContactIndex | None = None
+) -> pl.DataFrame:
     """Scored pairs of contact nodes at or above `review_threshold`, at least one node new.
 
     Columns: profiles.PAIR_COLUMNS plus `evidence` (a struct with the level, weight and
     similarity of every comparison). `decision` is "merge" at or above `merge_threshold`
     without a conflict, else "review". Returns no pairs when `resolution.fuzzy` is off.
+
+    Without `index`, `profiles` holds every node of the run (existing and new). With an
+    index of the existing nodes (index.build_contact_index), `profiles` needs only the new
+    or touched nodes: an indexed node with the same node_id is replaced by its new profile.
     """
     res = settings.resolution
     if not res.fuzzy or profiles.is_empty():
         return _empty_pairs()
-    feats = contact_features(profiles)
-    keys = contact_block_keys(feats)
+    if index is None:
+        feats = contact_features(profiles)
+        keys = contact_block_keys(feats)
+    else:
+        base = index.features.without(profiles["node_id"])
+        fresh = contact_features(profiles, offset=index.size, population=base)
+        feats = base.plus(fresh)
+        replaced = index.features.nodes.filter(
+            pl.col("node_id").is_in(profiles["node_id"].implode())
+        )["idx"]
+        kept = index.keys.filter(~pl.col("idx").is_in(replaced.implode()))
+        keys = pl.concat([kept, contact_block_keys(fresh)])
     pairs, stats = candidate_pairs(keys, res.max_block_size, NAME_BLOCK_CAPS)
     names = rule_names(keys)
     parts = [_empty_pairs()]
@@ -124,7 +143,7 @@ def find_candidate_pairs(profiles: pl.DataFrame, settings: Settings) -> pl.DataF
                 res.review_threshold,
             )
         )
-    result = pl.concat(parts, how="diagonal_relaxed").sort("node_a", "node_b")
+    result = pl.concat(parts).sort("node_a", "node_b")
     log.info(
         "contacts: %d nodes, %d blocks (%d too large), %d candidate pairs, %d merge, %d review",
         feats.nodes.height,
@@ -137,13 +156,6 @@ def find_candidate_pairs(profiles: pl.DataFrame, settings: Settings) -> pl.DataF
     return result
 
 
-def score_node_pairs(profiles: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
-    """Score given (a, b) row-index pairs of `profiles` without blocking: used to check
-    clusters for conflicts. Returns a, b, score, conflict."""
-    feats = contact_features(profiles)
-    return score_pairs(feats, pairs).select("a", "b", "score", "conflict")
-
-
 def explain_pair(
     profile_a: Mapping[str, object] | pl.DataFrame,
     profile_b: Mapping[str, object] | pl.DataFrame,
@@ -153,8 +165,9 @@ def explain_pair(
 ) -> dict[str, object]:
     """The full evidence for two contact profiles, whether or not blocking would pair them.
 
-    `population` (all profiles of the run) makes name frequencies and shared phone lines the
-    same as in the run; without it every name counts as of average frequency."""
+    `population` (the run's other profiles) makes name frequencies, shared phone lines and
+    the population scale those of the run; without it every name counts as of average
+    frequency in a small population."""
     rows = [_as_row(profile_a), _as_row(profile_b)]
     frame = frame_of(rows, CONTACT_PROFILE)
     if population is not None:
@@ -176,4 +189,4 @@ def _as_row(profile: Mapping[str, object] | pl.DataFrame) -> dict[str, object]:
 
 
 def _empty_pairs() -> pl.DataFrame:
-    return pl.DataFrame(schema=PAIR_COLUMNS)
+    return empty_pairs(CONTACT_COMPARISONS)

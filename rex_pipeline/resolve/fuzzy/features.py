@@ -1,8 +1,8 @@
 """Matching features of contact profiles: the columns blocking and comparisons read.
 
 Three frames keyed by `idx` (the node's row number, so joins run on integers):
-* nodes  — cleaned names, nickname groups, the last name's frequency adjustment, company,
-  LinkedIn URL, title and the strings a name-made mailbox would have;
+* nodes  — cleaned names, nickname groups, the names' frequency adjustments, company,
+  LinkedIn URL and title;
 * emails — one row per usable address: squashed local part, its letters, domain, free-mail;
 * phones — one row per number that is evidence (numbers shared by several people dropped).
 """
@@ -35,15 +35,35 @@ class ContactFeatures:
     emails: pl.DataFrame
     phones: pl.DataFrame
     population: int  # nodes the frequencies were counted over
+    shared: pl.Series  # shared lines, left out of `phones`
 
     def only(self, idx: pl.Series) -> ContactFeatures:
         """The features of some nodes (frequencies stay those of the whole population)."""
         wanted = idx.unique().implode()
+        return self._where(pl.col("idx").is_in(wanted), self.population)
+
+    def without(self, node_ids: pl.Series) -> ContactFeatures:
+        """Everything but the given nodes (they are being replaced by fresher profiles)."""
+        gone = self.nodes.filter(pl.col("node_id").is_in(node_ids.implode()))["idx"]
+        return self._where(~pl.col("idx").is_in(gone.implode()), self.population - gone.len())
+
+    def plus(self, other: ContactFeatures) -> ContactFeatures:
+        """Two node sets side by side (idx must not overlap)."""
         return ContactFeatures(
-            nodes=self.nodes.filter(pl.col("idx").is_in(wanted)),
-            emails=self.emails.filter(pl.col("idx").is_in(wanted)),
-            phones=self.phones.filter(pl.col("idx").is_in(wanted)),
-            population=self.population,
+            nodes=pl.concat([self.nodes, other.nodes]),
+            emails=pl.concat([self.emails, other.emails]),
+            phones=pl.concat([self.phones, other.phones]),
+            population=other.population,  # `other` was counted with `self` as population
+            shared=other.shared,
+        )
+
+    def _where(self, keep: pl.Expr, population: int) -> ContactFeatures:
+        return ContactFeatures(
+            nodes=self.nodes.filter(keep),
+            emails=self.emails.filter(keep),
+            phones=self.phones.filter(keep),
+            population=population,
+            shared=self.shared,
         )
 
 
@@ -51,26 +71,39 @@ def shared_phones(profiles: pl.DataFrame) -> pl.Series:
     """Numbers that appear on nodes of SHARED_PHONE_PEOPLE or more different last names (a
     nameless node counts as a person of its own)."""
     last = text.on_unique(profiles["last_name"], text.last_name)
+    people = profiles.select(person=pl.coalesce(last, pl.col("node_id")), phone=pl.col("phones"))
+    return shared_numbers(people.explode("phone"))
+
+
+def shared_numbers(people: pl.DataFrame) -> pl.Series:
+    """Shared lines among (person, phone) rows."""
     return (
-        profiles.select(person=pl.coalesce(last, pl.col("node_id")), phone=pl.col("phones"))
-        .explode("phone")
-        .filter(pl.col("phone").is_not_null() & (pl.col("phone") != ""))
+        people.filter(pl.col("phone").is_not_null() & (pl.col("phone") != ""))
         .group_by("phone")
         .agg(pl.col("person").n_unique().alias("people"))
         .filter(pl.col("people") >= SHARED_PHONE_PEOPLE)["phone"]
     )
 
 
-def _name_frequency(ln: pl.Expr) -> pl.Expr:
-    """Term-frequency adjustment of an exact name match, in bits: log2(u_avg / p) where
-    p is the share of nodes with this name and u_avg the chance two random nodes share any
-    name (sum of p²). "Smith" agreeing says less than "Lovelace"; a name of average frequency
-    gets 0, so the adjustment is independent of the data set's size."""
-    counts = ln.count().over(ln)
-    share = counts / ln.count()
-    shares = ln.drop_nulls().value_counts().struct.field("count").cast(pl.Float64) / ln.count()
-    u_avg = shares.pow(2).sum()
-    return pl.when(ln.is_not_null()).then((u_avg / share).log(2).clip(TF_MIN, TF_MAX))
+def name_frequencies(population: pl.Series) -> pl.DataFrame:
+    """value, tf: the term-frequency adjustment of an exact name match, in bits:
+    log2(u_avg / p) where p is the share of nodes with this name and u_avg the chance two
+    random nodes share any name (sum of p²). "Smith" agreeing says less than "Lovelace"; a
+    name of average frequency gets 0, so the adjustment is independent of the data set's
+    size. Clipped to TF_MIN..TF_MAX."""
+    counts = population.drop_nulls().value_counts(name="n")
+    total = max(int(counts["n"].sum()), 1)
+    share = pl.col("n") / total
+    u_avg = float((counts["n"].cast(pl.Float64) / total).pow(2).sum())
+    return counts.select(
+        value=pl.col(population.name),
+        tf=(pl.lit(u_avg) / share).log(2).clip(TF_MIN, TF_MAX),
+    )
+
+
+def _tf(values: pl.Series, table: pl.DataFrame) -> pl.Series:
+    joined = values.to_frame("value").join(table, on="value", how="left", maintain_order="left")
+    return joined["tf"]
 
 
 def made_from_name(letters: pl.Expr, first: pl.Expr, last: pl.Expr, firsts: pl.Expr) -> pl.Expr:
@@ -103,14 +136,35 @@ def made_from_name(letters: pl.Expr, first: pl.Expr, last: pl.Expr, firsts: pl.E
 
 
 def own_name_mailbox(letters: pl.Expr, fn: pl.Expr, ln: pl.Expr) -> pl.Expr:
-    """The cheap form of `made_from_name` with the node's own first name only (blocking)."""
-    return made_from_name(letters, fn, ln, pl.concat_list([fn]))
+    """A cheap form of `made_from_name` for blocking: the node's own first name only, plain
+    string comparisons."""
+    f0, l0 = fn.str.slice(0, 1), ln.str.slice(0, 1)
+    return (
+        (letters == fn + ln)
+        | (letters == ln + fn)
+        | (letters == f0 + ln)
+        | (letters == fn + l0)
+        | (letters == ln + f0)
+        | (letters == fn)
+        | (letters == ln)
+        | (letters.str.ends_with(ln) & letters.str.starts_with(fn))
+        | letters.is_in(known_first_names().implode())
+    ).fill_null(False)
 
 
-def contact_features(profiles: pl.DataFrame, *, shared: pl.Series | None = None) -> ContactFeatures:
-    """Features of every profile. `shared` overrides the shared-line detection (cluster uses
-    the whole population's when it looks at a few nodes)."""
-    frame = conform(profiles, CONTACT_PROFILE).with_row_index("idx")
+def contact_features(
+    profiles: pl.DataFrame,
+    *,
+    shared: pl.Series | None = None,
+    offset: int = 0,
+    population: ContactFeatures | None = None,
+) -> ContactFeatures:
+    """Features of every profile, idx = row number + `offset`.
+
+    Name frequencies and shared lines are counted over the profiles, plus `population` (the
+    features of the other nodes of the run, e.g. a ContactIndex of the warehouse) when
+    given; `shared` overrides the shared-line detection altogether."""
+    frame = conform(profiles, CONTACT_PROFILE).with_row_index("idx", offset=offset)
     nodes = frame.select(
         "idx",
         "node_id",
@@ -123,21 +177,39 @@ def contact_features(profiles: pl.DataFrame, *, shared: pl.Series | None = None)
         linkedin=pl.col("linkedin_url").str.to_lowercase().str.strip_chars("/ "),
         title=text.on_unique(frame["title"], text.title),
     )
+    others = population.nodes if population is not None else nodes.clear()
     nodes = nodes.with_columns(
         fn_groups=name_groups_column(nodes["fn"]),
-        fn_tf=_name_frequency(pl.col("fn")),
-        ln_tf=_name_frequency(pl.col("ln")),
+        fn_tf=_tf(nodes["fn"], name_frequencies(pl.concat([others["fn"], nodes["fn"]]))),
+        ln_tf=_tf(nodes["ln"], name_frequencies(pl.concat([others["ln"], nodes["ln"]]))),
     )
-    shared = shared_phones(profiles) if shared is None else shared
+    numbers = frame.select(
+        "idx", person=pl.coalesce(nodes["ln"], pl.col("node_id")), phone=pl.col("phones")
+    ).explode("phone")
+    if shared is None:
+        people = numbers.select("person", "phone")
+        if population is not None:
+            known = population.phones.join(
+                population.nodes.select("idx", "ln", "node_id"), on="idx"
+            )
+            people = pl.concat(
+                [known.select(person=pl.coalesce("ln", "node_id"), phone="phone"), people]
+            )
+        shared = shared_numbers(people)
+        if population is not None:
+            shared = pl.concat([shared, population.shared]).unique()
     phones = (
-        frame.select("idx", phone=pl.col("phones"))
-        .explode("phone")
-        .filter(pl.col("phone").is_not_null() & (pl.col("phone") != ""))
+        numbers.filter(pl.col("phone").is_not_null() & (pl.col("phone") != ""))
         .filter(~pl.col("phone").is_in(shared.implode()))
+        .select("idx", "phone")
         .unique()
     )
     return ContactFeatures(
-        nodes=nodes, emails=_emails(frame), phones=phones, population=frame.height
+        nodes=nodes,
+        emails=_emails(frame),
+        phones=phones,
+        population=frame.height + (population.population if population is not None else 0),
+        shared=shared,
     )
 
 
@@ -153,9 +225,10 @@ def _emails(frame: pl.DataFrame) -> pl.DataFrame:
         )
         .explode(["key", "domain"])
         .filter(pl.col("key").is_not_null())
+        .with_columns(parts=pl.col("key").str.to_lowercase().str.splitn("@", 2))
         .with_columns(
-            raw_local=pl.col("key").str.to_lowercase().str.extract(r"^(.*)@"),
-            host=pl.col("key").str.to_lowercase().str.extract(r"@([^@]+)$"),
+            raw_local=pl.col("parts").struct.field("field_0"),
+            host=pl.col("parts").struct.field("field_1"),
         )
         .with_columns(domain=pl.coalesce(pl.col("domain").str.to_lowercase(), "host"))
     )

@@ -6,7 +6,9 @@ carries a *match weight*: log2 of how much more often that outcome is seen for t
 the same person than for two different people. A pair's match weight is the prior weight plus
 the weights of its levels; the match probability is 2^w / (1 + 2^w). Weights were set by hand
 from those odds and checked against the seeded benchmark (benchmarks/resolution_bench.py), so
-every score can be read back as a sum of named reasons.
+every score can be read back as a sum of named reasons. Names get term-frequency adjustments
+(Smith agreeing says less than Lovelace), and the prior follows the population size
+(compare.scale_bits): the more people, the more namesakes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from rex_pipeline.resolve.fuzzy.profiles import EVIDENCE_FIELD
+from rex_pipeline.resolve.fuzzy.profiles import EVIDENCE_FIELD, PAIR_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -34,12 +36,15 @@ class Comparison:
     def weights(self) -> dict[str, float]:
         return {level.label: level.weight for level in self.levels}
 
-    def weight(self, label: str) -> float:
-        return self.weights()[label]
-
     def weight_expr(self, level: pl.Expr) -> pl.Expr:
         """Match weight of a level column."""
         return level.replace_strict(self.weights(), return_dtype=pl.Float64)
+
+
+def empty_pairs(comparisons: Sequence[Comparison]) -> pl.DataFrame:
+    """A pair frame with no rows and every column, evidence included."""
+    evidence_type = pl.Struct({comp.name: EVIDENCE_FIELD for comp in comparisons})
+    return pl.DataFrame(schema={**PAIR_COLUMNS, "evidence": evidence_type})
 
 
 def probability(match_weight: pl.Expr) -> pl.Expr:
@@ -48,24 +53,16 @@ def probability(match_weight: pl.Expr) -> pl.Expr:
     return odds / (1 + odds)
 
 
-def weight_for(probability_value: float) -> float:
-    """The match weight that a probability corresponds to (for thresholds in bits)."""
-    from math import log2
-
-    p = min(max(probability_value, 1e-12), 1 - 1e-12)
-    return log2(p / (1 - p))
-
-
-def evidence(comparisons: Sequence[Comparison], frame_prefix: str = "") -> pl.Expr:
+def evidence(comparisons: Sequence[Comparison]) -> pl.Expr:
     """One struct column with the level, weight and similarity of every comparison, read from
-    the columns `<name>_level`, `<name>_weight`, `<name>_sim` (the latter optional)."""
+    the columns `<name>_level`, `<name>_weight`, `<name>_sim`."""
     fields = []
     for comp in comparisons:
         fields.append(
             pl.struct(
-                level=pl.col(f"{frame_prefix}{comp.name}_level"),
-                weight=pl.col(f"{frame_prefix}{comp.name}_weight"),
-                similarity=pl.col(f"{frame_prefix}{comp.name}_sim").cast(pl.Float64),
+                level=pl.col(f"{comp.name}_level"),
+                weight=pl.col(f"{comp.name}_weight"),
+                similarity=pl.col(f"{comp.name}_sim").cast(pl.Float64),
             )
             .cast(EVIDENCE_FIELD)
             .alias(comp.name)

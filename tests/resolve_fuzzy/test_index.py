@@ -1,0 +1,46 @@
+"""Incremental runs with an index of the existing nodes find the same pairs as a full look."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from rex_pipeline.resolve.fuzzy import build_contact_index, find_candidate_pairs, load_contact_index
+from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, person
+
+OLD = {"is_new": False}
+EXISTING = contacts(
+    person("cont_1", "Ada", "Lovelace", "ada@engines.co.uk", phones=["+447700900123"], **OLD),
+    person("cont_2", "Charles", "Babbage", "charles@engines.co.uk", **OLD),
+    person("cont_3", "Grace", "Hopper", "grace.hopper@navy-systems.com",
+           company_key="navy systems", company_domain="navy-systems.com", **OLD),
+    person("cont_4", "Alan", "Turing", "alan@bletchley.org.uk", **OLD),
+)  # fmt: skip
+NEW = contacts(
+    person("tmp_1", "Ada", "Lovelace", "countess1815@gmail.com", phones=["+447700900123"]),
+    person("tmp_2", "Grace", "Hopper", "grace.hoper@navy-systems.com",
+           company_key="navy systems", company_domain="navy-systems.com"),
+    # an existing contact with a new number: its fresh profile replaces the indexed one
+    person("cont_4", "Alan", "Turing", "alan@bletchley.org.uk", phones=["+441632960001"]),
+    person("tmp_3", "Alan", "Turing", "alan.turing@gmail.com", phones=["+441632960001"]),
+)  # fmt: skip
+
+
+def _found(pairs: pl.DataFrame) -> set[tuple[str, str, str]]:
+    return set(pairs.select("node_a", "node_b", "decision").iter_rows())
+
+
+def test_index_gives_the_same_pairs_as_all_profiles(tmp_path: Path) -> None:
+    everything = pl.concat([EXISTING.filter(pl.col("node_id") != "cont_4"), NEW])
+    full = find_candidate_pairs(everything, SETTINGS)
+    index = build_contact_index(EXISTING)
+    incremental = find_candidate_pairs(NEW, SETTINGS, index=index)
+    assert _found(incremental) == _found(full)
+    assert ("cont_1", "tmp_1", "merge") in _found(incremental)
+    assert ("cont_3", "tmp_2", "merge") in _found(incremental)
+    assert ("cont_4", "tmp_3", "merge") in _found(incremental)  # via the fresh profile
+    assert incremental.filter(pl.col("node_a") == pl.col("node_b")).is_empty()
+    index.save(tmp_path / "index")
+    reloaded = find_candidate_pairs(NEW, SETTINGS, index=load_contact_index(tmp_path / "index"))
+    assert reloaded.drop("evidence").equals(incremental.drop("evidence"))
