@@ -64,7 +64,7 @@ class Env:
         finally:
             con.close()
 
-    def table(self, name: str, order: str = "1") -> list[tuple[Any, ...]]:
+    def table(self, name: str, order: str = "ALL") -> list[tuple[Any, ...]]:
         return self.sql(f'SELECT * FROM "{name}" ORDER BY {order}')
 
 

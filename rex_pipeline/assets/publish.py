@@ -65,6 +65,10 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
                 "apply_seconds": round(applied, 3),
                 "publish_seconds": round(published, 3),
                 "contacts_preview": markdown_table(preview),
+                **{
+                    f"columns/{table.name}": dg.MetadataValue.table_schema(column_schema(table))
+                    for table in CANONICAL_TABLES
+                },
             }
         )
 
