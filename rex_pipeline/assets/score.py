@@ -1,12 +1,16 @@
 """ICP scoring assets: score every contact, and learn from the customers the team won."""
 
 import dagster as dg
+import duckdb
+import polars as pl
 
 from rex_pipeline import batch
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.stages import canonical_records, run_time
+from rex_pipeline.config import Settings
 from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.score import (
+    IcpModel,
     check_scores,
     histogram_markdown,
     learn_from_customers,
@@ -16,7 +20,28 @@ from rex_pipeline.score import (
     score_contacts,
     top_contacts_markdown,
 )
-from rex_pipeline.score.inputs import read_scoring_inputs
+from rex_pipeline.score.inputs import ScoringInputs, read_scoring_inputs
+
+
+def _score(
+    context: dg.AssetExecutionContext,
+    settings: Settings,
+    con: duckdb.DuckDBPyConnection,
+    keep_features: bool = False,
+) -> tuple[IcpModel, ScoringInputs, pl.DataFrame]:
+    """Score every contact as it will be after this run, at the run's time."""
+    model = load_icp_model(settings.icp)
+    inputs = read_scoring_inputs(con, settings.org_id)
+    scores = score_contacts(
+        inputs.contacts,
+        inputs.companies,
+        inputs.activities,
+        model,
+        now=run_time(context),
+        previous=inputs.previous,
+        keep_features=keep_features,
+    )
+    return model, inputs, scores
 
 
 @dg.asset(
@@ -35,17 +60,8 @@ def icp_scores(
     work_db: WorkDatabase,
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
-    model = load_icp_model(settings.icp)
     with work_db.connect(settings) as con:
-        inputs = read_scoring_inputs(con, settings.org_id)
-        scores = score_contacts(
-            inputs.contacts,
-            inputs.companies,
-            inputs.activities,
-            model,
-            now=run_time(context),
-            previous=inputs.previous,
-        )
+        model, inputs, scores = _score(context, settings, con)
         batch.replace(con, "batch_icp_scores", scores)
     changed = scores.join(inputs.previous, on=["id", "icp_score"], how="anti").height
     return dg.MaterializeResult(
@@ -103,18 +119,8 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
         settings = settings_for(rex_settings, config)
-        model = load_icp_model(settings.icp)
         with work_db.connect(settings) as con:
-            inputs = read_scoring_inputs(con, settings.org_id)
-        scored = score_contacts(
-            inputs.contacts,
-            inputs.companies,
-            inputs.activities,
-            model,
-            now=run_time(context),
-            previous=inputs.previous,
-            keep_features=True,
-        )
+            model, _, scored = _score(context, settings, con, keep_features=True)
         report = learn_from_customers(scored, model)
         return dg.MaterializeResult(
             metadata={
