@@ -314,3 +314,19 @@ CANONICAL_TABLES: tuple[Table, ...] = (
     STAGE_CHANGES,
 )
 TABLES_BY_NAME = {t.name: t for t in CANONICAL_TABLES}
+
+# --- derived tables: published for speed, rebuilt from the canonical tables on every publish;
+# not part of the contract, and the query module works without them (older warehouses).
+
+CONTACT_SEARCH = Table(
+    "contact_search",
+    "Derived, not part of the contract: each contact's searchable text, lower-cased, in the"
+    " contacts' published order. Lets a name/email search scan one short column.",
+    (
+        _ORG,
+        _c("contact_id", "VARCHAR NOT NULL", "cont_… the text belongs to."),
+        _c("text", "VARCHAR NOT NULL", "lower(first_name last_name email), space-separated."),
+    ),
+)
+
+DERIVED_TABLES: tuple[Table, ...] = (CONTACT_SEARCH,)

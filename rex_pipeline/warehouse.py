@@ -20,7 +20,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import records
-from rex_pipeline.schema import CANONICAL_TABLES
+from rex_pipeline.schema import CANONICAL_TABLES, CONTACT_SEARCH, DERIVED_TABLES
 
 # Extra columns the work database keeps on staged records.
 _STAGED_EXTRA = {
@@ -139,9 +139,27 @@ def connect_work(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def build_derived_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """(Re)build the derived tables of `catalog` from its own canonical tables. Run by
+    `publish` and by the query benchmark, so both get the same layout.
+
+    contact_search holds what a name/email search looks at (first name, last name, primary
+    email), lower-cased in one column, so a search scans one short string per contact instead of
+    case-folding three columns; the fields are joined by spaces and search words never contain
+    one, so a word cannot match across two fields."""
+    target = f'"{catalog}".main."{CONTACT_SEARCH.name}"'
+    con.execute(CONTACT_SEARCH.create_sql(f'"{catalog}"'))
+    con.execute(
+        f"INSERT INTO {target} SELECT org_id, id,"
+        " lower(concat_ws(' ', first_name, last_name, email))"
+        f' FROM "{catalog}".main.contacts {PUBLISH_ORDER["contacts"]}'
+    )
+
+
 def publish(con: duckdb.DuckDBPyConnection, published: Path) -> None:
-    """Copy the canonical tables (with their comments) into a fresh file and atomically swap
-    it in. Open readers keep the old inode; the swap is all or nothing."""
+    """Copy the canonical tables (with their comments) into a fresh file, add the derived
+    tables, and atomically swap it in. Open readers keep the old inode; the swap is all or
+    nothing."""
     tmp = published.with_name(f"{published.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     work_catalog = scalar(con, "SELECT current_database()")
@@ -152,9 +170,10 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path) -> None:
             source = f'"{work_catalog}".main."{table.name}"'
             order = PUBLISH_ORDER.get(table.name, "")
             con.execute(f'INSERT INTO pub.main."{table.name}" SELECT * FROM {source} {order}')
+        build_derived_tables(con, "pub")
         con.execute("USE pub")
         try:
-            for table in CANONICAL_TABLES:
+            for table in (*CANONICAL_TABLES, *DERIVED_TABLES):
                 for stmt in table.comment_sql():
                     con.execute(stmt)
         finally:

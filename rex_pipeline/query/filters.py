@@ -8,7 +8,6 @@ every filter of the API is an option of `rex <kind> list`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -25,6 +24,7 @@ from rex_pipeline.query.resources import (
     Resource,
     is_id_of,
 )
+from rex_pipeline.query.textsearch import SCAN, TextSearch
 from rex_pipeline.schema import (
     ACTIVITY_STATUSES,
     ACTIVITY_TYPES,
@@ -103,33 +103,6 @@ def has_all_tags(value: list[str]) -> tuple[str, list[Any]]:
     return " AND ".join(["list_contains(t.tags, ?)"] * len(value)), list(value)
 
 
-def word_pattern(word: str) -> str:
-    """A case-insensitive RE2 pattern finding `word` literally."""
-    return "(?i)" + re.escape(word)
-
-
-def text_match(word: str) -> tuple[str, list[Any]]:
-    """`word` (any case) in a first name, last name or primary email. Measured on 1M rows:
-    lower()+contains() is fastest on names (DuckDB runs it once per dictionary entry), RE2's
-    (?i) on long unique text like emails (no lowered copy of every value)."""
-    return (
-        "(contains(lower(t.first_name), ?) OR contains(lower(t.last_name), ?)"
-        " OR regexp_matches(t.email, ?))",
-        [word.lower(), word.lower(), word_pattern(word)],
-    )
-
-
-def name_or_email(value: str) -> tuple[str, list[Any]]:
-    """Every word must appear in the first name, last name or email ("ada love" finds Ada
-    Lovelace)."""
-    clauses, params = [], []
-    for word in value.split()[:10]:
-        sql, word_params = text_match(word)
-        clauses.append(sql)
-        params += word_params
-    return " AND ".join(clauses) or "true", params
-
-
 # --- request models -----------------------------------------------------------------------
 
 
@@ -175,8 +148,9 @@ class ListRequest(BaseModel):
             )
         return value
 
-    def where(self) -> tuple[list[str], list[Any]]:
-        """The request's filters as SQL clauses over alias `t`, and their parameters."""
+    def where(self, text: TextSearch = SCAN) -> tuple[list[str], list[Any]]:
+        """The request's filters as SQL clauses over alias `t`, and their parameters; `text` is
+        how this warehouse matches free text (see textsearch)."""
         clauses: list[str] = []
         params: list[Any] = []
         for name, predicate in self.predicates.items():
@@ -196,7 +170,6 @@ class ContactListRequest(ListRequest):
         "source": equals("source"),
         "company_id": equals("company_id"),
         "owner_id": equals("owner_id"),
-        "search": name_or_email,
         "icp_score_min": at_least("icp_score"),
         "icp_score_max": at_most("icp_score"),
         "icp_scored_after": at_least("icp_scored_at"),
@@ -220,6 +193,14 @@ class ContactListRequest(ListRequest):
     created_before: UtcDateTime | None = Field(None, description="Created before.")
     updated_after: UtcDateTime | None = Field(None, description="Updated at or after.")
     tags: CommaList | None = Field(None, description="Has all of these tags (exact).")
+
+    def where(self, text: TextSearch = SCAN) -> tuple[list[str], list[Any]]:
+        clauses, params = super().where(text)
+        if self.search and self.search.split():
+            sql, words = text.contact_words(self.search.split())
+            clauses.append(sql)
+            params += words
+        return clauses, params
 
 
 class CompanyListRequest(ListRequest):

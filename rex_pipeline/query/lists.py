@@ -13,8 +13,11 @@ from rex_pipeline.query.errors import invalid_from_pydantic
 from rex_pipeline.query.filters import ListRequest
 from rex_pipeline.query.pages import Order, Page, fetch_page, parse_sort
 from rex_pipeline.query.resources import Resource, scope_sql
+from rex_pipeline.query.textsearch import text_search
 
 M = TypeVar("M", bound=BaseModel)
+# Sort keys with few distinct values (scores, amounts): pages find their last key first.
+TIE_HEAVY_TYPES = frozenset({"INTEGER", "BIGINT"})
 
 
 def parse_request(model: type[M], request: M | Mapping[str, Any]) -> M:
@@ -38,6 +41,7 @@ def resource_order(resource: Resource, sort: str | None, alias: str = "t") -> tu
         tiebreak=f"{alias}.id",
         descending=descending,
         key_decoder=resource.key_decoder(column),
+        bound_first=resource.column_type(column) in TIE_HEAVY_TYPES,
     )
     return order, column
 
@@ -54,7 +58,7 @@ def list_records(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ListReq
     order, sort_column = resource_order(resource, request.sort)
     columns = select_columns(resource, request.fields, sort_column)
     scope_clause, scope_params = scope_sql(resource, scope)
-    where, params = request.where()
+    where, params = request.where(text_search(conn, scope.org_id))
     return fetch_page(
         conn,
         select=[f't."{c}"' for c in columns],

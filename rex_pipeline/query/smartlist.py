@@ -30,10 +30,11 @@ from pydantic import (
 )
 
 from rex_pipeline.query.connection import Scope
-from rex_pipeline.query.filters import ListRequest, UtcDateTime, text_match, word_pattern
+from rex_pipeline.query.filters import ListRequest, UtcDateTime
 from rex_pipeline.query.lists import resource_order, select_columns
 from rex_pipeline.query.pages import Page, fetch_page
 from rex_pipeline.query.resources import CONTACTS_R, scope_sql
+from rex_pipeline.query.textsearch import SCAN, TextSearch, text_search, word_pattern
 from rex_pipeline.schema import CONTACT_SOURCE_VALUES, STAGES
 
 Op = Literal[
@@ -308,14 +309,14 @@ def compile_condition(cond: Condition) -> tuple[str, list[Any], bool]:
     return sql, params, spec.needs_company
 
 
-def _free_text(q: str, org_id: str) -> tuple[list[str], list[Any]]:
+def _free_text(q: str, org_id: str, text: TextSearch) -> tuple[list[str], list[Any]]:
     """Each word of q must appear in the contact's names or primary email, one of its other
     emails, its company's name or a custom-field value. Written for a full scan: companies and
     secondary emails are matched on their own (small) tables first, and the JSON is searched
     as text, narrowed to values only for the rows whose raw text matched."""
     clauses, params = [], []
     for word in q.split()[:MAX_Q_WORDS]:
-        contact_sql, contact_params = text_match(word)
+        contact_sql, contact_params = text.contact_words([word])
         pattern = word_pattern(word)
         clauses.append(
             f"({contact_sql}"
@@ -331,8 +332,11 @@ def _free_text(q: str, org_id: str) -> tuple[list[str], list[Any]]:
     return clauses, params
 
 
-def compile_search(request: SmartListRequest, org_id: str) -> tuple[list[str], list[Any], bool]:
-    """WHERE clauses for the whole request, their parameters, and whether to join companies."""
+def compile_search(
+    request: SmartListRequest, org_id: str, text: TextSearch = SCAN
+) -> tuple[list[str], list[Any], bool]:
+    """WHERE clauses for the whole request, their parameters, and whether to join companies;
+    `text` is how this warehouse matches names and emails (see textsearch)."""
     clauses: list[str] = []
     params: list[Any] = []
     needs_company = False
@@ -348,7 +352,7 @@ def compile_search(request: SmartListRequest, org_id: str) -> tuple[list[str], l
     if groups_sql:
         clauses.append("(" + " OR ".join(groups_sql) + ")")
     if request.q and request.q.split():
-        text_clauses, text_params = _free_text(request.q, org_id)
+        text_clauses, text_params = _free_text(request.q, org_id, text)
         clauses += text_clauses
         params += text_params
     return clauses, params, needs_company
@@ -361,7 +365,9 @@ def search_contacts(
     order, sort_column = resource_order(CONTACTS_R, request.sort)
     columns = select_columns(CONTACTS_R, request.fields, sort_column)
     scope_clause, scope_params = scope_sql(CONTACTS_R, scope)
-    where, params, needs_company = compile_search(request, scope.org_id)
+    where, params, needs_company = compile_search(
+        request, scope.org_id, text_search(conn, scope.org_id)
+    )
     source = '"contacts" AS t'
     if needs_company:
         source += ' LEFT JOIN "companies" AS co ON co.org_id = t.org_id AND co.id = t.company_id'
