@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/gmail_bench.py                      # 25k and 100k messages
     .venv/bin/python benchmarks/gmail_bench.py --sizes 5000         # quick
     .venv/bin/python benchmarks/gmail_bench.py --compare-policies 5000
+    .venv/bin/python benchmarks/gmail_bench.py --streamed           # 25k and 100k, streamed
 
 Each size is generated into a temporary directory, then parsed in a fresh child process so its
 peak RSS belongs to that parse alone. The output frames necessarily hold every message's body,
@@ -11,6 +12,12 @@ that reads and interprets every message but keeps nothing (the parser alone: it 
 with the file); "peak RSS" the peak of the real parse; "peak-output-baseline" what the real
 parse needs beyond its output frames (whose size grows with the mail, as it must).
 msgs/cpu-s divides by the process's CPU time, so it stays comparable on a busy machine.
+
+`--streamed` measures what ingest does with Gmail files: "sink" parses through a sink that drops
+each chunk (header pass + parse, frames never held), "staged" runs `ingest.stream_files`, which
+appends each chunk to the batch tables of a temporary DuckDB work database. The "sink" peak must
+stay nearly equal as the file grows; "staged" adds DuckDB (~100 MB to open the work database,
+then its buffer pool, a cache of written blocks bounded by `--duckdb-memory-limit`).
 
 The generated mail mimics a sales inbox: CRLF Takeout separators with decimal Gmail ids, labels,
 multipart/alternative (most), quoted-printable plain text with RFC 2047 names, HTML-only
@@ -176,6 +183,59 @@ def parse_child(path: Path) -> dict[str, float]:
     }
 
 
+def streamed_child(path: Path, mode: str, memory_limit: str | None) -> dict[str, float]:
+    """Runs in a fresh process: the streamed paths, through a sink ("sink") or into DuckDB
+    batch tables ("staged"). Reports time and peak RSS."""
+    from rex_pipeline.records import ParsedFile
+    from rex_pipeline.sources.gmail import parse_gmail_file
+
+    baseline = _peak_rss_mb()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    rows = 0
+    if mode == "sink":
+
+        def drop(chunk: ParsedFile) -> None:
+            nonlocal rows
+            rows += chunk.records_read
+
+        stats = parse_gmail_file(path, "bench", [], ["northwind-labs.io"], sink=drop).stats
+    else:
+        stats, rows = _staged(path, memory_limit)
+    seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
+    return {
+        "messages": stats["messages_read"],
+        "rows": rows,
+        "seconds": seconds,
+        "msgs_per_s": stats["messages_read"] / seconds,
+        "msgs_per_cpu_s": stats["messages_read"] / cpu_seconds,
+        "baseline_rss_mb": baseline,
+        "peak_rss_mb": _peak_rss_mb(),
+    }
+
+
+def _staged(path: Path, memory_limit: str | None) -> tuple[dict[str, object], int]:
+    """ingest.stream_files on one file into a temporary work database (DuckDB's buffer pool,
+    a cache of the written blocks, is capped at `memory_limit` when given)."""
+    from rex_pipeline.config import load_settings
+    from rex_pipeline.ingest import InboxFile, stream_files
+    from rex_pipeline.warehouse import connect_work
+
+    settings = load_settings(
+        org_id="bench", own_domains=["northwind-labs.io"], duckdb_path=path.with_suffix(".duckdb")
+    )
+    st = path.stat()
+    with connect_work(settings.duckdb_path) as con:
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        batch = stream_files(
+            con, "gmail", [(InboxFile("gmail", path, st.st_size, st.st_mtime_ns), "-")],
+            settings, set(),
+        )  # fmt: skip
+    report = batch.reports[0]
+    return report.stats, report.records_read
+
+
 def stream_only(path: Path) -> float:
     """Read and interpret every message but keep nothing: the parser's own peak memory, which
     must not depend on the file's size. Returns peak RSS in MB."""
@@ -211,10 +271,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 100_000])
     parser.add_argument("--compare-policies", type=int, metavar="N")
+    parser.add_argument("--streamed", action="store_true", help="measure the streamed paths")
+    parser.add_argument("--duckdb-memory-limit", help="with --streamed, e.g. 128MB")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-mode", default="held", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(parse_child(args.child)))
+        if args.child_mode == "held":
+            print(json.dumps(parse_child(args.child)))
+        else:
+            child = streamed_child(args.child, args.child_mode, args.duckdb_memory_limit)
+            print(json.dumps(child))
+        return
+    if args.streamed:
+        run_streamed(args.sizes, args.duckdb_memory_limit)
         return
     with tempfile.TemporaryDirectory(prefix="gmail_bench_") as tmp:
         if args.compare_policies:
@@ -244,6 +314,35 @@ def main() -> None:
                 f"{r['stream_only_peak_mb']:>10.0f}MB {r['peak_rss_mb']:>7.0f}MB "
                 f"{r['output_mb']:>5.0f}MB {r['working_mb']:>19.0f}MB"
             )
+            path.unlink()
+
+
+def run_streamed(sizes: list[int], memory_limit: str | None) -> None:
+    limit = ["--duckdb-memory-limit", memory_limit] if memory_limit else []
+    print(
+        f"{'mode':>6} {'messages':>9} {'file MB':>8} {'rows':>8} {'s':>7} {'msgs/s':>8} "
+        f"{'msgs/cpu-s':>10} {'baseline':>9} {'peak RSS':>9}"
+    )
+    with tempfile.TemporaryDirectory(prefix="gmail_bench_") as tmp:
+        for size in sizes:
+            path = Path(tmp) / f"All mail Including Spam and Trash {size}.mbox"
+            generate_mbox(path, size)
+            for mode in ("sink", "staged"):
+                child = subprocess.run(
+                    [sys.executable, __file__, "--child", str(path), "--child-mode", mode, *limit],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                r = json.loads(child.stdout)
+                print(
+                    f"{mode:>6} {r['messages']:>9.0f} {path.stat().st_size / 2**20:>8.1f} "
+                    f"{r['rows']:>8.0f} {r['seconds']:>7.1f} {r['msgs_per_s']:>8.0f} "
+                    f"{r['msgs_per_cpu_s']:>10.0f} {r['baseline_rss_mb']:>7.0f}MB "
+                    f"{r['peak_rss_mb']:>7.0f}MB"
+                )
+            for leftover in Path(tmp).glob("*duckdb*"):
+                leftover.unlink()
             path.unlink()
 
 

@@ -59,6 +59,16 @@ def replace_rows(
         con.unregister("__frame")
 
 
+def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Add the frame's rows to an existing batch table (columns matched by name): how a large
+    file is staged chunk by chunk without ever being held whole."""
+    con.register("__frame", frame)
+    try:
+        con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __frame')
+    finally:
+        con.unregister("__frame")
+
+
 def read_or_empty(
     con: duckdb.DuckDBPyConnection, name: str, schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:

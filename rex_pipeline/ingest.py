@@ -5,6 +5,10 @@ stage the raw records as this run's batch.
 Unchanged files cost one `stat` each, so a sync of an unchanged inbox is nearly free. A file
 that cannot be read is reported (one `rejected_records` row and a failed manifest entry) and the
 other files still load.
+
+Gmail files (Takeout mbox, possibly many GB) are streamed: the parser hands chunks to a sink
+that appends them to the batch tables at once, so memory stays flat however large the file.
+Other systems' files are parsed whole and staged at the end.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +29,8 @@ from rex_pipeline import records
 from rex_pipeline.config import Settings
 
 SYSTEMS = ("csv", "gmail", "instantly")
+STREAMED = frozenset({"gmail"})  # systems whose files are staged chunk by chunk
+PREVIEW_ROWS = 20  # rows per entity a streamed Batch keeps in `frames`, for metadata
 ENTITIES = ("contacts", "companies", "activities", "deals", "tasks")
 RAW_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "contacts": records.RAW_CONTACT,
@@ -141,6 +148,28 @@ def _parser_for(system: str, settings: Settings, own: set[str]) -> Callable[[Pat
     raise ValueError(f"unknown source system {system!r}")
 
 
+Sink = Callable[[records.ParsedFile], None]
+
+
+def _streaming_parser_for(
+    system: str, settings: Settings, own: set[str], chunk_messages: int | None
+) -> Callable[[Path, Sink], records.ParsedFile]:
+    if system != "gmail":
+        raise ValueError(f"source system {system!r} is not streamed")
+    from rex_pipeline.sources.gmail import parse_gmail_file
+
+    chunking = {} if chunk_messages is None else {"chunk_messages": chunk_messages}
+    return lambda p, sink: parse_gmail_file(
+        p,
+        settings.org_id,
+        own_addresses=own,
+        own_domains=settings.own_domains,
+        skip_spam_and_trash=settings.gmail.skip_spam_and_trash,
+        sink=sink,
+        **chunking,
+    )
+
+
 def _file_rejection(org_id: str, system: str, name: str, error: str) -> pl.DataFrame:
     return records.from_rows(
         [
@@ -159,13 +188,16 @@ def _file_rejection(org_id: str, system: str, name: str, error: str) -> pl.DataF
 
 @dataclass
 class Batch:
-    """The raw records of one system's changed files."""
+    """The raw records of one system's changed files. For a streamed system `frames` holds
+    only the first PREVIEW_ROWS rows of each entity (the records are in the batch tables);
+    `counts` is right for every system."""
 
     frames: dict[str, pl.DataFrame]
     rejected: pl.DataFrame
     reports: list[FileReport]
     own_addresses: set[str]
     skipped_unchanged: int
+    counts: dict[str, int] = field(default_factory=dict)  # records staged per entity
 
 
 def parse_files(
@@ -200,18 +232,124 @@ def parse_files(
             discovered.update(a.lower() for a in parsed.stats.get("own_addresses", []))
         report.seconds = round(time.perf_counter() - started, 3)
         reports.append(report)
+    joined = {
+        e: pl.concat(fs, how="vertical_relaxed") if fs else _empty_raw(e)
+        for e, fs in frames.items()
+    }
     return Batch(
-        frames={
-            e: pl.concat(fs, how="vertical_relaxed")
-            if fs
-            else records.empty(RAW_SCHEMAS[e]).with_columns(file_sha=pl.lit(None, pl.String))
-            for e, fs in frames.items()
-        },
+        frames=joined,
         rejected=pl.concat(rejected) if rejected else records.empty(records.REJECTED),
         reports=reports,
         own_addresses=discovered,
         skipped_unchanged=0,
+        counts={e: f.height for e, f in joined.items()},
     )
+
+
+def _empty_raw(entity: str) -> pl.DataFrame:
+    return records.empty(RAW_SCHEMAS[entity]).with_columns(file_sha=pl.lit(None, pl.String))
+
+
+def stream_files(
+    con: duckdb.DuckDBPyConnection,
+    system: str,
+    todo: list[tuple[InboxFile, str]],
+    settings: Settings,
+    own: set[str],
+    chunk_messages: int | None = None,
+) -> Batch:
+    """Parse each file straight into this run's batch tables, chunk by chunk, after clearing
+    the system's previous batch rows. A file that fails midway has its appended rows removed
+    and becomes a report and a rejected row, never an abort."""
+    from rex_pipeline import batch as batch_tables
+
+    where, params = "source_system = ?", [system]
+    for entity in ENTITIES:
+        batch_tables.replace_rows(con, f"batch_raw_{entity}", _empty_raw(entity), where, params)
+    empty_rejected = records.empty(records.REJECTED)
+    batch_tables.replace_rows(con, "batch_rejected_source", empty_rejected, where, params)
+
+    parse = _streaming_parser_for(system, settings, own, chunk_messages)
+    preview: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
+    counts: Counter[str] = Counter()
+    rejected: list[pl.DataFrame] = []
+    reports: list[FileReport] = []
+    discovered: set[str] = set()
+    for f, sha in todo:
+        started = time.perf_counter()
+        report = FileReport(system, f.name, str(f.path), f.size, sha, "loaded")
+        stager = _FileStager(con, sha)
+        try:
+            parsed = parse(f.path, stager)
+            stager(parsed)  # anything the parser returned instead of streaming
+        except Exception as exc:  # a bad file must never stop the others
+            _remove_file_rows(con, system, f.name)
+            reason = str(exc) if isinstance(exc, records.UnreadableFileError) else repr(exc)
+            report.status, report.error = "unreadable", reason
+            report.records_rejected = 1
+            rejection = _file_rejection(settings.org_id, system, f.name, reason)
+            batch_tables.append(con, "batch_rejected_source", rejection)
+            rejected.append(rejection)
+        else:
+            for entity in ENTITIES:
+                preview[entity].extend(stager.preview[entity])
+            counts.update(stager.counts)
+            rejected.extend(stager.rejected)
+            report.records_read = sum(stager.counts.values()) + stager.rejected_rows
+            report.records_rejected = stager.rejected_rows
+            report.stats = {k: v for k, v in parsed.stats.items() if k != "own_addresses"}
+            discovered.update(a.lower() for a in parsed.stats.get("own_addresses", []))
+        report.seconds = round(time.perf_counter() - started, 3)
+        reports.append(report)
+    return Batch(
+        frames={
+            e: pl.concat([_empty_raw(e), *fs], how="vertical_relaxed").head(PREVIEW_ROWS)
+            for e, fs in preview.items()
+        },
+        rejected=pl.concat(rejected) if rejected else empty_rejected,
+        reports=reports,
+        own_addresses=discovered,
+        skipped_unchanged=0,
+        counts={e: counts[e] for e in ENTITIES},
+    )
+
+
+class _FileStager:
+    """The sink for one file: appends each chunk to the batch tables and keeps its counts, a
+    few preview rows and the rejected rows (few: bad messages, not the file's bulk)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sha: str) -> None:
+        self.con, self.sha = con, sha
+        self.counts: Counter[str] = Counter()
+        self.preview: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
+        self.rejected: list[pl.DataFrame] = []
+        self.rejected_rows = 0
+
+    def __call__(self, chunk: records.ParsedFile) -> None:
+        from rex_pipeline import batch as batch_tables
+
+        for entity in ENTITIES:
+            frame = getattr(chunk, entity)
+            if not frame.height:
+                continue
+            frame = frame.with_columns(file_sha=pl.lit(self.sha))
+            batch_tables.append(self.con, f"batch_raw_{entity}", frame)
+            if self.counts[entity] < PREVIEW_ROWS:
+                self.preview[entity].append(frame.head(PREVIEW_ROWS))
+            self.counts[entity] += frame.height
+        if chunk.rejected.height:
+            batch_tables.append(self.con, "batch_rejected_source", chunk.rejected)
+            self.rejected.append(chunk.rejected)
+            self.rejected_rows += chunk.rejected.height
+
+
+def _remove_file_rows(con: duckdb.DuckDBPyConnection, system: str, file_name: str) -> None:
+    """Undo what a file that failed midway had already staged."""
+    for name in [f"batch_raw_{e}" for e in ENTITIES] + ["batch_rejected_source"]:
+        con.execute(
+            f'DELETE FROM "{name}" WHERE source_system = ? AND source_file = ?',
+            [system, file_name],
+        )
 
 
 def known_own_addresses(con: duckdb.DuckDBPyConnection, org_id: str) -> set[str]:
@@ -221,20 +359,28 @@ def known_own_addresses(con: duckdb.DuckDBPyConnection, org_id: str) -> set[str]
 
 
 def stage_system(
-    con: duckdb.DuckDBPyConnection, settings: Settings, system: str, force: bool = False
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    system: str,
+    force: bool = False,
+    chunk_messages: int | None = None,
 ) -> Batch:
-    """Parse the new and changed files of one inbox folder into this run's batch tables."""
+    """Parse the new and changed files of one inbox folder into this run's batch tables.
+    `chunk_messages` overrides the chunk size of streamed systems (tests, benchmarks)."""
     from rex_pipeline import batch as batch_tables
 
     files = scan_inbox(settings.inbox_dir, system)
     todo, skipped = files_to_load(con, settings.org_id, files, force=force)
     own = known_own_addresses(con, settings.org_id)
-    parsed = parse_files(system, todo, settings, own)
-    parsed.skipped_unchanged = skipped
     where, params = "source_system = ?", [system]
-    for entity, frame in parsed.frames.items():
-        batch_tables.replace_rows(con, f"batch_raw_{entity}", frame, where, params)
-    batch_tables.replace_rows(con, "batch_rejected_source", parsed.rejected, where, params)
+    if system in STREAMED:
+        parsed = stream_files(con, system, todo, settings, own, chunk_messages)
+    else:
+        parsed = parse_files(system, todo, settings, own)
+        for entity, frame in parsed.frames.items():
+            batch_tables.replace_rows(con, f"batch_raw_{entity}", frame, where, params)
+        batch_tables.replace_rows(con, "batch_rejected_source", parsed.rejected, where, params)
+    parsed.skipped_unchanged = skipped
     files_frame = pl.DataFrame(
         [
             {

@@ -55,12 +55,12 @@ def source_metadata(batch: Batch) -> dict[str, object]:
         else {}
     )
     return {
-        "dagster/row_count": sum(f.height for f in batch.frames.values()),
+        "dagster/row_count": sum(batch.counts.values()),
         "files_loaded": sum(r.status == "loaded" for r in batch.reports),
         "files_unreadable": sum(r.status != "loaded" for r in batch.reports),
         "files_unchanged_skipped": batch.skipped_unchanged,
         "records_by_entity": counts_table(
-            {e: f.height for e, f in batch.frames.items()}, "entity", "records"
+            dict(batch.counts), "entity", "records"
         ),
         "rows_rejected": batch.rejected.height,
         "rejected_by_reason": counts_table(reasons, "reason"),

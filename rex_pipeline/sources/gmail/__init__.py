@@ -5,8 +5,9 @@ Module map (data flows top to bottom):
 - `mbox` streams a Takeout file message by message; `api_json` finds API messages in a dump;
 - `inputs` adapts both to one `RawMail`; `headers`, `labels`, `mime`, `text` read its parts;
 - `message` turns it into `MessageFacts`; `classify` names bounces, auto-replies, replies;
-- `collect` gathers a file's facts and decides direction, counterparty and contacts at the end,
-  with `identity` (the org's own addresses and domains);
+- `collect` gathers a file's facts and decides direction, counterparty and contacts, with
+  `identity` (the org's own addresses and domains): at the end, or per chunk handed to a sink
+  once a header-only first pass has learnt the owner addresses (flat memory on huge files);
 - `parse.parse_gmail_file` is the entry point.
 """
 

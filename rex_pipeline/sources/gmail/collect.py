@@ -1,22 +1,24 @@
-"""Gather one file's messages into RAW activity and contact frames, deciding direction and
-counterparty only at the end.
+"""Gather one file's messages into RAW activity and contact frames.
 
-Why at the end: which addresses are the owner's is learnt from the export itself (the first
-`Delivered-To` of received mail, the `From` of sent mail and drafts), and the mail that reveals
-it can come anywhere in the file. Reading the file twice would double the cost of a many-GB
-Takeout, so we read it once and keep, per message, only what the decision needs next to the
-activity row: sender, recipients, failed recipients, the sent flag and `Delivered-To`. Rows are
-packed into Arrow-backed polars batches as we go (no parsed messages, raw bytes or attachments
-are held), and per-address contact evidence is one small entry per distinct address. At the end
-the owner set is complete and polars decides, for all rows at once, direction, counterparty and
-owner, and which addresses become contacts.
+Direction, counterparty and owner depend on which addresses are the owner's, which is learnt
+from the export itself (the first `Delivered-To` of received mail, the `From` of sent mail and
+drafts), and the mail that reveals it can come anywhere in the file. Two modes:
+
+- held (no sink): read once, keep per message only what the decision needs next to the
+  activity row (packed into Arrow-backed polars batches; no parsed messages, raw bytes or
+  attachments), and decide for all rows at once in `finish`, when the owner set is complete;
+- streamed (`sink`): the caller has already learnt the owner set in a cheap header-only first
+  pass (`known_owners`), so each chunk of `chunk_messages` rows is decided and handed to the
+  sink at once, and memory stays flat however large the file. Contacts are built at the end
+  from the per-address evidence (one small entry per distinct address), so each address is
+  emitted once per file and its best name sees the whole file.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +31,7 @@ from rex_pipeline.sources.gmail.message import MessageFacts
 
 SOURCE_SYSTEM = "gmail"
 _BATCH_ROWS = 2000
+CHUNK_MESSAGES = 5000  # rows per chunk handed to a sink
 _MAX_NAMES_PER_ADDRESS = 8
 _SENDER_NAME_WEIGHT = 3  # how people name themselves beats how others' address books do
 _RAW_TEXT_LIMIT = 2000
@@ -92,12 +95,21 @@ class FileCollector:
         own_addresses: Collection[str],
         own_domains: Collection[str],
         file_format: str,
+        sink: Callable[[records.ParsedFile], None] | None = None,
+        known_owners: Collection[str] = (),
+        chunk_messages: int = CHUNK_MESSAGES,
     ) -> None:
         self.org_id = org_id
         self.source_file = source_file
         self.identity = OwnIdentity(own_addresses, own_domains)
+        for address in known_owners:
+            self.identity.discover(address)
         self.stats: Counter[str] = Counter()
         self.file_format = file_format
+        self._sink = sink
+        self._chunk_rows = max(1, chunk_messages) if sink else _BATCH_ROWS
+        self._seen_ids: set[str] = set()  # external ids read so far: the first one wins
+        self._emitted: Counter[str] = Counter()  # rows handed to the sink, per frame
         self._rows: list[dict[str, Any]] = []
         self._batches: list[pl.DataFrame] = []
         self._rejected: list[dict[str, Any]] = []
@@ -113,6 +125,7 @@ class FileCollector:
         if len(text) > _RAW_TEXT_LIMIT:  # keep the reject table small; the file has the rest
             text = _json({"truncated": text[:_RAW_TEXT_LIMIT]})
         self._rejected.append({"raw": text, "reason": reason})
+        self._maybe_flush()
 
     def add(self, facts: MessageFacts) -> None:
         if facts.labelled_sent or facts.is_draft:
@@ -128,6 +141,10 @@ class FileCollector:
             self._saw(recipient.email, recipient.name, 1, when)
         for failed in facts.failed_recipients:
             self._saw(failed, "", 0, when)
+        if facts.external_id in self._seen_ids:
+            self.count("duplicates")
+            return
+        self._seen_ids.add(facts.external_id)
         self._rows.append(
             {
                 "source_key": facts.external_id,
@@ -146,8 +163,7 @@ class FileCollector:
                 "_delivered_to": facts.delivered_to,
             }
         )
-        if len(self._rows) >= _BATCH_ROWS:
-            self._flush()
+        self._maybe_flush()
 
     def _saw(self, email: str, name: str, weight: int, when: datetime | None) -> None:
         key = email.lower()
@@ -156,21 +172,44 @@ class FileCollector:
             evidence = self._addresses[key] = _AddressEvidence(email)
         evidence.saw(name, weight, when)
 
+    def _maybe_flush(self) -> None:
+        pending = len(self._rows) + (len(self._rejected) if self._sink else 0)
+        if pending >= self._chunk_rows:
+            self._flush()
+
     def _flush(self) -> None:
+        """Pack the pending rows; when streaming, decide them and hand them (and the pending
+        rejects) to the sink."""
         if self._rows:
             self._batches.append(pl.DataFrame(self._rows, schema=_WORK_SCHEMA, strict=False))
             self._rows = []
+        if self._sink is not None:
+            self._emit(activities=self._activities(), rejected=self._rejected_frame())
+
+    def _emit(self, **frames: pl.DataFrame) -> None:
+        frames = {name: frame for name, frame in frames.items() if frame.height}
+        if frames and self._sink is not None:
+            self._sink(records.ParsedFile(**frames))
+            self._emitted.update({name: frame.height for name, frame in frames.items()})
 
     # --- at the end -----------------------------------------------------------------------
 
     def finish(self) -> records.ParsedFile:
+        """The file's ParsedFile: all frames and the stats, or (streaming) the stats only,
+        after handing the last chunk and the contacts to the sink."""
         self._flush()
-        activities = self._activities()
-        contacts = self._contacts()
-        rejected = self._rejected_frame()
-        self.stats["activities"] = activities.height
-        self.stats["contacts"] = contacts.height
-        self.stats["rejected"] = rejected.height
+        if self._sink is not None:
+            self._emit(contacts=self._contacts())
+            activities = contacts = rejected = None
+            for name in ("activities", "contacts", "rejected"):
+                self.stats[name] = self._emitted[name]
+        else:
+            activities = self._activities()
+            contacts = self._contacts()
+            rejected = self._rejected_frame()
+            self.stats["activities"] = activities.height
+            self.stats["contacts"] = contacts.height
+            self.stats["rejected"] = rejected.height
         stats: dict[str, Any] = {
             "format": self.file_format,
             **{
@@ -206,10 +245,6 @@ class FileCollector:
             return records.empty(records.RAW_ACTIVITY)
         frame = pl.concat(self._batches, how="vertical", rechunk=False)
         self._batches = []
-        if frame["external_id"].is_duplicated().any():  # unique() copies: only when needed
-            read = frame.height
-            frame = frame.unique(subset=["external_id"], keep="first", maintain_order=True)
-            self.stats["duplicates"] = read - frame.height
 
         identity = self.identity
         outbound = pl.col("_sent") | identity.expr(pl.col("_from"))
@@ -286,4 +321,5 @@ class FileCollector:
         if not self._rejected:
             return records.empty(records.REJECTED)
         frame = pl.DataFrame(self._rejected, schema={"raw": pl.String(), "reason": pl.String()})
+        self._rejected = []
         return records.conform(frame.with_columns(*self._lineage()), records.REJECTED)

@@ -47,8 +47,11 @@ class MboxMessage:
         return format(int(local), "x") if local.isdigit() else None
 
 
-def iter_mbox(path: Path) -> Iterator[MboxMessage]:
+def iter_mbox(path: Path, headers_only: bool = False) -> Iterator[MboxMessage]:
     """Yield the messages of an mbox file in order.
+
+    With `headers_only`, each message's `data` stops at the blank line that ends its headers
+    (kept): the cheap pass that learns the owner addresses never holds or parses a body.
 
     Raises UnreadableFileError when the file does not start with a separator line (it is not
     an mbox), before reading any further."""
@@ -57,6 +60,7 @@ def iter_mbox(path: Path) -> Iterator[MboxMessage]:
         lines: list[bytes] = []
         current: tuple[int, bytes, bytes, int] | None = None  # index, sender, time, offset
         previous_blank = True
+        in_body = False  # past the blank line that ends the current message's headers
         for line in handle:
             match = _SEPARATOR.match(line) if line[:5] == b"From " else None
             if match and (previous_blank or _TAKEOUT_SENDER.match(match.group(1))):
@@ -65,12 +69,16 @@ def iter_mbox(path: Path) -> Iterator[MboxMessage]:
                 index = current[0] + 1 if current else 1
                 current = (index, match.group(1), match.group(2), offset)
                 lines = []
+                in_body = False
+            elif headers_only and in_body:
+                pass
             elif line[:1] == b">" and _QUOTED_FROM.match(line):
                 lines.append(line[1:])
             else:
                 lines.append(line)
             offset += len(line)
             previous_blank = line in _BLANK
+            in_body = in_body or (previous_blank and current is not None)
         if current is not None:
             yield _message(current, lines, is_last=True)
 

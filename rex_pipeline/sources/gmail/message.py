@@ -73,6 +73,16 @@ def key_headers(view: HeaderView) -> dict[str, Any]:
     return {name: value for name in _IDENTITY_HEADERS if (value := headers.text(view, name))}
 
 
+def owner_address(mail: RawMail) -> str | None:
+    """The owner address this message reveals, from its headers alone: the `From` of sent mail
+    and drafts, else the first `Delivered-To`. The same rule `collect` applies to
+    `MessageFacts`; this form serves the header-only first pass of a streamed file."""
+    flags = mail.flags
+    name = "From" if SENT in flags or DRAFT in flags else "Delivered-To"
+    found = headers.first_address(mail.headers, name)
+    return found.email if found else None
+
+
 def interpret(mail: RawMail) -> MessageFacts:
     """Read one message. Raises BadMessageError when it is not usable as an activity."""
     view = mail.headers

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from rex_pipeline import records
 from rex_pipeline.sources.gmail.api_json import iter_api_items
-from rex_pipeline.sources.gmail.collect import FileCollector
+from rex_pipeline.sources.gmail.collect import CHUNK_MESSAGES, FileCollector
 from rex_pipeline.sources.gmail.inputs import from_api, from_mbox
 from rex_pipeline.sources.gmail.labels import CHAT, SPAM, TRASH
 from rex_pipeline.sources.gmail.mbox import iter_mbox
-from rex_pipeline.sources.gmail.message import BadMessageError, RawMail, interpret, key_headers
+from rex_pipeline.sources.gmail.message import (
+    BadMessageError,
+    RawMail,
+    interpret,
+    key_headers,
+    owner_address,
+)
 
 MBOX, API_JSON = "mbox", "gmail_api_json"
 
@@ -45,6 +52,8 @@ def parse_gmail_file(
     own_addresses: Collection[str],
     own_domains: Collection[str],
     skip_spam_and_trash: bool = True,
+    sink: Callable[[records.ParsedFile], None] | None = None,
+    chunk_messages: int = CHUNK_MESSAGES,
 ) -> records.ParsedFile:
     """Read a Takeout `.mbox` or a Gmail API `.json`/`.jsonl` dump into RAW email activities
     (one per message, deduplicated on external_id) and RAW contacts (one per correspondent).
@@ -57,17 +66,27 @@ def parse_gmail_file(
 
     stats: format, messages_read (= activities + duplicates + skipped_* + rejected), activities,
     duplicates, skipped_spam, skipped_trash, skipped_chat, rejected, truncated, contacts, and
-    own_addresses (sorted owner addresses discovered in this file)."""
+    own_addresses (sorted owner addresses discovered in this file).
+
+    With a `sink`, memory stays flat however large the file: a first pass reads only headers
+    to learn the owner addresses, then the activities and rejected rows are handed to the sink
+    in chunks of about `chunk_messages` rows as they are read, and the contacts (each address
+    once) at the end. The returned ParsedFile then has empty frames and the same stats. If the
+    file fails midway, the sink has already received part of it: the caller undoes that."""
     path = Path(path)
     file_format = detect_format(path)
-    collector = FileCollector(
-        org_id=org_id,
-        source_file=path.name,
-        own_addresses=own_addresses,
-        own_domains=own_domains,
-        file_format=file_format,
-    )
     try:
+        known_owners = _owner_addresses(path, file_format, skip_spam_and_trash) if sink else set()
+        collector = FileCollector(
+            org_id=org_id,
+            source_file=path.name,
+            own_addresses=own_addresses,
+            own_domains=own_domains,
+            file_format=file_format,
+            sink=sink,
+            known_owners=known_owners,
+            chunk_messages=chunk_messages,
+        )
         if file_format == MBOX:
             _read_mbox(collector, path, skip_spam_and_trash)
         else:
@@ -75,6 +94,31 @@ def parse_gmail_file(
     except OSError as exc:
         raise records.UnreadableFileError(f"{path.name}: cannot be read ({exc})") from exc
     return collector.finish()
+
+
+def _owner_addresses(path: Path, file_format: str, skip_spam_and_trash: bool) -> set[str]:
+    """First pass of a streamed file: the owner addresses its messages reveal, read from
+    headers only (bodies are neither kept nor parsed). Messages the second pass would skip
+    or reject for their headers are left out here too; a message that fails here is left to
+    the second pass to reject."""
+    converts: Iterator[Callable[[], RawMail]]
+    if file_format == MBOX:
+        converts = (partial(from_mbox, item) for item in iter_mbox(path, headers_only=True))
+    else:
+        converts = (partial(from_api, item) for item in iter_api_items(path) if not item.error)
+    owners: set[str] = set()
+    for convert in converts:
+        try:
+            mail = convert()
+            flags = mail.flags
+            skipped = CHAT in flags or (skip_spam_and_trash and bool(flags & {SPAM, TRASH}))
+            if not skipped and key_headers(mail.headers):
+                address = owner_address(mail)
+                if address:
+                    owners.add(address.lower())
+        except Exception:  # the second pass rejects it, with the reason
+            continue
+    return owners
 
 
 def _read_mbox(collector: FileCollector, path: Path, skip_spam_and_trash: bool) -> None:
@@ -103,7 +147,8 @@ def _read_one(
     """Read one message into the collector: an activity, a counted skip, or a rejected row.
 
     Any failure is caught here on purpose: one message the email package chokes on must cost
-    that message (as a rejected row with the reason), never the rest of a many-GB file."""
+    that message (as a rejected row with the reason), never the rest of a many-GB file. What
+    the collector (and so a sink) raises is not the message's fault: it propagates."""
     collector.count("messages_read")
     mail: RawMail | None = None
     try:
@@ -118,12 +163,14 @@ def _read_one(
         if skip_spam_and_trash and TRASH in flags:
             collector.count("skipped_trash")
             return
-        collector.add(interpret(mail))
+        facts = interpret(mail)
     except BadMessageError as exc:
         collector.reject(_reject_raw(mail, position), str(exc))
     except Exception as exc:  # see docstring
         reason = f"unreadable message ({type(exc).__name__}: {exc})"
         collector.reject(_reject_raw(mail, position), reason)
+    else:
+        collector.add(facts)
 
 
 def _reject_raw(mail: RawMail | None, position: dict[str, Any]) -> dict[str, Any]:
