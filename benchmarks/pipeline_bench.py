@@ -156,7 +156,9 @@ def run_once(settings, now: datetime) -> dict[str, float]:  # type: ignore[no-un
         for system in ("csv", "gmail", "instantly"):
             timed(f"parse {system}", t, lambda s=system: stage_system(con, settings, s))
         timed("normalise", t, lambda: normalise_batch(con, settings))
-        timed("resolve", t, lambda: resolve_batch(con, settings, now))
+        stats = timed("resolve", t, lambda: resolve_batch(con, settings, now))
+        for part in ("company_fuzzy_seconds", "fuzzy_seconds"):  # shares of resolve
+            t[f"  {part.removesuffix('_seconds').replace('_', ' ')}"] = stats.extra[part]  # type: ignore[attr-defined]
 
         def merge() -> None:
             build_company_records(con, settings, now)
@@ -199,15 +201,23 @@ def main() -> None:
         full = run_once(settings, datetime(2026, 11, 1, tzinfo=UTC))
         people(10_000_000, args.increment, seed=4).write_csv(inbox / "csv" / "new_leads.csv")
         incremental = run_once(settings, datetime(2026, 11, 2, tzinfo=UTC))
+        # a second increment: the fuzzy index is warm (the first one builds it)
+        people(20_000_000, args.increment, seed=5).write_csv(inbox / "csv" / "more_leads.csv")
+        again = run_once(settings, datetime(2026, 11, 3, tzinfo=UTC))
     stages = [k for k in full if k != "contacts"]
-    print(f"input rows: {input_rows:,} (+{args.increment:,} incremental)")
-    print(f"{'stage':<16}{'full (s)':>10}{'incremental (s)':>18}")
+    print(f"input rows: {input_rows:,} (+{args.increment:,} incremental, twice)")
+    print(f"{'stage':<18}{'full (s)':>10}{'incremental (s)':>18}{'incremental 2 (s)':>20}")
     for stage in stages:
-        print(f"{stage:<16}{full[stage]:>10.2f}{incremental[stage]:>18.2f}")
-    total_full = sum(full[s] for s in stages)
-    total_inc = sum(incremental[s] for s in stages)
-    print(f"{'total':<16}{total_full:>10.2f}{total_inc:>18.2f}  ({total_inc / total_full:.0%})")
-    print(f"contacts: {full['contacts']:,} then {incremental['contacts']:,}")
+        print(f"{stage:<18}{full[stage]:>10.2f}{incremental[stage]:>18.2f}{again[stage]:>20.2f}")
+    top = [s for s in stages if not s.startswith(" ")]
+    total_full = sum(full[s] for s in top)
+    total_inc = sum(incremental[s] for s in top)
+    total_again = sum(again[s] for s in top)
+    print(
+        f"{'total':<18}{total_full:>10.2f}{total_inc:>18.2f}  ({total_inc / total_full:.0%})"
+        f"{total_again:>12.2f}  ({total_again / total_full:.0%})"
+    )
+    print(f"contacts: {full['contacts']:,}, {incremental['contacts']:,}, {again['contacts']:,}")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -59,9 +59,7 @@ def source_metadata(batch: Batch) -> dict[str, object]:
         "files_loaded": sum(r.status == "loaded" for r in batch.reports),
         "files_unreadable": sum(r.status != "loaded" for r in batch.reports),
         "files_unchanged_skipped": batch.skipped_unchanged,
-        "records_by_entity": counts_table(
-            dict(batch.counts), "entity", "records"
-        ),
+        "records_by_entity": counts_table(dict(batch.counts), "entity", "records"),
         "rows_rejected": batch.rejected.height,
         "rejected_by_reason": counts_table(reasons, "reason"),
         "files": markdown_table(files, rows=50, max_chars=120),

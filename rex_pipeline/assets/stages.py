@@ -72,6 +72,7 @@ def resolved_identities(
     with work_db.connect(settings) as con:
         stats = resolve_batch(con, settings, run_time(context))
         merges = batch.table(con, "batch_merges_contact")
+        company_merges = batch.table(con, "batch_merges_company")
         review = batch.table(con, "batch_possible_duplicates")
     return dg.MaterializeResult(
         metadata={
@@ -85,8 +86,9 @@ def resolved_identities(
             "contact_match_rules": counts_table(stats.rules.get("contact", {}), "rule", "records"),
             "company_match_rules": counts_table(stats.rules.get("company", {}), "rule", "records"),
             "contact_merges_preview": markdown_table(merges),
+            "company_merges_preview": markdown_table(company_merges),
             "review_queue_preview": markdown_table(
-                review.select("id_a", "id_b", "score", "reasons")
+                review.select("entity", "id_a", "id_b", "score", "reasons")
             ),
             **stats.extra,
         }

@@ -308,13 +308,16 @@ def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
 def _apply_review_queue(con: duckdb.DuckDBPyConnection, org: str) -> None:
     """New pairs join the review queue (a pair seen before keeps its detected_at); pairs whose
     side was merged away leave it."""
-    execute(
-        con,
-        """DELETE FROM possible_duplicates WHERE org_id = $org AND entity = 'contact' AND (
-               id_a IN (SELECT loser_id FROM batch_merges_contact)
-            OR id_b IN (SELECT loser_id FROM batch_merges_contact))""",
-        {"org": org},
-    )
+    for entity in ("contact", "company"):
+        if not batch.exists(con, f"batch_merges_{entity}"):
+            continue
+        execute(
+            con,
+            f"""DELETE FROM possible_duplicates WHERE org_id = $org AND entity = '{entity}' AND (
+                   id_a IN (SELECT loser_id FROM batch_merges_{entity})
+                OR id_b IN (SELECT loser_id FROM batch_merges_{entity}))""",
+            {"org": org},
+        )
     if batch.exists(con, "batch_possible_duplicates"):
         execute(
             con,

@@ -1,18 +1,28 @@
-"""The fuzzy step of the resolve stage: link contacts that share no exact key.
+"""The fuzzy step of the resolve stage: link contacts (and companies) that share no exact key.
 
-After exact resolution every record belongs to a node (an existing contact, or a contact minted
-for this batch). This step builds one profile per node from all of its staged records, asks
+After exact resolution every record belongs to a node (an existing entity, or one minted for
+this batch). This step builds one profile per node from all of its staged records, asks
 `resolve.fuzzy` for scored candidate pairs (only pairs touching this batch's nodes), clusters
 them safely (no chains through conflicting evidence, overrides honoured), and rewrites the
 batch decisions: records of a losing node move to the winner (rule `fuzzy`/`must_merge`), an
-existing losing contact is recorded as a merge, and pairs between the two thresholds become
-`possible_duplicates`.
+existing losing entity is recorded as a merge, and pairs between the two thresholds become
+`possible_duplicates` (`batch_possible_duplicates_<entity>`).
+
+Contacts are incremental: a `ContactIndex` of the existing contacts is kept next to the work
+database (`.<db>.fuzzy-index/`, stamped with the newest `loaded_at` of the staged contacts it
+reflects; refreshed at the start of a run with the contacts that received records since, rebuilt
+when missing or foreign). The index only proposes partners: their profiles are read fresh from
+the staged records and their pairs scored again, and pairs naming a node that no longer exists
+are dropped, so a stale index can miss candidates but never cause a wrong merge. Company
+profiles are still read whole from `stg_companies` each run (cheap: three columns).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -22,12 +32,17 @@ from rex_pipeline import batch
 from rex_pipeline.config import Settings
 from rex_pipeline.normalise.emails import email_keys
 from rex_pipeline.resolve.fuzzy import (
+    ContactIndex,
     Overrides,
+    build_contact_index,
     cluster,
     cluster_stats,
     find_candidate_pairs,
+    find_company_pairs,
+    load_contact_index,
     load_overrides,
     possible_duplicates,
+    refresh_contact_index,
     resolve_overrides,
 )
 from rex_pipeline.warehouse import execute
@@ -40,14 +55,10 @@ WITH recs AS (
            s.company_key, s.company_domain
     FROM stg_contacts s
     LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
-    WHERE s.org_id = $org AND NOT EXISTS (
+    WHERE s.org_id = $org AND {wanted} AND NOT EXISTS (
         SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
            AND f.source_system = s.source_system AND f.file_name = s.source_file)
-    UNION ALL
-    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.first_name,
-           c.last_name, c.email_key, c.other_email_keys, c.phone, c.linkedin_url, c.title,
-           c.company_key, c.company_domain
-    FROM batch_clean_contacts c JOIN batch_assign_contact a USING (record_id)
+    {batch}
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
         arg_min(first_name, age) FILTER (WHERE first_name IS NOT NULL) AS first_name,
@@ -70,24 +81,94 @@ FROM nodes
 """
 
 
-def contact_profiles(
+_BATCH_RECORDS = """UNION ALL
+    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.first_name,
+           c.last_name, c.email_key, c.other_email_keys, c.phone, c.linkedin_url, c.title,
+           c.company_key, c.company_domain
+    FROM batch_clean_contacts c JOIN batch_assign_contact a USING (record_id)
+    WHERE {batch_wanted}"""
+
+_COMPANY_PROFILES_SQL = """
+WITH recs AS (
+    SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
+           coalesce(s.created_at, s.loaded_at) AS age, s.name, s.name_key, s.domain
+    FROM stg_companies s
+    LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
+    WHERE s.org_id = $org AND NOT EXISTS (
+        SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
+           AND f.source_system = s.source_system AND f.file_name = s.source_file)
+    UNION ALL
+    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.name, c.name_key,
+           c.domain
+    FROM batch_company_records c JOIN batch_assign_company a USING (record_id)
+)
+SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
+    arg_min(name, age) FILTER (WHERE name IS NOT NULL) AS name,
+    arg_min(name_key, age) FILTER (WHERE name_key IS NOT NULL) AS name_key,
+    arg_min(domain, age) FILTER (WHERE domain IS NOT NULL) AS domain
+FROM recs GROUP BY node_id
+"""
+
+_MERGES_TABLE = {"contact": "contact_merges", "company": "company_merges"}
+_ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
+
+
+def company_profiles(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> pl.DataFrame:
-    """One profile per contact node (existing contacts and this batch's nodes)."""
-    return con.sql(_PROFILES_SQL, params={"org": settings.org_id, "now": now}).pl()
+    """One profile per company node (existing companies and this batch's nodes)."""
+    return con.sql(_COMPANY_PROFILES_SQL, params={"org": settings.org_id, "now": now}).pl()
+
+
+def contact_profiles(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    wanted: pl.Series | None = None,
+) -> pl.DataFrame:
+    """One profile per contact node: this batch's nodes and the existing contacts, all of
+    them or only the `wanted` ids (each profile still folds all of the node's records)."""
+    return _profiles(con, settings, now, wanted, _BATCH_RECORDS)
+
+
+def _profiles(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    wanted: pl.Series | None,
+    batch_records: str,
+) -> pl.DataFrame:
+    params: dict[str, Any] = {"org": settings.org_id}
+    if batch_records:
+        params["now"] = now
+    if wanted is None:
+        batch_part = batch_records.format(batch_wanted="TRUE")
+        return con.sql(_PROFILES_SQL.format(wanted="TRUE", batch=batch_part), params=params).pl()
+    con.register("__wanted", wanted.unique().to_frame("node_id"))
+    try:
+        where = "coalesce(m.winner_id, s.entity_id) IN (SELECT node_id FROM __wanted)"
+        batch_part = batch_records.format(
+            batch_wanted="a.entity_id IN (SELECT node_id FROM __wanted)"
+        )
+        return con.sql(_PROFILES_SQL.format(wanted=where, batch=batch_part), params=params).pl()
+    finally:
+        con.unregister("__wanted")
 
 
 def _key_of(address: str) -> str | None:
     return email_keys(pl.Series([address.strip()])).item()
 
 
-def load_analyst_overrides(con: duckdb.DuckDBPyConnection, settings: Settings) -> Overrides:
-    """data/overrides.yaml with emails turned into matching keys and ids of contacts merged
+def load_analyst_overrides(
+    con: duckdb.DuckDBPyConnection, settings: Settings, entity: str = "contact"
+) -> Overrides:
+    """data/overrides.yaml with emails turned into matching keys and ids of entities merged
     away since into the ids that won."""
     overrides = load_overrides(settings.overrides_path).canonicalised(_key_of)
     winners = dict(
         con.execute(
-            "SELECT loser_id, winner_id FROM contact_merges WHERE org_id = ?", [settings.org_id]
+            f"SELECT loser_id, winner_id FROM {_MERGES_TABLE[entity]} WHERE org_id = ?",
+            [settings.org_id],
         ).fetchall()
     )
 
@@ -105,7 +186,12 @@ def load_analyst_overrides(con: duckdb.DuckDBPyConnection, settings: Settings) -
 
 
 def _review_rows(
-    pairs: pl.DataFrame, clusters: pl.DataFrame, never: list[Any], org: str, now: datetime
+    pairs: pl.DataFrame,
+    clusters: pl.DataFrame,
+    never: list[Any],
+    org: str,
+    now: datetime,
+    entity: str,
 ) -> pl.DataFrame:
     review = possible_duplicates(pairs, clusters, never=never)
     winner = clusters.select("node_id", "cluster_id")
@@ -122,7 +208,7 @@ def _review_rows(
     )
     return review.join(evidence, on=["entity_a", "entity_b", "score"], how="left").select(
         org_id=pl.lit(org),
-        entity=pl.lit("contact"),
+        entity=pl.lit(entity),
         id_a="entity_a",
         id_b="entity_b",
         score="score",
@@ -137,56 +223,186 @@ def _review_rows(
 def link_contacts(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> dict[str, Any]:
-    """Run the fuzzy step on this batch and rewrite the batch decisions; returns statistics
-    for the asset metadata."""
-    profiles = contact_profiles(con, settings, now)
-    pairs = find_candidate_pairs(profiles, settings)
+    """Run the fuzzy step on this batch's contacts and rewrite the batch decisions; returns
+    statistics for the asset metadata."""
+    started = time.perf_counter()
+    index = contact_index(con, settings, now)
     overrides = load_analyst_overrides(con, settings)
+    batch_nodes = con.sql("SELECT DISTINCT entity_id FROM batch_assign_contact").pl()["entity_id"]
+    profiles = contact_profiles(con, settings, now, batch_nodes)
+    first = find_candidate_pairs(profiles, settings, index=index)
+    # pairs of two batch nodes were scored on fresh profiles; the index only proposes the
+    # existing partners, whose profiles are read fresh and whose pairs are scored again, so a
+    # stale index can only miss candidates
+    in_batch = profiles["node_id"].implode()
+    both_new = pl.col("node_a").is_in(in_batch) & pl.col("node_b").is_in(in_batch)
+    proposed = first.filter(~both_new)
+    named = pl.concat(
+        [proposed["node_a"], proposed["node_b"], _override_nodes(con, settings, overrides)]
+    )
+    pairs = first.filter(both_new)
+    if named.len():
+        partners = contact_profiles(con, settings, now, named)
+        known = partners["node_id"].implode()
+        rescored = find_candidate_pairs(partners, settings, index=index).filter(
+            ~both_new & pl.col("node_a").is_in(known) & pl.col("node_b").is_in(known)
+        )
+        pairs = pl.concat([pairs, rescored]).sort("node_a", "node_b")
+        profiles = pl.concat([profiles, partners]).unique("node_id", keep="first")
+    stats = _link(con, settings, now, "contact", profiles, pairs, overrides)
+    return {**stats, "fuzzy_seconds": round(time.perf_counter() - started, 3)}
+
+
+def _override_nodes(
+    con: duckdb.DuckDBPyConnection, settings: Settings, overrides: Overrides
+) -> pl.Series:
+    """Contacts the overrides name (by id or email key): their profiles join every run, so
+    overrides hold whatever the batch is."""
+    refs = [
+        ref for pairs in (overrides.must_merge, overrides.never_merge) for p in pairs for ref in p
+    ]
+    if not refs:
+        return pl.Series("entity_id", [], dtype=pl.String)
+    keys = pl.DataFrame(
+        {"key": [f"email:{r}" for r in refs if "@" in r]}, schema={"key": pl.String}
+    )
+    found = lookup_contact_keys(con, settings.org_id, keys)
+    return pl.concat([pl.Series("entity_id", refs, dtype=pl.String), found["entity_id"]])
+
+
+def lookup_contact_keys(
+    con: duckdb.DuckDBPyConnection, org: str, keys: pl.DataFrame
+) -> pl.DataFrame:
+    con.register("__ov_keys", keys)
+    try:
+        return con.sql(
+            "SELECT k.entity_id FROM identity_keys k JOIN __ov_keys USING (key) "
+            "WHERE k.org_id = ? AND k.entity = 'contact'",
+            params=[org],
+        ).pl()
+    finally:
+        con.unregister("__ov_keys")
+
+
+def index_dir(settings: Settings) -> Path:
+    """The contact index lives next to the work database."""
+    return settings.duckdb_path.with_name(f".{settings.duckdb_path.stem}.fuzzy-index")
+
+
+def contact_index(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+) -> ContactIndex:
+    """The saved index of existing contacts, brought up to date: built from every profile when
+    missing or not from this work database, else refreshed with the contacts that received
+    records since it was saved (newest `loaded_at` of the staged contacts is its stamp)."""
+    folder = index_dir(settings)
+    stamp = con.execute(
+        "SELECT max(loaded_at)::VARCHAR FROM stg_contacts WHERE org_id = ?",
+        [settings.org_id],
+    ).fetchall()[0]
+    current = {"org": settings.org_id, "loaded_at": stamp[0]}
+    saved = _read_stamp(folder)
+    if saved is not None and saved == current:
+        return load_contact_index(folder)
+    (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
+    if saved is not None and saved["org"] == current["org"] and _newer(current, saved):
+        index = load_contact_index(folder)
+        changed = con.sql(
+            "SELECT DISTINCT entity_id FROM stg_contacts "
+            "WHERE org_id = ? AND loaded_at > ?::TIMESTAMPTZ",
+            params=[settings.org_id, saved["loaded_at"]],
+        ).pl()["entity_id"]
+        index = refresh_contact_index(index, _existing_profiles(con, settings, now, changed))
+    else:
+        index = build_contact_index(_existing_profiles(con, settings, now, None))
+    index.save(folder)
+    (folder / "stamp.json").write_text(json.dumps(current), encoding="utf-8")
+    return index
+
+
+def _newer(current: dict[str, Any], saved: dict[str, Any]) -> bool:
+    return saved["loaded_at"] is not None and (current["loaded_at"] or "") > saved["loaded_at"]
+
+
+def _read_stamp(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _existing_profiles(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, wanted: pl.Series | None
+) -> pl.DataFrame:
+    """Profiles of existing contacts only (this batch's records left out)."""
+    return _profiles(con, settings, now, wanted, "")
+
+
+def link_companies(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+) -> dict[str, Any]:
+    """The same for companies: names link what domains could not (two different domains
+    never merge on name alone, `find_company_pairs` marks them as conflicts)."""
+    started = time.perf_counter()
+    profiles = company_profiles(con, settings, now)
+    pairs = find_company_pairs(profiles, settings)
+    overrides = load_analyst_overrides(con, settings, "company")
+    stats = _link(con, settings, now, "company", profiles, pairs, overrides)
+    return {**stats, "company_fuzzy_seconds": round(time.perf_counter() - started, 3)}
+
+
+def _link(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    entity: str,
+    profiles: pl.DataFrame,
+    pairs: pl.DataFrame,
+    overrides: Overrides,
+) -> dict[str, Any]:
     clusters = cluster(profiles, pairs, overrides, settings)
     never = resolve_overrides(overrides, profiles).never
-    batch.replace(
-        con, "batch_possible_duplicates", _review_rows(pairs, clusters, never, settings.org_id, now)
-    )
+    review = _review_rows(pairs, clusters, never, settings.org_id, now, entity)
+    batch.replace(con, f"batch_possible_duplicates_{entity}", review)
     moves = clusters.filter(pl.col("rule").is_not_null()).select(
         loser="node_id", winner="cluster_id", rule="rule", score="score"
     )
     batch.replace(con, "batch_fuzzy_moves", moves)
     if moves.height:
-        _apply_moves(con, settings.org_id)
+        _apply_moves(con, settings.org_id, entity)
     stats = cluster_stats(clusters, pairs)
+    prefix = "" if entity == "contact" else "company_"
     return {
-        "fuzzy_nodes": profiles.height,
-        "fuzzy_candidate_pairs": pairs.height,
-        "fuzzy_merges": moves.height,
-        "review_queue": int(
-            con.execute("SELECT count(*) FROM batch_possible_duplicates").fetchall()[0][0]
-        ),
-        "cluster_stats": json.dumps(stats, default=str),
+        f"{prefix}fuzzy_nodes": profiles.height,
+        f"{prefix}fuzzy_candidate_pairs": pairs.height,
+        f"{prefix}fuzzy_merges": moves.height,
+        f"{prefix}review_queue": review.height,
+        f"{prefix}cluster_stats": json.dumps(stats, default=str),
     }
 
 
-def _apply_moves(con: duckdb.DuckDBPyConnection, org: str) -> None:
+def _apply_moves(con: duckdb.DuckDBPyConnection, org: str, entity: str) -> None:
     """Records of losing nodes join the winners; existing losers become merges."""
     execute(
         con,
-        """UPDATE batch_assign_contact a SET entity_id = m.winner, match_rule = m.rule,
+        f"""UPDATE batch_assign_{entity} a SET entity_id = m.winner, match_rule = m.rule,
                match_score = m.score
            FROM batch_fuzzy_moves m WHERE a.entity_id = m.loser""",
     )
     execute(
         con,
-        """UPDATE batch_merges_contact x SET winner_id = m.winner
+        f"""UPDATE batch_merges_{entity} x SET winner_id = m.winner
            FROM batch_fuzzy_moves m WHERE x.winner_id = m.loser""",
     )
     execute(
         con,
-        """INSERT INTO batch_merges_contact (winner_id, loser_id, rule, score)
+        f"""INSERT INTO batch_merges_{entity} (winner_id, loser_id, rule, score)
            SELECT m.winner, m.loser, m.rule, m.score FROM batch_fuzzy_moves m
-           WHERE m.loser IN (SELECT id FROM contacts WHERE org_id = $org)""",
+           WHERE m.loser IN (SELECT id FROM {_ENTITY_TABLE[entity]} WHERE org_id = $org)""",
         {"org": org},
     )
     execute(
         con,
-        """UPDATE batch_keys_contact k SET entity_id = m.winner
+        f"""UPDATE batch_keys_{entity} k SET entity_id = m.winner
            FROM batch_fuzzy_moves m WHERE k.entity_id = m.loser""",
     )

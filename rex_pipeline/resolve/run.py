@@ -20,7 +20,7 @@ from rex_pipeline.config import Settings
 from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
 from rex_pipeline.resolve.exact import Resolution, resolve_by_keys
-from rex_pipeline.resolve.fuzzy_stage import link_contacts
+from rex_pipeline.resolve.fuzzy_stage import link_companies, link_contacts
 
 ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
 
@@ -108,7 +108,7 @@ def _stats(stats: ResolveStats, entity: str, frame: pl.DataFrame, res: Resolutio
 
 
 def resolve_companies(
-    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats
+    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
 ) -> None:
     companies = batch.table(con, "batch_clean_companies").with_columns(from_contact=pl.lit(False))
     contacts = batch.table(con, "batch_clean_contacts")
@@ -122,6 +122,9 @@ def resolve_companies(
     record_keys = identity.company_keys(frame, claimed)
     res = _resolve(con, settings, "company", frame, record_keys)
     _write(con, "company", res)
+    stats.extra.update(link_companies(con, settings, now))
+    res.assignments = batch.table(con, "batch_assign_company")
+    res.merges = batch.table(con, "batch_merges_company")
     _stats(stats, "company", frame, res)
 
 
@@ -167,8 +170,13 @@ def resolve_batch(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> ResolveStats:
     stats = ResolveStats()
-    resolve_companies(con, settings, stats)
+    resolve_companies(con, settings, stats, now)
     resolve_contacts(con, settings, stats, now)
+    review = pl.concat(
+        [batch.table(con, f"batch_possible_duplicates_{e}") for e in ("company", "contact")],
+        how="vertical_relaxed",
+    )
+    batch.replace(con, "batch_possible_duplicates", review)
     for kind, table in (("activity", "activities"), ("deal", "deals"), ("task", "tasks")):
         stats.new_entities[kind] = assign_natural_ids(con, settings, kind, table)
     return stats

@@ -3,10 +3,14 @@ evidence, overrides are honoured, and borderline pairs go to review."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index
+from rex_pipeline.resolve.fuzzy.profiles import frame_of
 from tests.conftest import REPO, Env
 from tests.integration.test_pipeline import assert_ok
 
@@ -83,3 +87,139 @@ def test_borderline_pair_goes_to_review_not_merge(
     rows = env.sql("SELECT entity, score, reasons FROM possible_duplicates")
     assert len(rows) == 1 and rows[0][0] == "contact" and 0.3 <= rows[0][1] < 0.999
     assert "first_name" in rows[0][2] or "name" in rows[0][2]
+
+
+CRM_COMPANIES = """\
+"Record ID","First Name","Last Name","Email","Company Name","Create Date"
+"301","Priya","Natarajan","priya.natarajan84@gmail.com","Blue Harbor Analytics","2023-03-01 09:00"
+"302","Lena","Vogel","lena.vogel@acme.com","Acme","2023-03-01 10:00"
+"""
+# a typo'd name with a legal form for the same domain-less company, and a namesake of Acme
+# under another domain (a different company)
+APOLLO_COMPANIES = """\
+First Name,Last Name,Email,Company,Created At
+Tomasz,Wren,t.wren.data@outlook.com,Blue Harbour Analytics Ltd,{created}
+Jonas,Keller,jonas.keller@acme.de,Acme,{created}
+"""
+
+
+def _company_of(env: Env, email: str) -> str:
+    return env.sql(
+        "SELECT c.id FROM contacts p JOIN companies c ON c.id = p.company_id WHERE p.email = ?",
+        [email],
+    )[0][0]
+
+
+def test_similar_company_names_merge_but_other_domains_stay_apart(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/crm.csv", CRM_COMPANIES)
+    assert_ok(env.run())
+    harbor = _company_of(env, "priya.natarajan84@gmail.com")
+    env.write("csv/apollo.csv", APOLLO_COMPANIES.format(created="2024-05-01"))
+    result = env.run()
+    assert_ok(result)
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 4
+    # the newcomer joins the existing company: it was minted in this batch, no merge row
+    assert _company_of(env, "t.wren.data@outlook.com") == harbor
+    assert env.sql("SELECT name FROM companies WHERE id = ?", [harbor]) == [
+        ("Blue Harbor Analytics",)
+    ]
+    assert env.sql("SELECT count(*) FROM company_merges WHERE rule = 'fuzzy'") == [(0,)]
+    # same name, different domains: never merged on name alone, a review item instead
+    acme_com = _company_of(env, "lena.vogel@acme.com")
+    acme_de = _company_of(env, "jonas.keller@acme.de")
+    assert acme_com != acme_de
+    assert sorted(r[0] for r in env.sql("SELECT domain FROM companies WHERE name = 'Acme'")) == [
+        "acme.com",
+        "acme.de",
+    ]
+    rows = env.sql("SELECT id_a, id_b, reasons FROM possible_duplicates WHERE entity = 'company'")
+    assert len(rows) == 1 and {rows[0][0], rows[0][1]} == {acme_com, acme_de}
+    assert "different domains" in rows[0][2]
+    meta = result.asset_materializations_for_node("resolved_identities")[0].metadata
+    assert meta["company_fuzzy_merges"].value == 1
+
+
+def test_older_newcomer_wins_and_the_existing_company_is_merged(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/crm.csv", CRM_COMPANIES)
+    assert_ok(env.run())
+    harbor = _company_of(env, "priya.natarajan84@gmail.com")
+    env.write("csv/apollo.csv", APOLLO_COMPANIES.format(created="2019-01-15"))
+    assert_ok(env.run())
+    winner = _company_of(env, "t.wren.data@outlook.com")
+    assert winner != harbor
+    assert _company_of(env, "priya.natarajan84@gmail.com") == winner
+    assert env.sql("SELECT winner_id, loser_id, rule FROM company_merges") == [
+        (winner, harbor, "fuzzy")
+    ]
+    assert env.sql("SELECT count(*) FROM companies WHERE id = ?", [harbor]) == [(0,)]
+    assert env.sql("SELECT count(*) FROM companies WHERE name LIKE 'Blue Harbo%'") == [(1,)]
+
+
+def test_company_must_merge_override_by_domain(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "must_merge:\n  - [Acme.com, acme.de]\n")))
+    env.write("csv/crm.csv", CRM_COMPANIES)
+    env.write("csv/apollo.csv", APOLLO_COMPANIES.format(created="2024-05-01"))
+    assert_ok(env.run())
+    acme = _company_of(env, "lena.vogel@acme.com")
+    assert _company_of(env, "jonas.keller@acme.de") == acme
+    assert env.sql("SELECT count(*) FROM companies WHERE name = 'Acme'") == [(1,)]
+    assert env.sql("SELECT count(*) FROM possible_duplicates WHERE entity = 'company'") == [(0,)]
+
+
+def test_contact_index_is_refreshed_between_runs(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/first.csv", "First Name,Last Name,Email\nMarta,Lindqvist,marta@fjord.se\n")
+    assert_ok(env.run())  # the index starts empty
+    env.write("csv/crm.csv", CRM)
+    assert_ok(env.run())  # Katherine arrives after the index was built
+    env.write("csv/people.csv", LINKEDIN_EXPORT)
+    result = env.run()
+    assert_ok(result)
+    assert (env.root / ".rex.fuzzy-index" / "stamp.json").exists()
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3
+    assert env.sql(
+        "SELECT match_rule FROM contact_sources WHERE email = 'kobrien83@gmail.com'"
+    ) == [("fuzzy",)]
+
+
+def test_a_stale_index_only_costs_candidates(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/crm.csv", CRM)
+    assert_ok(env.run())
+    # an index that names a contact the warehouse no longer has, with Katherine's details,
+    # stamped as current: its pairs must not merge anything into the ghost
+    ghost = frame_of(
+        [
+            {
+                "node_id": "cont_ghost",
+                "first_name": "Katherine",
+                "last_name": "O'Brien",
+                "email_keys": ["katherine.obrien@acme-robotics.com"],
+                "email_domains": ["acme-robotics.com"],
+                "phones": ["+14155550123"],
+                "company_key": "acme robotics",
+            }
+        ],
+        CONTACT_PROFILE,
+    )
+    folder = env.root / ".rex.fuzzy-index"
+    build_contact_index(ghost).save(folder)
+    with duckdb.connect(str(env.root / ".rex.work.duckdb"), read_only=True) as con:
+        org, stamp = con.execute(
+            "SELECT org_id, max(loaded_at)::VARCHAR FROM stg_contacts GROUP BY org_id"
+        ).fetchall()[0]
+    (folder / "stamp.json").write_text(json.dumps({"org": org, "loaded_at": stamp}))
+    env.write("csv/people.csv", LINKEDIN_EXPORT)
+    assert_ok(env.run())
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3  # Katherine was not a candidate
+    assert env.sql("SELECT count(*) FROM contacts WHERE id = 'cont_ghost'") == [(0,)]
+    assert env.sql(
+        "SELECT count(*) FROM possible_duplicates WHERE 'cont_ghost' IN (id_a, id_b)"
+    ) == [(0,)]
+    assert env.sql("SELECT count(*) FROM contact_merges") == [(0,)]

@@ -55,3 +55,11 @@ def test_spacing_and_typo_variants() -> None:
     typo = pair_of(pairs, "c3", "c4")
     assert typo["evidence"]["name"]["level"] == "similar"
     assert typo["decision"] == "review"
+
+
+def test_companies_known_by_domain_only_give_no_pairs() -> None:
+    nodes = companies(
+        company("comp_1", None, None, "fjord.se", is_new=False),  # type: ignore[arg-type]
+        company("tmp_1", None, None, "fjord.no"),  # type: ignore[arg-type]
+    )
+    assert find_company_pairs(nodes, SETTINGS).is_empty()

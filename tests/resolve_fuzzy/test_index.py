@@ -6,7 +6,12 @@ from pathlib import Path
 
 import polars as pl
 
-from rex_pipeline.resolve.fuzzy import build_contact_index, find_candidate_pairs, load_contact_index
+from rex_pipeline.resolve.fuzzy import (
+    build_contact_index,
+    find_candidate_pairs,
+    load_contact_index,
+    refresh_contact_index,
+)
 from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, person
 
 OLD = {"is_new": False}
@@ -44,3 +49,24 @@ def test_index_gives_the_same_pairs_as_all_profiles(tmp_path: Path) -> None:
     index.save(tmp_path / "index")
     reloaded = find_candidate_pairs(NEW, SETTINGS, index=load_contact_index(tmp_path / "index"))
     assert reloaded.drop("evidence").equals(incremental.drop("evidence"))
+
+
+def test_refreshed_index_finds_the_nodes_added_since_it_was_built() -> None:
+    first, later = EXISTING.head(2), EXISTING.tail(2)
+    stale = build_contact_index(first)
+    assert ("cont_3", "tmp_2", "merge") not in _found(
+        find_candidate_pairs(NEW, SETTINGS, index=stale)
+    )
+    refreshed = refresh_contact_index(stale, later)
+    assert refreshed.size == 4
+    full = find_candidate_pairs(NEW, SETTINGS, index=build_contact_index(EXISTING))
+    assert _found(find_candidate_pairs(NEW, SETTINGS, index=refreshed)) == _found(full)
+
+
+def test_refresh_replaces_a_node_profile_instead_of_keeping_both() -> None:
+    index = build_contact_index(EXISTING)
+    moved = contacts(person("cont_1", "Ada", "King", "ada.king@example.org", **OLD))
+    refreshed = refresh_contact_index(index, moved)
+    assert refreshed.features.nodes.filter(pl.col("node_id") == "cont_1").height == 1
+    pairs = find_candidate_pairs(NEW, SETTINGS, index=refreshed)
+    assert ("cont_1", "tmp_1", "merge") not in _found(pairs)  # the old address is gone

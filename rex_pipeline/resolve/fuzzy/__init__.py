@@ -15,7 +15,12 @@ from rex_pipeline.resolve.fuzzy.cluster import cluster, cluster_stats, possible_
 from rex_pipeline.resolve.fuzzy.companies import COMPANY_COMPARISONS, find_company_pairs
 from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS
 from rex_pipeline.resolve.fuzzy.contacts import explain_pair, find_candidate_pairs
-from rex_pipeline.resolve.fuzzy.index import ContactIndex, build_contact_index, load_contact_index
+from rex_pipeline.resolve.fuzzy.index import (
+    ContactIndex,
+    build_contact_index,
+    load_contact_index,
+    refresh_contact_index,
+)
 from rex_pipeline.resolve.fuzzy.overrides import (
     Overrides,
     OverridesError,
@@ -50,5 +55,6 @@ __all__ = [
     "load_contact_index",
     "load_overrides",
     "possible_duplicates",
+    "refresh_contact_index",
     "resolve_overrides",
 ]

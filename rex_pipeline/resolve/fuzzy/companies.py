@@ -174,6 +174,8 @@ def find_company_pairs(company_profiles: pl.DataFrame, settings: Settings) -> pl
         return empty_pairs(COMPANY_COMPARISONS)
     nodes = company_features(company_profiles)
     keys = company_block_keys(nodes)
+    if keys.is_empty():  # no names (companies known by their domain only)
+        return empty_pairs(COMPANY_COMPARISONS)
     pairs, stats = candidate_pairs(keys, res.max_block_size)
     scored = score_company_pairs(nodes, pairs).with_columns(
         blocking_rules=rules_of(pl.col("rule_mask"), rule_names(keys))

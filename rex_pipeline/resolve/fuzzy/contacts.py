@@ -126,6 +126,8 @@ def find_candidate_pairs(
         )["idx"]
         kept = index.keys.filter(~pl.col("idx").is_in(replaced.implode()))
         keys = pl.concat([kept, contact_block_keys(fresh)])
+    if keys.is_empty():  # nothing to block on (no names, addresses or numbers)
+        return _empty_pairs()
     pairs, stats = candidate_pairs(keys, res.max_block_size, NAME_BLOCK_CAPS)
     names = rule_names(keys)
     parts = [_empty_pairs()]

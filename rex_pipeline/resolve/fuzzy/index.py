@@ -58,3 +58,20 @@ def load_contact_index(directory: str | Path) -> ContactIndex:
     return ContactIndex(
         features=features, keys=pl.read_parquet(folder / "keys.parquet"), size=meta["size"]
     )
+
+
+def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> ContactIndex:
+    """The index with the given existing nodes added, or replaced by their newer profiles
+    (name frequencies of the other nodes stay those of the day they were indexed)."""
+    if profiles.is_empty():
+        return index
+    existing = profiles.with_columns(is_new=pl.lit(False))
+    base = index.features.without(existing["node_id"])
+    fresh = contact_features(existing, offset=index.size, population=base)
+    replaced = index.features.nodes.filter(pl.col("node_id").is_in(existing["node_id"].implode()))
+    kept = index.keys.filter(~pl.col("idx").is_in(replaced["idx"].implode()))
+    return ContactIndex(
+        features=base.plus(fresh),
+        keys=pl.concat([kept, contact_block_keys(fresh)]),
+        size=index.size + existing.height,
+    )
