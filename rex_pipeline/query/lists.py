@@ -52,17 +52,24 @@ def select_columns(resource: Resource, fields: list[str] | None, sort_column: st
     return list(dict.fromkeys([*wanted, sort_column, "id"]))
 
 
-def list_records(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ListRequest) -> Page:
-    """One page of `request.resource` inside `scope`, filtered, sorted and keyset-paginated."""
+def filtered_page(
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    request: ListRequest,
+    source: str,
+    where: list[str],
+    params: list[Any],
+) -> Page:
+    """One keyset page of `request.resource` (aliased `t` in `source`) inside `scope`, with
+    the request's sort, fields, limit and cursor and the given filter clauses."""
     resource = request.resource
     order, sort_column = resource_order(resource, request.sort)
     columns = select_columns(resource, request.fields, sort_column)
     scope_clause, scope_params = scope_sql(resource, scope)
-    where, params = request.where(text_search(conn, scope.org_id))
     return fetch_page(
         conn,
         select=[f't."{c}"' for c in columns],
-        source=f'"{resource.table.name}" AS t',
+        source=source,
         where=[scope_clause, *where],
         params=[*scope_params, *params],
         order=order,
@@ -71,4 +78,12 @@ def list_records(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ListReq
         limit=request.limit,
         cursor=request.cursor,
         output_fields=list(request.fields) if request.fields else None,
+    )
+
+
+def list_records(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ListRequest) -> Page:
+    """One page of `request.resource` inside `scope`, filtered, sorted and keyset-paginated."""
+    where, params = request.where(text_search(conn, scope.org_id))
+    return filtered_page(
+        conn, scope, request, f'"{request.resource.table.name}" AS t', where, params
     )

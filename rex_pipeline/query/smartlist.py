@@ -31,9 +31,9 @@ from pydantic import (
 
 from rex_pipeline.query.connection import Scope
 from rex_pipeline.query.filters import ListRequest, UtcDateTime
-from rex_pipeline.query.lists import resource_order, select_columns
-from rex_pipeline.query.pages import Page, fetch_page
-from rex_pipeline.query.resources import CONTACTS_R, scope_sql
+from rex_pipeline.query.lists import filtered_page
+from rex_pipeline.query.pages import Page
+from rex_pipeline.query.resources import CONTACTS_R
 from rex_pipeline.query.textsearch import SCAN, TextSearch, text_search, word_pattern
 from rex_pipeline.schema import CONTACT_SOURCE_VALUES, STAGES
 
@@ -362,25 +362,10 @@ def search_contacts(
     conn: duckdb.DuckDBPyConnection, scope: Scope, request: SmartListRequest
 ) -> Page:
     """One page of the contacts matching a smart-list request."""
-    order, sort_column = resource_order(CONTACTS_R, request.sort)
-    columns = select_columns(CONTACTS_R, request.fields, sort_column)
-    scope_clause, scope_params = scope_sql(CONTACTS_R, scope)
     where, params, needs_company = compile_search(
         request, scope.org_id, text_search(conn, scope.org_id)
     )
     source = '"contacts" AS t'
     if needs_company:
         source += ' LEFT JOIN "companies" AS co ON co.org_id = t.org_id AND co.id = t.company_id'
-    return fetch_page(
-        conn,
-        select=[f't."{c}"' for c in columns],
-        source=source,
-        where=[scope_clause, *where],
-        params=[*scope_params, *params],
-        order=order,
-        key_field=sort_column,
-        tiebreak_field="id",
-        limit=request.limit,
-        cursor=request.cursor,
-        output_fields=list(request.fields) if request.fields else None,
-    )
+    return filtered_page(conn, scope, request, source, where, params)
