@@ -75,6 +75,15 @@ def read_or_empty(
     return table(con, name) if exists(con, name) else records.empty(schema)
 
 
+def from_reread_file(alias: str) -> str:
+    """SQL predicate: the row `alias` comes from a file this run reads again (`batch_files`),
+    so the new parse replaces what was staged from it before."""
+    return (
+        f"EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = {alias}.org_id "
+        f"AND f.source_system = {alias}.source_system AND f.file_name = {alias}.source_file)"
+    )
+
+
 def drop_all(con: duckdb.DuckDBPyConnection) -> None:
     """Forget the batch once it has been applied."""
     names = [

@@ -20,6 +20,7 @@ from datetime import datetime
 
 import duckdb
 
+from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import STAGES
 from rex_pipeline.warehouse import execute
@@ -64,16 +65,14 @@ def build_contact_records(
     params = {"org": settings.org_id, "now": now}
     execute(
         con,
-        """
+        f"""
         CREATE OR REPLACE TABLE batch_affected_contact AS
         SELECT DISTINCT entity_id FROM (
             SELECT entity_id FROM batch_assign_contact
             UNION ALL SELECT winner_id FROM batch_merges_contact
             UNION ALL SELECT loser_id FROM batch_merges_contact
             UNION ALL SELECT s.entity_id FROM stg_contacts s
-                JOIN batch_files f ON f.org_id = s.org_id
-                 AND f.source_system = s.source_system AND f.file_name = s.source_file
-                WHERE s.org_id = $org
+                WHERE s.org_id = $org AND {from_reread_file("s")}
             UNION ALL SELECT c.id FROM contacts c
                 JOIN batch_merges_company m ON c.company_id = m.loser_id WHERE c.org_id = $org
         )""",
@@ -81,7 +80,7 @@ def build_contact_records(
     )
     execute(
         con,
-        """
+        f"""
         CREATE OR REPLACE TABLE batch_contact_records AS
         WITH old AS (
             SELECT s.* REPLACE (
@@ -92,9 +91,7 @@ def build_contact_records(
             LEFT JOIN batch_merges_company km ON s.company_id = km.loser_id
             WHERE s.org_id = $org
               AND s.entity_id IN (SELECT entity_id FROM batch_affected_contact)
-              AND NOT EXISTS (
-                SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
-                   AND f.source_system = s.source_system AND f.file_name = s.source_file)
+              AND NOT {from_reread_file("s")}
         ), new AS (
             SELECT c.*, a.entity_id, coalesce(km.winner_id, ca.entity_id) AS company_id,
                    -- a record seen before keeps the explanation of its first match
@@ -192,22 +189,20 @@ def build_company_records(
     params = {"org": settings.org_id, "now": now}
     execute(
         con,
-        """
+        f"""
         CREATE OR REPLACE TABLE batch_affected_company AS
         SELECT DISTINCT entity_id FROM (
             SELECT entity_id FROM batch_assign_company
             UNION ALL SELECT winner_id FROM batch_merges_company
             UNION ALL SELECT loser_id FROM batch_merges_company
             UNION ALL SELECT s.entity_id FROM stg_companies s
-                JOIN batch_files f ON f.org_id = s.org_id
-                 AND f.source_system = s.source_system AND f.file_name = s.source_file
-                WHERE s.org_id = $org
+                WHERE s.org_id = $org AND {from_reread_file("s")}
         )""",
         params,
     )
     execute(
         con,
-        """
+        f"""
         CREATE OR REPLACE TABLE batch_company_records_all AS
         WITH old AS (
             SELECT s.* REPLACE (coalesce(m.winner_id, s.entity_id) AS entity_id)
@@ -215,9 +210,7 @@ def build_company_records(
             LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
             WHERE s.org_id = $org
               AND s.entity_id IN (SELECT entity_id FROM batch_affected_company)
-              AND NOT EXISTS (
-                SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
-                   AND f.source_system = s.source_system AND f.file_name = s.source_file)
+              AND NOT {from_reread_file("s")}
         ), new AS (
             SELECT c.* EXCLUDE (from_contact), a.entity_id,
                    CASE WHEN prev.entity_id = a.entity_id THEN prev.match_rule

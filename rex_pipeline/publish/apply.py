@@ -17,6 +17,7 @@ from datetime import datetime
 import duckdb
 
 from rex_pipeline import batch
+from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import TABLES_BY_NAME
 from rex_pipeline.warehouse import execute
@@ -98,8 +99,7 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None
         con,
         f"""DELETE FROM {stg} s WHERE s.org_id = $org AND (
                 s.record_id IN (SELECT record_id FROM {records})
-             OR EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
-                        AND f.source_system = s.source_system AND f.file_name = s.source_file))""",
+             OR {from_reread_file("s")})""",
         {"org": org},
     )
     execute(con, f"INSERT INTO {stg} BY NAME SELECT * FROM {records}")
@@ -181,8 +181,7 @@ def _apply_natural(
         con,
         f"""DELETE FROM stg_{table} s WHERE s.org_id = $org AND (
                 s.record_id IN (SELECT record_id FROM batch_clean_{table})
-             OR EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
-                        AND f.source_system = s.source_system AND f.file_name = s.source_file))""",
+             OR {from_reread_file("s")})""",
         {"org": org},
     )
     execute(
@@ -237,9 +236,7 @@ def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
 def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
     execute(
         con,
-        """DELETE FROM rejected_records r WHERE r.org_id = $org AND EXISTS (
-               SELECT 1 FROM batch_files f WHERE f.org_id = r.org_id
-                  AND f.source_system = r.source_system AND f.file_name = r.source_file)""",
+        f"DELETE FROM rejected_records r WHERE r.org_id = $org AND {from_reread_file('r')}",
         {"org": org},
     )
     for name in ("batch_rejected_source", "batch_rejected_normalise"):

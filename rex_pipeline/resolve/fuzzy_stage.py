@@ -29,6 +29,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import batch
+from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
 from rex_pipeline.normalise.emails import email_keys
 from rex_pipeline.resolve.fuzzy import (
@@ -47,7 +48,7 @@ from rex_pipeline.resolve.fuzzy import (
 )
 from rex_pipeline.warehouse import execute
 
-_PROFILES_SQL = """
+_PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
            coalesce(s.created_at, s.loaded_at) AS age, s.first_name, s.last_name,
@@ -55,10 +56,8 @@ WITH recs AS (
            s.company_key, s.company_domain
     FROM stg_contacts s
     LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
-    WHERE s.org_id = $org AND {wanted} AND NOT EXISTS (
-        SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
-           AND f.source_system = s.source_system AND f.file_name = s.source_file)
-    {batch}
+    WHERE s.org_id = $org AND {{wanted}} AND NOT {from_reread_file("s")}
+    {{batch}}
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
         arg_min(first_name, age) FILTER (WHERE first_name IS NOT NULL) AS first_name,
@@ -88,15 +87,13 @@ _BATCH_RECORDS = """UNION ALL
     FROM batch_clean_contacts c JOIN batch_assign_contact a USING (record_id)
     WHERE {batch_wanted}"""
 
-_COMPANY_PROFILES_SQL = """
+_COMPANY_PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
            coalesce(s.created_at, s.loaded_at) AS age, s.name, s.name_key, s.domain
     FROM stg_companies s
     LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
-    WHERE s.org_id = $org AND NOT EXISTS (
-        SELECT 1 FROM batch_files f WHERE f.org_id = s.org_id
-           AND f.source_system = s.source_system AND f.file_name = s.source_file)
+    WHERE s.org_id = $org AND NOT {from_reread_file("s")}
     UNION ALL
     SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.name, c.name_key,
            c.domain
