@@ -31,10 +31,11 @@ import duckdb
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from rex_pipeline.publish.derived import build_derived_tables  # noqa: E402
 from rex_pipeline.query import Warehouse  # noqa: E402
 from rex_pipeline.query.cursor import encode_cursor  # noqa: E402
 from rex_pipeline.query.textsearch import SCAN, text_search  # noqa: E402
-from rex_pipeline.warehouse import build_derived_tables, scalar  # noqa: E402
+from rex_pipeline.warehouse import scalar  # noqa: E402
 from tests.query.warehouse_builder import build_synthetic_warehouse  # noqa: E402
 
 ORG = "default"

@@ -20,7 +20,8 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import records
-from rex_pipeline.schema import CANONICAL_TABLES, CONTACT_SEARCH, DERIVED_TABLES
+from rex_pipeline.publish.derived import PUBLISH_ORDER, build_derived_tables
+from rex_pipeline.schema import CANONICAL_TABLES, DERIVED_TABLES
 
 # Extra columns the work database keeps on staged records.
 _STAGED_EXTRA = {
@@ -55,15 +56,6 @@ _INTERNAL_DDL = (
     """CREATE TABLE IF NOT EXISTS run_stats (
         org_id VARCHAR NOT NULL, run_at TIMESTAMPTZ NOT NULL, stats JSON)""",
 )
-
-
-# Newest rows first, as the query module's default sort: DuckDB then skips whole row groups for
-# "latest N" pages (about ten times faster on a million contacts than an unordered file).
-PUBLISH_ORDER = {
-    "contacts": "ORDER BY created_at DESC, id DESC",
-    "companies": "ORDER BY created_at DESC, id DESC",
-    "activities": "ORDER BY occurred_at DESC NULLS LAST, id DESC",
-}
 
 
 def scalar(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> object:
@@ -137,23 +129,6 @@ def connect_work(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
-
-
-def build_derived_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """(Re)build the derived tables of `catalog` from its own canonical tables. Run by
-    `publish` and by the query benchmark, so both get the same layout.
-
-    contact_search holds what a name/email search looks at (first name, last name, primary
-    email), lower-cased in one column, so a search scans one short string per contact instead of
-    case-folding three columns; the fields are joined by spaces and search words never contain
-    one, so a word cannot match across two fields."""
-    target = f'"{catalog}".main."{CONTACT_SEARCH.name}"'
-    con.execute(CONTACT_SEARCH.create_sql(f'"{catalog}"'))
-    con.execute(
-        f"INSERT INTO {target} SELECT org_id, id,"
-        " lower(concat_ws(' ', first_name, last_name, email))"
-        f' FROM "{catalog}".main.contacts {PUBLISH_ORDER["contacts"]}'
-    )
 
 
 def publish(con: duckdb.DuckDBPyConnection, published: Path) -> None:

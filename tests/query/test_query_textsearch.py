@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from rex_pipeline import warehouse
+from rex_pipeline.publish import derived
 from rex_pipeline.query import Warehouse, textsearch
 from rex_pipeline.query.connection import open_readonly
 from rex_pipeline.query.textsearch import SCAN, text_search
@@ -23,9 +24,7 @@ from .conftest import ORG, World
 def _with_derived_tables(source: Path, target: Path) -> Path:
     shutil.copyfile(source, target)
     with duckdb.connect(str(target)) as conn:
-        warehouse.build_derived_tables(
-            conn, str(warehouse.scalar(conn, "SELECT current_database()"))
-        )
+        derived.build_derived_tables(conn, str(warehouse.scalar(conn, "SELECT current_database()")))
     return target
 
 
