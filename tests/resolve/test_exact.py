@@ -106,3 +106,34 @@ def test_company_names_never_merge_two_domains() -> None:
     assert ("c", "name:acme") in keys
     # globex is the only company of its name: a name-only "Globex" would join it
     assert ("d", "name:globex") in keys
+
+
+def test_components_of_no_edges_is_empty() -> None:
+    comp = connected_components(pl.DataFrame(schema={"a": pl.String, "b": pl.String}))
+    assert comp.height == 0
+    assert comp.schema["component"] == pl.UInt32
+
+
+def test_components_agree_with_union_find_on_a_random_graph() -> None:
+    import random
+
+    rng = random.Random(7)
+    pairs = [(f"r{rng.randrange(3000)}", f"k{rng.randrange(2500)}") for _ in range(2500)]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    comp = dict(
+        connected_components(pl.DataFrame(pairs, schema=["a", "b"], orient="row")).iter_rows()
+    )
+    for a, b in rng.sample(pairs, 300):
+        c = rng.choice(pairs)[0]
+        assert (comp[a] == comp[c]) == (find(a) == find(c))
+        assert comp[a] == comp[b]
+    # numbered by the smallest member: deterministic across runs
+    assert all(comp[node] <= sorted(comp).index(node) for node in comp)

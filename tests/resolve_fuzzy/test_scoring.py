@@ -76,6 +76,42 @@ def test_paul_and_paula_are_different_names() -> None:
     assert explained["evidence"]["first_name"]["level"] == "different"
 
 
+def test_look_alike_given_names_are_not_typos_of_each_other() -> None:
+    # Carl / Carol at one company: both real names, so not "similar" (+1.5) but a penalty,
+    # and with a second mailbox at the company domain the pair is a conflict
+    explained = explain_pair(
+        person("n1", "Carl", "Lomastein", "clomastein@rapidharbor.net",
+               company_domain="rapidharbor.net"),
+        person("n2", "Carol", "Lomastein", "carol.lomastein@rapidharbor.net",
+               company_domain="rapidharbor.net"),
+        SETTINGS,
+    )  # fmt: skip
+    assert explained["evidence"]["first_name"]["level"] == "another known name"
+    assert explained["evidence"]["first_name"]["weight"] < 0
+    assert explained["conflict"] is not None and explained["decision"] != "merge"
+    typo = explain_pair(
+        person("n1", "Jamees", "Toruwood", "jt@ironbridge.net"),
+        person("n2", "James", "Toruwood", "james@ironbridge.net"),
+        SETTINGS,
+    )
+    assert typo["evidence"]["first_name"]["level"] == "similar"
+
+
+def test_a_name_made_mailbox_at_home_and_at_work_alone_does_not_merge() -> None:
+    # namesakes often have the same firstname.lastname mailbox: a personal and a work address
+    # made from one name, with nothing else shared, goes to review
+    pairs = find_candidate_pairs(
+        contacts(
+            person("n1", "Virginia", "Lawrence", "virginia.lawrence@smartvale.co",
+                   company_key="smart vale", company_domain="smartvale.co"),
+            person("n2", "Virginia", "Lawrence", "virginialawrence@outlook.com"),
+        ),
+        SETTINGS,
+    )  # fmt: skip
+    pair = pair_of(pairs, "n1", "n2")
+    assert pair is not None and pair["decision"] == "review"
+
+
 def test_shared_inbox_is_no_evidence() -> None:
     pairs = find_candidate_pairs(
         contacts(

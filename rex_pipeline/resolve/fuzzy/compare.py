@@ -16,7 +16,11 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 
 from rex_pipeline.resolve.fuzzy.features import ContactFeatures, made_from_name
 from rex_pipeline.resolve.fuzzy.model import Comparison, Level, probability, total_weight
-from rex_pipeline.resolve.fuzzy.nicknames import name_groups_column, related_names
+from rex_pipeline.resolve.fuzzy.nicknames import (
+    known_first_names,
+    name_groups_column,
+    related_names,
+)
 from rex_pipeline.resolve.fuzzy.similarity import pairwise
 
 #: Match weight of a candidate pair before any comparison: two nodes that share a block key
@@ -44,6 +48,12 @@ FIRST_NAME = Comparison(
         Level("nickname", 4.5, "nickname of each other (Bob / Robert, Liz / Elizabeth)"),
         Level("similar", 1.5, "Jaro-Winkler similarity >= 0.88 (a typo, or a look-alike)"),
         Level("initial", 1.5, "one side is an initial that fits the other"),
+        Level(
+            "another known name",
+            -2.0,
+            "two different given names that look alike (Carl / Carol, Michael / Michelle): a"
+            " typo rarely makes another real name, a colleague or namesake often has one",
+        ),
         Level("different", -5.0, "different first names (Paul / Paula counts as different)"),
         Level("missing", 0.0, "no first name on one side"),
     ),
@@ -63,7 +73,7 @@ EMAIL = Comparison(
         Level("same local part", 10.0, "ada.l1815@gmail.com / ada.l1815@acme.com"),
         Level(
             "same local part, made from the name, personal and work",
-            4.0,
+            2.5,
             "ada.lovelace@gmail.com / ada.lovelace@acme.com",
         ),
         Level(
@@ -164,6 +174,8 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
         last_name_sim=pairwise(frame, "ln_a", "ln_b", JaroWinkler.normalized_similarity),
     )
     fa, fb = pl.col("fn_a"), pl.col("fn_b")
+    known = known_first_names().implode()
+    both_known = fa.is_in(known) & fb.is_in(known)
     first = (
         pl.when(fa.is_null() | fb.is_null())
         .then(pl.lit("missing"))
@@ -173,6 +185,8 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("different"))
         .when(pl.col("fn_groups_a").list.set_intersection("fn_groups_b").list.len() > 0)
         .then(pl.lit("nickname"))
+        .when((pl.col("first_name_sim") >= 0.88) & both_known)
+        .then(pl.lit("another known name"))
         .when(pl.col("first_name_sim") >= 0.88)
         .then(pl.lit("similar"))
         .when(
