@@ -10,8 +10,9 @@ existing losing entity is recorded as a merge, and pairs between the two thresho
 
 Contacts are incremental: a `ContactIndex` of the existing contacts is kept next to the work
 database (`.<db>.fuzzy-index/`, stamped with the newest `loaded_at` of the staged contacts it
-reflects; refreshed at the start of a run with the contacts that received records since, rebuilt
-when missing or foreign). The index only proposes partners: their profiles are read fresh from
+reflects). Each run adds its own contacts at the end of this step and saves only that delta,
+stamped with the run's `loaded_at`; a run finding a stale stamp refreshes the index with the
+contacts that received records since, and rebuilds it when missing or foreign. The index only proposes partners: their profiles are read fresh from
 the staged records and their pairs scored again, and pairs naming a node that no longer exists
 are dropped, so a stale index can miss candidates but never cause a wrong merge. Company
 profiles are still read whole from `stg_companies` each run (cheap: three columns).
@@ -247,6 +248,7 @@ def link_contacts(
         pairs = pl.concat([pairs, rescored]).sort("node_a", "node_b")
         profiles = pl.concat([profiles, partners]).unique("node_id", keep="first")
     stats = _link(con, settings, now, "contact", profiles, pairs, overrides)
+    _index_batch(con, settings, now, index)
     return {**stats, "fuzzy_seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -291,7 +293,9 @@ def contact_index(
 ) -> ContactIndex:
     """The saved index of existing contacts, brought up to date: built from every profile when
     missing or not from this work database, else refreshed with the contacts that received
-    records since it was saved (newest `loaded_at` of the staged contacts is its stamp)."""
+    records since it was saved (newest `loaded_at` of the staged contacts is its stamp).
+    Usually the previous run saved it with its own batch already in (`_index_batch`), so it is
+    current and only loaded."""
     folder = index_dir(settings)
     stamp = con.execute(
         "SELECT max(loaded_at)::VARCHAR FROM stg_contacts WHERE org_id = ?",
@@ -309,12 +313,34 @@ def contact_index(
             "WHERE org_id = ? AND loaded_at > ?::TIMESTAMPTZ",
             params=[settings.org_id, saved["loaded_at"]],
         ).pl()["entity_id"]
-        index = refresh_contact_index(index, _existing_profiles(con, settings, now, changed))
-    else:
-        index = build_contact_index(_existing_profiles(con, settings, now, None))
+        return refresh_contact_index(index, _existing_profiles(con, settings, now, changed))
+    return build_contact_index(_existing_profiles(con, settings, now, None))
+
+
+def _index_batch(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, index: ContactIndex
+) -> None:
+    """Add this batch's contacts (as they will be once applied) to the index and save it
+    stamped with this run's `loaded_at`, so the next run starts from an up-to-date index and
+    pays only for its own records. If this run fails before applying, the stamp matches no
+    staged data and the next run rebuilds the index: stale entries never survive."""
+    touched = con.sql(
+        "SELECT entity_id FROM batch_assign_contact UNION SELECT winner_id FROM "
+        "batch_merges_contact"
+    ).pl()["entity_id"]
+    if touched.is_empty():
+        return
+    index = refresh_contact_index(index, contact_profiles(con, settings, now, touched))
+    folder = index_dir(settings)
+    (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
     index.save(folder)
-    (folder / "stamp.json").write_text(json.dumps(current), encoding="utf-8")
-    return index
+    stamp = {"org": settings.org_id, "loaded_at": _as_stamp(con, now)}
+    (folder / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
+
+
+def _as_stamp(con: duckdb.DuckDBPyConnection, moment: datetime) -> str:
+    """`moment` written as `max(loaded_at)::VARCHAR` will show it once applied."""
+    return str(con.execute("SELECT $m::TIMESTAMPTZ::VARCHAR", {"m": moment}).fetchall()[0][0])
 
 
 def _newer(current: dict[str, Any], saved: dict[str, Any]) -> bool:

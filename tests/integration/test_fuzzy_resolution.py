@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index
+from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index, load_contact_index
 from rex_pipeline.resolve.fuzzy.profiles import frame_of
 from tests.conftest import REPO, Env
 from tests.integration.test_pipeline import assert_ok
@@ -223,3 +223,25 @@ def test_a_stale_index_only_costs_candidates(env: Env, monkeypatch: pytest.Monke
         "SELECT count(*) FROM possible_duplicates WHERE 'cont_ghost' IN (id_a, id_b)"
     ) == [(0,)]
     assert env.sql("SELECT count(*) FROM contact_merges") == [(0,)]
+
+
+def test_a_run_leaves_the_index_current_with_its_own_contacts(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/crm.csv", CRM)
+    assert_ok(env.run())
+    folder = env.root / ".rex.fuzzy-index"
+    with duckdb.connect(str(env.root / ".rex.work.duckdb"), read_only=True) as con:
+        org, stamp = con.execute(
+            "SELECT org_id, max(loaded_at)::VARCHAR FROM stg_contacts GROUP BY org_id"
+        ).fetchall()[0]
+    # the next run finds it current (no rebuild), and it already holds every contact
+    assert json.loads((folder / "stamp.json").read_text()) == {"org": org, "loaded_at": stamp}
+    indexed = set(load_contact_index(folder).features.nodes["node_id"].to_list())
+    assert indexed == {row[0] for row in env.sql("SELECT id FROM contacts")}
+    env.write("csv/people.csv", LINKEDIN_EXPORT)
+    assert_ok(env.run())
+    assert len(list(folder.glob("part-*-nodes.parquet"))) in (1, 2)  # a delta, or compacted
+    indexed = set(load_contact_index(folder).features.nodes["node_id"].to_list())
+    assert {row[0] for row in env.sql("SELECT id FROM contacts")} <= indexed

@@ -5,13 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from rex_pipeline.resolve.fuzzy import (
+    ContactIndex,
     build_contact_index,
     find_candidate_pairs,
     load_contact_index,
     refresh_contact_index,
 )
+from rex_pipeline.resolve.fuzzy import index as index_module
 from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, person
 
 OLD = {"is_new": False}
@@ -70,3 +73,34 @@ def test_refresh_replaces_a_node_profile_instead_of_keeping_both() -> None:
     assert refreshed.features.nodes.filter(pl.col("node_id") == "cont_1").height == 1
     pairs = find_candidate_pairs(NEW, SETTINGS, index=refreshed)
     assert ("cont_1", "tmp_1", "merge") not in _found(pairs)  # the old address is gone
+
+
+def _frames(index: ContactIndex) -> dict[str, list[tuple]]:
+    parts = {"nodes": index.features.nodes, "emails": index.features.emails, "keys": index.keys}
+    return {name: sorted(frame.rows(), key=repr) for name, frame in parts.items()}
+
+
+def test_saving_a_refreshed_index_writes_a_delta_that_loads_back_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(index_module, "COMPACT_SHARE", 1.0)  # a tiny base takes a delta too
+    folder = tmp_path / "index"
+    build_contact_index(EXISTING.head(3)).save(folder)
+    loaded = load_contact_index(folder)
+    moved = contacts(person("cont_1", "Ada", "King", "ada.king@example.org", **OLD))
+    refreshed = refresh_contact_index(loaded, pl.concat([EXISTING.tail(1), moved]))
+    refreshed.save(folder)
+    assert sorted(p.name for p in folder.glob("part-*-nodes.parquet")) == [
+        "part-0-nodes.parquet",
+        "part-1-nodes.parquet",
+    ]
+    assert pl.read_parquet(folder / "part-1-nodes.parquet").height == 2  # only what changed
+    reloaded = load_contact_index(folder)
+    assert _frames(reloaded) == _frames(refreshed)
+    assert reloaded.features.nodes.filter(pl.col("node_id") == "cont_1")["ln"].to_list() == ["king"]
+    # once the deltas outgrow their share of the base, the next save compacts to one part
+    monkeypatch.setattr(index_module, "COMPACT_SHARE", 0.25)
+    again = refresh_contact_index(reloaded, EXISTING.head(2))
+    again.save(folder)
+    assert [p.name for p in folder.glob("part-*-nodes.parquet")] == ["part-0-nodes.parquet"]
+    assert _frames(load_contact_index(folder)) == _frames(again)

@@ -11,15 +11,22 @@ frequencies and shared lines of the index are those of the day it was built.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from rex_pipeline.resolve.fuzzy.contacts import contact_block_keys
 from rex_pipeline.resolve.fuzzy.features import ContactFeatures, contact_features
 
-_FRAMES = ("nodes", "emails", "phones")
+_FRAMES = ("nodes", "emails", "phones", "keys")
+
+#: A saved index is a base part plus delta parts; once the deltas hold more than this share
+#: of the base's nodes, the next save rewrites it whole (compaction).
+COMPACT_SHARE = 0.25
+
+_NO_IDX = pl.Series("idx", [], dtype=pl.UInt32)
 
 
 @dataclass(frozen=True)
@@ -27,16 +34,47 @@ class ContactIndex:
     features: ContactFeatures
     keys: pl.DataFrame  # block keys of the indexed nodes (KEY_COLUMNS)
     size: int  # idx values of the index are below this
+    saved_size: int = 0  # idx below this are in the folder it was loaded from
+    dropped: pl.Series = field(default_factory=lambda: _NO_IDX)  # idx replaced since then
 
     def save(self, directory: str | Path) -> None:
+        """Write the index so that the cost follows what changed since it was loaded: a delta
+        part with the nodes added and the idx dropped since, or (first save, foreign folder,
+        or deltas grown past COMPACT_SHARE of the base) the whole index as a new base."""
         folder = Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
-        for name in _FRAMES:
-            getattr(self.features, name).write_parquet(folder / f"{name}.parquet")
-        self.keys.write_parquet(folder / "keys.parquet")
+        meta = _read_meta(folder)
+        fits = meta is not None and meta["size"] == self.saved_size and self.saved_size > 0
+        grown = fits and (meta["delta_nodes"] + self.size - self.saved_size) > (
+            COMPACT_SHARE * meta["base_nodes"]
+        )
+        if not fits or grown:
+            for old in folder.glob("part-*.parquet"):
+                old.unlink()
+            self._write_part(folder, 0, lower=0, dropped=_NO_IDX)
+            meta = {"parts": 1, "base_nodes": self.features.nodes.height, "delta_nodes": 0}
+        else:
+            assert meta is not None
+            self._write_part(folder, meta["parts"], lower=self.saved_size, dropped=self.dropped)
+            meta = {**meta, "parts": meta["parts"] + 1}
+            meta["delta_nodes"] += self.size - self.saved_size
         self.features.shared.to_frame("phone").write_parquet(folder / "shared.parquet")
-        meta = {"size": self.size, "population": self.features.population}
+        meta |= {"size": self.size, "population": self.features.population}
         (folder / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    def _write_part(self, folder: Path, part: int, lower: int, dropped: pl.Series) -> None:
+        frames = {**{n: getattr(self.features, n) for n in _FRAMES[:3]}, "keys": self.keys}
+        for name, frame in frames.items():
+            added = frame.filter(pl.col("idx") >= lower) if lower else frame
+            added.write_parquet(folder / f"part-{part}-{name}.parquet")
+        dropped.to_frame("idx").write_parquet(folder / f"part-{part}-dropped.parquet")
+
+
+def _read_meta(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def build_contact_index(profiles: pl.DataFrame) -> ContactIndex:
@@ -48,16 +86,26 @@ def build_contact_index(profiles: pl.DataFrame) -> ContactIndex:
 
 def load_contact_index(directory: str | Path) -> ContactIndex:
     folder = Path(directory)
-    meta = json.loads((folder / "index.json").read_text(encoding="utf-8"))
-    frames = {name: pl.read_parquet(folder / f"{name}.parquet") for name in _FRAMES}
+    meta = _read_meta(folder)
+    if meta is None:
+        raise FileNotFoundError(f"no contact index in {folder}")
+    parts = range(meta["parts"])
+    dropped = pl.concat(
+        [pl.read_parquet(folder / f"part-{i}-dropped.parquet")["idx"] for i in parts]
+    ).implode()
+    frames = {
+        name: pl.concat(
+            [pl.read_parquet(folder / f"part-{i}-{name}.parquet") for i in parts]
+        ).filter(~pl.col("idx").is_in(dropped))
+        for name in _FRAMES
+    }
+    keys = frames.pop("keys")
     features = ContactFeatures(
         **frames,
         population=meta["population"],
         shared=pl.read_parquet(folder / "shared.parquet")["phone"],
     )
-    return ContactIndex(
-        features=features, keys=pl.read_parquet(folder / "keys.parquet"), size=meta["size"]
-    )
+    return ContactIndex(features=features, keys=keys, size=meta["size"], saved_size=meta["size"])
 
 
 def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> ContactIndex:
@@ -74,4 +122,6 @@ def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> Contac
         features=base.plus(fresh),
         keys=pl.concat([kept, contact_block_keys(fresh)]),
         size=index.size + existing.height,
+        saved_size=index.saved_size,
+        dropped=pl.concat([index.dropped, replaced["idx"].cast(pl.UInt32)]),
     )
