@@ -8,6 +8,7 @@ from rex_pipeline import batch
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.stages import canonical_records, run_time
 from rex_pipeline.config import Settings
+from rex_pipeline.faults import crash_point
 from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.score import (
     IcpModel,
@@ -21,17 +22,20 @@ from rex_pipeline.score import (
     top_contacts_markdown,
 )
 from rex_pipeline.score.inputs import ScoringInputs, read_scoring_inputs
+from rex_pipeline.score.state import stage_model_hash, stored_model_hash
 
 
 def _score(
     context: dg.AssetExecutionContext,
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
+    everything: bool = True,
     keep_features: bool = False,
 ) -> tuple[IcpModel, ScoringInputs, pl.DataFrame]:
-    """Score every contact as it will be after this run, at the run's time."""
+    """Score the contacts as they will be after this run, at the run's time: every contact,
+    or only those this run can change the score of."""
     model = load_icp_model(settings.icp)
-    inputs = read_scoring_inputs(con, settings.org_id)
+    inputs = read_scoring_inputs(con, settings.org_id, everything=everything)
     scores = score_contacts(
         inputs.contacts,
         inputs.companies,
@@ -60,21 +64,47 @@ def icp_scores(
     work_db: WorkDatabase,
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
+    current = model_hash(load_icp_model(settings.icp))
     with work_db.connect(settings) as con:
-        model, inputs, scores = _score(context, settings, con)
+        everything = config.full_refresh or stored_model_hash(con, settings.org_id) != current
+        model, inputs, scores = _score(context, settings, con, everything=everything)
         batch.replace(con, "batch_icp_scores", scores)
+        stage_model_hash(con, settings.org_id, current)
+        distribution = scores_after_run(con, settings.org_id)
+    crash_point("icp_scores.done")
     changed = scores.join(inputs.previous, on=["id", "icp_score"], how="anti").height
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": scores.height,
+            "dagster/row_count": distribution.height,
+            "scored_this_run": scores.height,
+            "scope": "every contact" if everything else "contacts this run changed",
             "scores_changed": changed,
             "icp/model_version": str(model.version),
-            "icp/model_hash": model_hash(model),
-            "mean_score": round(float(scores["icp_score"].mean() or 0), 1),
-            "score_histogram": dg.MetadataValue.md(histogram_markdown(scores["icp_score"])),
-            "top_contacts": dg.MetadataValue.md(top_contacts_markdown(scores, inputs.contacts)),
+            "icp/model_hash": current,
+            "mean_score": round(float(distribution["icp_score"].mean() or 0), 1),
+            "score_histogram": dg.MetadataValue.md(histogram_markdown(distribution["icp_score"])),
+            "top_contacts_scored_this_run": dg.MetadataValue.md(
+                top_contacts_markdown(scores, inputs.contacts)
+            ),
         }
     )
+
+
+def scores_after_run(con: duckdb.DuckDBPyConnection, org: str) -> pl.DataFrame:
+    """Every contact's score once this run is applied: this run's scores over the stored
+    ones, contacts merged away this run left out (for the histogram of the whole warehouse)."""
+    losers = (
+        "SELECT loser_id FROM batch_merges_contact"
+        if batch.exists(con, "batch_merges_contact")
+        else "SELECT NULL::VARCHAR WHERE FALSE"
+    )
+    return con.sql(
+        f"""SELECT coalesce(s.icp_score, c.icp_score) AS icp_score
+            FROM (SELECT id, icp_score FROM contacts WHERE org_id = $org) c
+            FULL JOIN batch_icp_scores s ON c.id = s.id
+            WHERE s.id IS NOT NULL OR c.id NOT IN ({losers})""",
+        params={"org": org},
+    ).pl()
 
 
 @dg.asset_check(

@@ -20,6 +20,7 @@ from rex_pipeline import batch
 from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import TABLES_BY_NAME
+from rex_pipeline.score.state import apply_model_hash
 from rex_pipeline.warehouse import execute
 
 # columns that are not "content" when deciding whether a row changed
@@ -388,6 +389,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         _apply_rejected(con, org)
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
+        apply_model_hash(con)
         _apply_views(con, settings)
         _apply_review_queue(con, org)
         execute(con, "COMMIT")

@@ -1,6 +1,14 @@
 """What the scorer reads from the work database: the contacts, companies and activities as
 they will be after this run (persisted rows overlaid with the batch's recomputed rows), and the
-previous scores, so that a score's `icp_scored_at` only moves when the score does."""
+previous scores, so that a score's `icp_scored_at` only moves when the score does.
+
+An incremental run reads only the contacts this run can change the score of: contacts it
+wrote, merge winners, contacts with new activities, contacts whose company it wrote or merged
+away. So its cost follows the batch, and an unchanged inbox rescores nothing. The whole
+warehouse is read when asked (`everything`: a full refresh, or a model other than the one the
+stored scores came from), which is also when time-based criteria (days since the last reply)
+catch up on contacts nothing happened to.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,10 @@ import polars as pl
 
 from rex_pipeline import batch
 
+_CONTACT_COLUMNS = "id, first_name, last_name, email, title, stage, company_id, metadata"
+_COMPANY_COLUMNS = "id, name, domain, industry, size, metadata"
+_ACTIVITY_COLUMNS = "id, contact_id, type, subtype, direction, status, occurred_at"
+
 
 @dataclass
 class ScoringInputs:
@@ -20,44 +32,102 @@ class ScoringInputs:
     previous: pl.DataFrame
 
 
-def _overlay(con: duckdb.DuckDBPyConnection, table: str, columns: str, org: str) -> pl.DataFrame:
-    """Rows of `table` for the org with this run's `batch_canonical_<table>` rows on top."""
+def _overlay_sql(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> str:
+    """SQL for the org's rows of `table` with this run's `batch_canonical_<table>` on top."""
     staged = f"batch_canonical_{table}"
     if not batch.exists(con, staged):
-        return con.sql(f"SELECT {columns} FROM {table} WHERE org_id = ?", params=[org]).pl()
-    return con.sql(
-        f"""SELECT {columns} FROM {staged}
-            UNION ALL
-            SELECT {columns} FROM {table}
-            WHERE org_id = $org AND id NOT IN (SELECT id FROM {staged})""",
-        params={"org": org},
-    ).pl()
+        return f"SELECT {columns} FROM {table} WHERE org_id = $org"
+    return f"""SELECT {columns} FROM {staged}
+               UNION ALL
+               SELECT {columns} FROM {table}
+               WHERE org_id = $org AND id NOT IN (SELECT id FROM {staged})"""
 
 
-def read_scoring_inputs(con: duckdb.DuckDBPyConnection, org: str) -> ScoringInputs:
-    contacts = _overlay(
-        con, "contacts", "id, first_name, last_name, email, title, stage, company_id, metadata", org
+def _affected_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for the ids of the contacts whose score this run may change."""
+    parts = []
+    if batch.exists(con, "batch_canonical_contacts"):
+        parts.append("SELECT id FROM batch_canonical_contacts")
+    if batch.exists(con, "batch_merges_contact"):
+        parts.append("SELECT winner_id FROM batch_merges_contact")
+    if batch.exists(con, "batch_canonical_activities"):
+        parts.append(
+            "SELECT contact_id FROM batch_canonical_activities WHERE contact_id IS NOT NULL"
+        )
+    companies = []
+    if batch.exists(con, "batch_canonical_companies"):
+        companies.append("SELECT id FROM batch_canonical_companies")
+    if batch.exists(con, "batch_merges_company"):
+        companies.append("SELECT loser_id FROM batch_merges_company")
+    if companies:
+        parts.append(
+            "SELECT id FROM contacts WHERE org_id = $org AND company_id IN ("
+            + " UNION ALL ".join(companies)
+            + ")"
+        )
+    return " UNION ".join(parts) if parts else "SELECT NULL::VARCHAR AS id WHERE FALSE"
+
+
+def _winner_of(con: duckdb.DuckDBPyConnection, activities: pl.DataFrame) -> pl.DataFrame:
+    """Activities of contacts merged away this run count for the winner."""
+    if not batch.exists(con, "batch_merges_contact"):
+        return activities
+    merges = con.sql("SELECT loser_id, winner_id FROM batch_merges_contact").pl()
+    return (
+        activities.join(merges, left_on="contact_id", right_on="loser_id", how="left")
+        .with_columns(contact_id=pl.coalesce("winner_id", "contact_id"))
+        .drop("winner_id")
+    )
+
+
+def read_scoring_inputs(
+    con: duckdb.DuckDBPyConnection, org: str, everything: bool = True
+) -> ScoringInputs:
+    """Everything the scorer needs for the org's contacts as they will be after this run: all
+    of them, or (`everything=False`) only those this run may change the score of."""
+    contacts_sql = _overlay_sql(con, "contacts", _CONTACT_COLUMNS)
+    losers = (
+        "SELECT loser_id FROM batch_merges_contact"
+        if batch.exists(con, "batch_merges_contact")
+        else "SELECT NULL::VARCHAR WHERE FALSE"
     )
     # contacts merged away this run are not scored
-    if batch.exists(con, "batch_merges_contact"):
-        losers = con.sql("SELECT loser_id AS id FROM batch_merges_contact").pl()
-        contacts = contacts.join(losers, on="id", how="anti")
-    companies = _overlay(con, "companies", "id, name, domain, industry, size, metadata", org)
-    activities = _overlay(
-        con, "activities", "id, contact_id, type, subtype, direction, status, occurred_at", org
-    )
-    if batch.exists(con, "batch_merges_contact"):
-        activities = (
-            activities.join(
-                con.sql("SELECT loser_id, winner_id FROM batch_merges_contact").pl(),
-                left_on="contact_id",
-                right_on="loser_id",
-                how="left",
-            )
-            .with_columns(contact_id=pl.coalesce("winner_id", "contact_id"))
-            .drop("winner_id")
+    wanted = f"id NOT IN ({losers})"
+    if not everything:
+        wanted += f" AND id IN ({_affected_sql(con)})"
+    params = {"org": org}
+    contacts = con.sql(f"SELECT * FROM ({contacts_sql}) WHERE {wanted}", params=params).pl()
+    companies_sql = _overlay_sql(con, "companies", _COMPANY_COLUMNS)
+    activities_sql = _overlay_sql(con, "activities", _ACTIVITY_COLUMNS)
+    if everything:
+        companies = con.sql(companies_sql, params=params).pl()
+        activities = _winner_of(con, con.sql(activities_sql, params=params).pl())
+        previous = con.sql(
+            "SELECT id, icp_score, icp_scored_at FROM contacts WHERE org_id = $org", params=params
+        ).pl()
+        return ScoringInputs(contacts, companies, activities, previous)
+    con.register("__scored", contacts.select("id", "company_id"))
+    try:
+        companies = con.sql(
+            f"SELECT * FROM ({companies_sql}) WHERE id IN (SELECT company_id FROM __scored)",
+            params=params,
+        ).pl()
+        merged_into = (
+            "SELECT loser_id AS id FROM batch_merges_contact "
+            "WHERE winner_id IN (SELECT id FROM __scored)"
+            if batch.exists(con, "batch_merges_contact")
+            else "SELECT NULL::VARCHAR WHERE FALSE"
         )
-    previous = con.sql(
-        "SELECT id, icp_score, icp_scored_at FROM contacts WHERE org_id = ?", params=[org]
-    ).pl()
-    return ScoringInputs(contacts, companies, activities, previous)
+        activities = con.sql(
+            f"""SELECT * FROM ({activities_sql})
+                WHERE contact_id IN (SELECT id FROM __scored UNION ALL {merged_into})""",
+            params=params,
+        ).pl()
+        previous = con.sql(
+            "SELECT c.id, c.icp_score, c.icp_scored_at FROM contacts c "
+            "WHERE c.org_id = $org AND c.id IN (SELECT id FROM __scored)",
+            params=params,
+        ).pl()
+    finally:
+        con.unregister("__scored")
+    return ScoringInputs(contacts, companies, _winner_of(con, activities), previous)

@@ -1,0 +1,58 @@
+"""Through the graph: a run scores only the contacts it can change, unless the model changed
+(or a full refresh asks for everything); an unchanged inbox rescores nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import REPO, Env
+from tests.integration.test_pipeline import APOLLO, HUBSPOT, assert_ok
+
+pytestmark = pytest.mark.integration
+
+
+def _scoring(result) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    meta = result.asset_materializations_for_node("icp_scores")[0].metadata
+    return meta["scope"].value, meta["scored_this_run"].value
+
+
+def _scored_at(env: Env) -> dict[str, object]:
+    return dict(env.sql("SELECT email, icp_scored_at FROM contacts"))
+
+
+def test_runs_score_what_they_change_and_a_new_model_rescores_all(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env.write("csv/hubspot.csv", HUBSPOT)
+    first = env.run()
+    assert_ok(first)
+    assert _scoring(first) == ("every contact", 3)  # no stored scores yet
+    before = _scored_at(env)
+
+    env.write("csv/apollo.csv", APOLLO)  # Ada again, and Linus
+    second = env.run()
+    assert_ok(second)
+    assert _scoring(second) == ("contacts this run changed", 2)
+    after = _scored_at(env)
+    assert after["grace.hopper@globex.com"] == before["grace.hopper@globex.com"]
+    assert env.sql("SELECT count(*) FROM contacts WHERE icp_score IS NULL") == [(0,)]
+
+    assert _scoring(env.run()) == ("contacts this run changed", 0)  # nothing new
+
+    config = env.root / "rex.yaml"
+    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("vp: 25, head: 20", "vp: 30, head: 20"), encoding="utf-8")
+    monkeypatch.setenv("REX_CONFIG", str(config))
+    changed_model = env.run()
+    assert_ok(changed_model)
+    assert _scoring(changed_model) == ("every contact", 4)
+    assert _scoring(env.run({"full_refresh": True}))[0] == "every contact"
+
+
+def test_the_histogram_covers_the_whole_warehouse(env: Env) -> None:
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())
+    env.write("csv/apollo.csv", APOLLO)
+    meta = env.run().asset_materializations_for_node("icp_scores")[0].metadata
+    assert meta["dagster/row_count"].value == 4  # all contacts, not the two scored
+    assert meta["score_histogram"].value.count("|") > 10
