@@ -1,5 +1,8 @@
 """ICP scoring assets: score every contact, and learn from the customers the team won."""
 
+import time
+from typing import Any
+
 import dagster as dg
 import duckdb
 import polars as pl
@@ -140,7 +143,8 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         description="Learn from the customers: per criterion value, how much more common it is "
         "among contacts at stage customer (lift, counts, small-sample warnings), how well the "
         "current model separates customers from the rest (ROC AUC), and a suggested model to "
-        "paste into rex.yaml.",
+        "paste into rex.yaml. Computed over the whole warehouse on a full refresh, a new model "
+        "or once a day; incremental runs in between carry the last report forward.",
     )
     def icp_customer_insights(
         context: dg.AssetExecutionContext,
@@ -149,11 +153,17 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
         settings = settings_for(rex_settings, config)
+        current = model_hash(load_icp_model(settings.icp))
+        previous = _previous_report(context, current, config.full_refresh)
+        if previous is not None:
+            return dg.MaterializeResult(metadata=previous)
         with work_db.connect(settings) as con:
             model, _, scored = _score(context, settings, con, keep_features=True)
         report = learn_from_customers(scored, model)
         return dg.MaterializeResult(
             metadata={
+                "icp/model_hash": current,
+                "computed_in_run": context.run_id,
                 "auc_current_model": report.auc_current,
                 "auc_suggested_model": report.auc_suggested,
                 "customers": report.customers,
@@ -166,3 +176,27 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         )
 
     return icp_customer_insights
+
+
+#: How long a customer-insights report stays current for incremental runs.
+INSIGHTS_MAX_AGE_SECONDS = 24 * 3600
+
+
+def _previous_report(
+    context: dg.AssetExecutionContext, current_hash: str, full_refresh: bool
+) -> dict[str, Any] | None:
+    """The last report's metadata, when it is recent (under a day old) and from the same
+    model: lifts move slowly and the report scores the whole warehouse, so incremental runs
+    carry it forward and the daily full sync (or a model change) computes it again."""
+    if full_refresh:
+        return None
+    event = context.instance.get_latest_materialization_event(context.asset_key)
+    if event is None or event.asset_materialization is None:
+        return None
+    metadata = dict(event.asset_materialization.metadata)
+    model = metadata.get("icp/model_hash")
+    if model is None or model.value != current_hash:
+        return None
+    if time.time() - event.timestamp > INSIGHTS_MAX_AGE_SECONDS:
+        return None
+    return metadata

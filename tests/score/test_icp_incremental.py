@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import pytest
 
 from tests.conftest import REPO, Env
@@ -56,3 +57,33 @@ def test_the_histogram_covers_the_whole_warehouse(env: Env) -> None:
     meta = env.run().asset_materializations_for_node("icp_scores")[0].metadata
     assert meta["dagster/row_count"].value == 4  # all contacts, not the two scored
     assert meta["score_histogram"].value.count("|") > 10
+
+
+def test_insights_are_carried_forward_between_full_runs(env: Env) -> None:
+    from rex_pipeline.definitions import defs
+    from rex_pipeline.resources import RexSettings, WorkDatabase
+
+    instance = dg.DagsterInstance.ephemeral()  # one instance: the runs see each other
+
+    def run(full_refresh: bool) -> tuple[str, str]:
+        assets = list(defs.assets or [])
+        ops = {
+            a.key.to_python_identifier(): {"config": {"full_refresh": full_refresh}} for a in assets
+        }
+        result = dg.materialize(
+            assets,
+            resources={"rex_settings": RexSettings(), "work_db": WorkDatabase()},
+            run_config={"ops": ops},
+            instance=instance,
+        )
+        meta = result.asset_materializations_for_node("icp_customer_insights")[0].metadata
+        assert "report" in meta and "auc_current_model" in meta
+        return str(meta["computed_in_run"].value), result.run_id
+
+    env.write("csv/hubspot.csv", HUBSPOT)
+    computed, first_run = run(False)
+    assert computed == first_run
+    env.write("csv/apollo.csv", APOLLO)
+    assert run(False)[0] == first_run  # the incremental run carries the report forward
+    computed, full_run = run(True)
+    assert computed == full_run  # a full refresh computes it again
