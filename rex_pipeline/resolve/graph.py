@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components as _scipy_components
 
 
 def connected_components(edges: pl.DataFrame) -> pl.DataFrame:
@@ -20,6 +18,10 @@ def connected_components(edges: pl.DataFrame) -> pl.DataFrame:
     two nodes share the number exactly when a path of edges joins them. Numbers are the smallest
     node (in sort order) of each component, so they are deterministic. Returns `node`,
     `component`."""
+    # imported on use: scipy.sparse adds half a second to every process that loads the graph
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components as scipy_components
+
     names = pl.concat([edges["a"], edges["b"]]).unique().sort().rename("node").to_frame()
     names = names.with_row_index("n")
     coded = edges.join(names, left_on="a", right_on="node").join(
@@ -29,7 +31,7 @@ def connected_components(edges: pl.DataFrame) -> pl.DataFrame:
     src = coded["n"].to_numpy()
     dst = coded["n_b"].to_numpy()
     graph = coo_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
-    _, labels = _scipy_components(graph.tocsr(), directed=False)
+    _, labels = scipy_components(graph.tocsr(), directed=False)
     # relabel each component by its smallest node number: independent of scipy's numbering
     frame = names.with_columns(label=pl.Series(labels, dtype=pl.UInt32))
     return frame.select("node", component=pl.col("n").min().over("label").cast(pl.UInt32))

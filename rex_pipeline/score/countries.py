@@ -11,7 +11,6 @@ from functools import cache
 
 import phonenumbers
 import polars as pl
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from rex_pipeline.score.text import map_unique, normalise
 
@@ -68,7 +67,10 @@ _NICKNAMES: dict[str, str] = {
 
 @cache
 def _names() -> dict[str, str]:
-    """Normalised country name (any language in the table) or code -> alpha-2 code."""
+    """Normalised country name (any language in the table) or code -> alpha-2 code. The
+    locale table is imported here, on first use: it takes a second to load."""
+    from phonenumbers.geodata.locale import LOCALE_DATA
+
     table: dict[str, str] = {}
     for region, names in LOCALE_DATA.items():
         if len(region) != 2 or not region.isalpha():
