@@ -11,23 +11,44 @@ from datetime import datetime
 
 import duckdb
 
+from rex_pipeline import batch
 from rex_pipeline.config import Settings
 from rex_pipeline.warehouse import execute
 
+_LINKED = ("deals", "activities", "tasks")
+
+
+def _named_keys(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for the identity keys this batch's deals, activities and tasks name: the lookups
+    below hold only those, so their cost follows the batch and not the identity map."""
+    parts = []
+    for table in _LINKED:
+        if not batch.exists(con, f"batch_clean_{table}"):
+            continue
+        parts.append(f"SELECT 'email:' || contact_email_key FROM batch_clean_{table}")
+        if table != "tasks":
+            parts.append(f"SELECT 'domain:' || company_domain FROM batch_clean_{table}")
+            parts.append(f"SELECT 'name:' || company_key FROM batch_clean_{table}")
+    return " UNION ".join(parts) if parts else "SELECT NULL::VARCHAR WHERE FALSE"
+
 
 def build_key_lookups(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Temp views key → final id for contacts and companies (batch decisions first)."""
+    """Temp tables key → final id for the contacts and companies the batch's records name
+    (batch decisions first), and those contacts' companies."""
+    execute(con, f"CREATE OR REPLACE TEMP TABLE named_keys AS {_named_keys(con)}")
     for entity in ("contact", "company"):
         execute(
             con,
             f"""
             CREATE OR REPLACE TEMP TABLE {entity}_by_key AS
             SELECT key, entity_id FROM batch_keys_{entity}
+            WHERE key IN (SELECT * FROM named_keys)
             UNION ALL
             SELECT k.key, coalesce(m.winner_id, k.entity_id) AS entity_id
             FROM identity_keys k
             LEFT JOIN batch_merges_{entity} m ON k.entity_id = m.loser_id
             WHERE k.org_id = $org AND k.entity = '{entity}'
+              AND k.key IN (SELECT * FROM named_keys)
               AND k.key NOT IN (SELECT key FROM batch_keys_{entity})
             """,
             {"org": settings.org_id},
@@ -36,11 +57,13 @@ def build_key_lookups(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
         con,
         """
         CREATE OR REPLACE TEMP TABLE company_of_contact AS
-        SELECT id, company_id FROM batch_canonical_contacts
+        WITH named AS (SELECT DISTINCT entity_id AS id FROM contact_by_key)
+        SELECT id, company_id FROM batch_canonical_contacts WHERE id IN (SELECT id FROM named)
         UNION ALL
         SELECT c.id, coalesce(m.winner_id, c.company_id) FROM contacts c
         LEFT JOIN batch_merges_company m ON c.company_id = m.loser_id
-        WHERE c.org_id = $org AND c.id NOT IN (SELECT id FROM batch_canonical_contacts)
+        WHERE c.org_id = $org AND c.id IN (SELECT id FROM named)
+          AND c.id NOT IN (SELECT id FROM batch_canonical_contacts)
         """,
         {"org": settings.org_id},
     )
