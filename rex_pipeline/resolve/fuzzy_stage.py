@@ -12,10 +12,11 @@ Contacts are incremental: a `ContactIndex` of the existing contacts is kept next
 database (`.<db>.fuzzy-index/`, stamped with the newest `loaded_at` of the staged contacts it
 reflects). Each run adds its own contacts at the end of this step and saves only that delta,
 stamped with the run's `loaded_at`; a run finding a stale stamp refreshes the index with the
-contacts that received records since, and rebuilds it when missing or foreign. The index only proposes partners: their profiles are read fresh from
-the staged records and their pairs scored again, and pairs naming a node that no longer exists
-are dropped, so a stale index can miss candidates but never cause a wrong merge. Company
-profiles are still read whole from `stg_companies` each run (cheap: three columns).
+contacts that received records since, and rebuilds it when missing or foreign. The index only
+proposes partners: their profiles are read fresh from the staged records and their pairs scored
+again, and pairs naming a node that no longer exists are dropped, so a stale index can miss
+candidates but never cause a wrong merge. Company profiles are still read whole from
+`stg_companies` when a batch has companies (cheap: three columns); an empty batch skips both.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from rex_pipeline.resolve.fuzzy import (
     refresh_contact_index,
     resolve_overrides,
 )
-from rex_pipeline.warehouse import execute
+from rex_pipeline.warehouse import execute, scalar
 
 _PROFILES_SQL = f"""
 WITH recs AS (
@@ -106,6 +107,20 @@ SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
     arg_min(domain, age) FILTER (WHERE domain IS NOT NULL) AS domain
 FROM recs GROUP BY node_id
 """
+
+#: The review rows `_review_rows` writes, with no rows (a batch with nothing to link).
+_EMPTY_REVIEW = pl.DataFrame(
+    schema={
+        "org_id": pl.String,
+        "entity": pl.String,
+        "id_a": pl.String,
+        "id_b": pl.String,
+        "score": pl.Float64,
+        "reasons": pl.String,
+        "evidence": pl.String,
+        "detected_at": pl.Datetime("us", "UTC"),
+    }
+)
 
 _MERGES_TABLE = {"contact": "contact_merges", "company": "company_merges"}
 _ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
@@ -224,9 +239,11 @@ def link_contacts(
     """Run the fuzzy step on this batch's contacts and rewrite the batch decisions; returns
     statistics for the asset metadata."""
     started = time.perf_counter()
+    batch_nodes = con.sql("SELECT DISTINCT entity_id FROM batch_assign_contact").pl()["entity_id"]
+    if batch_nodes.is_empty():  # nothing new: no pairs, and no index to load
+        return {**_nothing_to_link(con, "contact"), "fuzzy_seconds": 0.0}
     index = contact_index(con, settings, now)
     overrides = load_analyst_overrides(con, settings)
-    batch_nodes = con.sql("SELECT DISTINCT entity_id FROM batch_assign_contact").pl()["entity_id"]
     profiles = contact_profiles(con, settings, now, batch_nodes)
     first = find_candidate_pairs(profiles, settings, index=index)
     # pairs of two batch nodes were scored on fresh profiles; the index only proposes the
@@ -367,11 +384,26 @@ def link_companies(
     """The same for companies: names link what domains could not (two different domains
     never merge on name alone, `find_company_pairs` marks them as conflicts)."""
     started = time.perf_counter()
+    if not scalar(con, "SELECT count(*) FROM batch_assign_company"):
+        return {**_nothing_to_link(con, "company"), "company_fuzzy_seconds": 0.0}
     profiles = company_profiles(con, settings, now)
     pairs = find_company_pairs(profiles, settings)
     overrides = load_analyst_overrides(con, settings, "company")
     stats = _link(con, settings, now, "company", profiles, pairs, overrides)
     return {**stats, "company_fuzzy_seconds": round(time.perf_counter() - started, 3)}
+
+
+def _nothing_to_link(con: duckdb.DuckDBPyConnection, entity: str) -> dict[str, Any]:
+    """An empty batch: empty review queue, same statistics keys as `_link`."""
+    batch.replace(con, f"batch_possible_duplicates_{entity}", _EMPTY_REVIEW)
+    prefix = "" if entity == "contact" else "company_"
+    return {
+        f"{prefix}fuzzy_nodes": 0,
+        f"{prefix}fuzzy_candidate_pairs": 0,
+        f"{prefix}fuzzy_merges": 0,
+        f"{prefix}review_queue": 0,
+        f"{prefix}cluster_stats": json.dumps({}),
+    }
 
 
 def _link(
