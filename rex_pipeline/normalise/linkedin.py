@@ -9,6 +9,7 @@ slugs are decoded so "jos%C3%A9" and "josé" agree.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 import polars as pl
@@ -17,6 +18,7 @@ from rex_pipeline.normalise.unique import by_distinct, map_unique
 
 # scheme? (country or www/mobile subdomain)? linkedin.com / kind / slug
 _URL = r"^(?:https?://)?(?:[a-z]{2,3}\.|www\.|m\.)?linkedin\.com/(in|company)/([^/?#\s]+)"
+_NOT_IN_SLUG = re.compile(r"[/?#%\s\x00-\x1f\x7f]")
 
 
 def linkedin_urls(values: pl.Series, kinds: tuple[str, ...] = ("in", "company")) -> pl.Series:
@@ -25,6 +27,17 @@ def linkedin_urls(values: pl.Series, kinds: tuple[str, ...] = ("in", "company"))
     urls = by_distinct(values.cast(pl.String()), lambda v: _linkedin_urls(v, kinds))
     assert isinstance(urls, pl.Series)
     return urls.alias(values.name)
+
+
+def _decoded_slug(slug: str) -> str:
+    """The slug with its percent-escapes decoded, unless that yields what no slug holds ("/",
+    "?", "#", "%", blanks, control characters or broken UTF-8): then the slug stays as written,
+    so a canonical URL always reads back as itself ("%2F" must not become a path)."""
+    try:
+        decoded = unquote(slug, errors="strict").lower()
+    except UnicodeDecodeError:
+        return slug
+    return slug if not decoded or _NOT_IN_SLUG.search(decoded) else decoded
 
 
 def _linkedin_urls(values: pl.Series, kinds: tuple[str, ...]) -> pl.Series:
@@ -37,7 +50,7 @@ def _linkedin_urls(values: pl.Series, kinds: tuple[str, ...]) -> pl.Series:
         frame.select(
             pl.when(pl.col("slug").str.contains("%", literal=True)).then("slug")
         ).to_series(),
-        lambda s: unquote(s).lower(),
+        _decoded_slug,
         pl.String(),
     )
     slug = decoded.fill_null(frame["slug"])

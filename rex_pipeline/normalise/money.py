@@ -53,6 +53,10 @@ _MULTIPLIERS = {"": 1, "k": 1_000, "m": 1_000_000, "mm": 1_000_000, "b": 1_000_0
 _NUMBER = re.compile(r"^([+-]?)(\d[\d.,' ]*)(k|mm|m|b|bn)?$", re.IGNORECASE)
 _CODE = re.compile(r"\b([A-Za-z]{3})\b")
 
+# deals.value is BIGINT: an amount beyond it ("999999999999999999999999") is unreadable, not a
+# reason to fail the run.
+_MIN_INT64, _MAX_INT64 = -(2**63), 2**63 - 1
+
 #: Columns returned by `parse_money`.
 MONEY_RESULT: dict[str, pl.DataType] = {"value": pl.Int64(), "currency": pl.String()}
 
@@ -107,28 +111,29 @@ def parse_amount(text: str, currency: str | None) -> tuple[int | None, str]:
     if amount is None:
         return None, code
     exponent = Decimal(10) ** MINOR_DIGITS.get(code, 2)
-    return int((amount * exponent).quantize(Decimal(1), rounding=ROUND_HALF_UP)), code
+    try:
+        minor = int((amount * exponent).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # more digits than Decimal's precision: not an amount
+        return None, code
+    return (minor if _MIN_INT64 <= minor <= _MAX_INT64 else None), code
 
 
 def parse_money(values: pl.Series, currencies: pl.Series) -> pl.DataFrame:
     """`MONEY_RESULT` columns for amount and currency columns as given: value NULL when blank
     or unreadable; currency from the amount's symbol/code, else the column, else USD."""
-    pair = (
-        values.cast(pl.String()).str.strip_chars().fill_null("")
-        + "\x1f"
-        + currencies.cast(pl.String()).str.strip_chars().fill_null("")
-    ).alias("pair")
-    distinct = pair.unique().to_list()
-    parsed = []
-    for item in distinct:
-        text, currency = item.split("\x1f")
-        parsed.append(parse_amount(text, currency))
+    pair = pl.struct(
+        text=values.cast(pl.String()).str.strip_chars().fill_null(""),
+        code=currencies.cast(pl.String()).str.strip_chars().fill_null(""),
+        eager=True,
+    ).alias("pair")  # a struct, not a joined string: a value may hold any separator
+    distinct = pair.unique()
+    parsed = [parse_amount(p["text"], p["code"]) for p in distinct.to_list()]
     table = pl.DataFrame(
         {
             "pair": distinct,
             "value": [p[0] for p in parsed],
             "currency": [p[1] for p in parsed],
         },
-        schema={"pair": pl.String(), **MONEY_RESULT},
+        schema_overrides=MONEY_RESULT,
     )
     return join_unique(pair, table, "pair")

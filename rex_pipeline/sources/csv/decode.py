@@ -2,7 +2,9 @@
 
 Exports come as UTF-8 (with or without a BOM), UTF-16 (Excel's "Unicode Text") or the Windows
 code page (Outlook desktop, older Excel). UTF-8 is tried first because a cp1252 decode never
-fails and would silently garble UTF-8 text.
+fails and would silently garble UTF-8 text. For the same reason a UTF-8 file with a few corrupt
+bytes stays UTF-8: the bad bytes become U+FFFD and `replaced` counts them, so the parser can
+reject just the rows that hold them instead of garbling every accent in the file.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ _MAGIC = {
 class DecodedText:
     text: str  # newlines normalised to "\n"
     encoding: str  # utf-8 | utf-8-sig | utf-16 | cp1252 | latin-1
+    replaced: int = 0  # invalid UTF-8 sequences replaced by U+FFFD (a UTF-8 file, corrupt)
 
 
 def _refuse_binary(data: bytes) -> None:
@@ -44,7 +47,7 @@ def decode_bytes(data: bytes) -> DecodedText:
     """The text of a CSV file, or UnreadableFileError when it is empty or binary."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text, encoding = data.decode("utf-16"), "utf-16"
+            text, encoding, replaced = data.decode("utf-16"), "utf-16", 0
         except UnicodeDecodeError as exc:
             raise UnreadableFileError(f"broken UTF-16 text: {exc.reason}") from exc
     else:
@@ -53,20 +56,29 @@ def decode_bytes(data: bytes) -> DecodedText:
             data, bom = data[len(codecs.BOM_UTF8) :], True
         else:
             bom = False
-        text, encoding = _decode_8bit(data, bom)
+        text, encoding, replaced = _decode_8bit(data, bom)
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise UnreadableFileError("empty file")
-    return DecodedText(text, encoding)
+    return DecodedText(text, encoding, replaced)
 
 
-def _decode_8bit(data: bytes, bom: bool) -> tuple[str, str]:
+def _decode_8bit(data: bytes, bom: bool) -> tuple[str, str, int]:
+    utf8 = "utf-8-sig" if bom else "utf-8"
     try:
-        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
+        return data.decode("utf-8"), utf8, 0
     except UnicodeDecodeError:
         pass
+    # Windows-1252 text practically never forms a valid UTF-8 multi-byte sequence: a file with
+    # more of those than invalid ones is UTF-8 with corrupt bytes.
+    lenient = data.decode("utf-8", errors="replace")
+    invalid = lenient.count("\ufffd")
+    replaced = invalid - data.count("\ufffd".encode())
+    valid = len(lenient) - len(lenient.encode("ascii", errors="ignore")) - invalid
+    if bom or valid >= replaced:
+        return lenient, utf8, replaced
     try:
-        return data.decode("cp1252"), "cp1252"
+        return data.decode("cp1252"), "cp1252", 0
     except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined
-        return data.decode("latin-1"), "latin-1"
+        return data.decode("latin-1"), "latin-1", 0

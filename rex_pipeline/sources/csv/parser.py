@@ -7,7 +7,9 @@ usable records from rejected ones.
 Row numbers: `source_row` is the 1-based position of the record among the records after the
 header row. Preamble and footer lines are not counted; a blank line or an all-empty row inside
 the data *is* counted (spreadsheets show it as a row) and ends as a REJECTED "blank row".
-Trailing blank lines at the end of the file are not records.
+Trailing blank lines at the end of the file are not records. In a UTF-8 file with corrupt bytes
+(see `decode`), the rows holding them are rejected rather than loaded with U+FFFD in place of
+what the bytes meant.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from rex_pipeline.sources.csv.reader import column_name, read_records
 from rex_pipeline.sources.csv.rejects import reject_reason
 
 SOURCE_SYSTEM = "csv"
+INVALID_UTF8 = "invalid UTF-8: the row holds bytes that are not text (shown as U+FFFD in raw)"
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 _OUTPUT = {
     "contacts": records.RAW_CONTACT,
@@ -52,10 +55,11 @@ def parse_csv_file(path: Path, org_id: str) -> records.ParsedFile:
     decoded = decode_bytes(data)
     layout = find_layout(decoded.text)
     read = read_records(layout.body, layout.delimiter, len(layout.header))
-    parsed = _map(read.frame, layout, Path(path).name, org_id)
+    parsed = _map(read.frame, layout, Path(path).name, org_id, corrupt=decoded.replaced > 0)
     parsed.stats.update(
         {
             "encoding": decoded.encoding,
+            "invalid_utf8_sequences": decoded.replaced,
             "delimiter": _DELIMITER_NAMES.get(layout.delimiter, layout.delimiter),
             "reader": read.reader,
             "preamble_lines_skipped": layout.preamble_lines,
@@ -65,7 +69,9 @@ def parse_csv_file(path: Path, org_id: str) -> records.ParsedFile:
     return parsed
 
 
-def _map(frame: pl.DataFrame, layout: Layout, file_name: str, org_id: str) -> records.ParsedFile:
+def _map(
+    frame: pl.DataFrame, layout: Layout, file_name: str, org_id: str, corrupt: bool = False
+) -> records.ParsedFile:
     dialect = layout.dialect
     width = frame.width - 1  # the cells; the last column is the field count
     names = labels(layout.header, width)
@@ -80,10 +86,14 @@ def _map(frame: pl.DataFrame, layout: Layout, file_name: str, org_id: str) -> re
         .with_columns(trimmed)
     )
     mapping = build_mapping(dialect, layout.header, frame, width, file_name)
+    reason = reject_reason(dialect.kind, layout.header, names, width)
+    if corrupt:
+        replaced = pl.concat_str(cells, ignore_nulls=True).str.contains("\ufffd", literal=True)
+        reason = pl.when(replaced).then(pl.lit(INVALID_UTF8)).otherwise(reason)
     frame = (
         frame.with_columns(**mapping.fields)
         .with_columns(
-            _reason=reject_reason(dialect.kind, layout.header, names, width),
+            _reason=reason,
             metadata=mapping.metadata,
             source_key=mapping.source_key,
             org_id=pl.lit(org_id),

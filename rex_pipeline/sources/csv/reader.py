@@ -5,18 +5,28 @@ field count of every record is worked out separately — vectorised, from quote 
 delimiter counts over the lines — to reject rows with a wrong number of fields instead of
 mis-mapping them. Files polars cannot read (a stray quote in an unquoted field), or whose record
 boundaries it sees differently, go through Python's more lenient `csv` module: slower, but only
-for broken files.
+for broken files. There a quote that opens a value and never closes would swallow the rest of
+the file into one field; its line becomes a record of its own (field count UNCLOSED, rejected)
+and reading resumes on the next line, so the records after it still load.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 from dataclasses import dataclass
 
 import polars as pl
 
+from rex_pipeline.records import UnreadableFileError
+
+# polars reads values of any size, so the lenient path must too: the csv module refuses fields
+# over 128 KiB by default (a 50 MB notes cell in a broken file would fail the whole file).
+csv.field_size_limit(sys.maxsize)
+
 FIELDS = "_fields"  # number of fields the record had (0 for an empty line)
+UNCLOSED = -1  # FIELDS of a line whose quoted value never closes
 _NEVER = "\x1f"  # unit separator: not in text exports
 
 
@@ -33,7 +43,9 @@ def column_name(index: int) -> str:
 
 def _lines(data: bytes, body: str) -> pl.Series:
     """The physical lines of `body` ("" for empty ones), split by polars' parallel reader."""
-    if _NEVER in body:  # the fast splitter relies on this byte never occurring
+    # The fast splitter relies on this byte never occurring, and polars drops a leading BOM
+    # (a second export pasted below the first): Python splits those.
+    if _NEVER in body or body.startswith("\ufeff"):
         return pl.Series("line", body.split("\n"))
     return (
         pl.read_csv(
@@ -64,21 +76,71 @@ def _record_shapes(lines: pl.Series, delimiter: str) -> pl.DataFrame:
         )
         .with_columns(record=((quotes.cum_sum() - quotes) % 2 == 0).cum_sum())
         .group_by("record", maintain_order=True)
-        .agg(pl.col("delimiters").sum(), pl.col("empty").all())
+        .agg(pl.col("delimiters").sum(), pl.col("empty").all(), pl.col("quotes").sum())
         .collect()
     )
 
 
+def _broken(lines: list[str], delimiter: str, last: bool) -> bool:
+    """Whether the record read from `lines` is a quote gone wrong rather than a value with line
+    breaks: it runs to the end of the file (a line appended to it would be swallowed too), or
+    it spans lines and the csv module's strict mode refuses it (`"P3 ... P"6`)."""
+    text = "\n".join(lines)
+    if last:
+        probe = csv.reader(io.StringIO(text + "\nx"), delimiter=delimiter, strict=False)
+        if sum(1 for _ in probe) == 1:
+            return True
+    if len(lines) < 2:
+        return False
+    try:
+        for _ in csv.reader(io.StringIO(text), delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    return False
+
+
+def _python_rows(body: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Rows and field counts by the csv module. A broken quote costs only its own line: that
+    line becomes a row with field count UNCLOSED and reading resumes on the next one."""
+    lines = body.split("\n")
+    rows: list[list[str]] = []
+    counts: list[int] = []
+    start = 0
+    while start < len(lines):
+        rest = (lines[i] + "\n" for i in range(start, len(lines)))  # no copy per restart
+        reader = csv.reader(rest, delimiter=delimiter, strict=False)
+        first = start  # the line the next row starts on
+        broken = None
+        for row in reader:
+            end = start + reader.line_num
+            if _broken(lines[first:end], delimiter, last=end >= len(lines)):
+                broken = first
+                break
+            rows.append(row)
+            counts.append(len(row))
+            first = end
+        if broken is None:
+            return rows, counts
+        rows.append(next(csv.reader([lines[broken]], delimiter=delimiter, strict=False)))
+        counts.append(UNCLOSED)
+        start = broken + 1
+    return rows, counts
+
+
 def read_with_python_csv(body: str, delimiter: str, n_columns: int, why: str) -> Records:
     """The lenient path: Python's csv module, for files polars cannot split (a stray quote)."""
-    rows = list(csv.reader(io.StringIO(body), delimiter=delimiter, strict=False))
+    try:
+        rows, counts = _python_rows(body, delimiter)
+    except csv.Error as exc:  # nothing left that reads this file
+        raise UnreadableFileError(f"not readable as CSV: {exc}") from exc
     width = max([n_columns, *map(len, rows)])
     columns = {
         column_name(i): [row[i] if i < len(row) and row[i] != "" else None for row in rows]
         for i in range(width)
     }
     frame = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)).with_columns(
-        pl.Series(FIELDS, [len(row) for row in rows], dtype=pl.Int64)
+        pl.Series(FIELDS, counts, dtype=pl.Int64)
     )
     return Records(frame, f"python csv ({why})")
 
@@ -96,6 +158,8 @@ def read_records(body: str, delimiter: str, n_columns: int) -> Records:
         return Records(pl.DataFrame(schema=schema), "polars")
     data = body.encode("utf-8")
     shapes = _record_shapes(_lines(data, body), delimiter)
+    if shapes.get_column("quotes").sum() % 2:
+        return read_with_python_csv(body, delimiter, n_columns, "odd number of quotes")
     width = max(n_columns, int(shapes.get_column("delimiters").max() or 0) + 1)
     names = [column_name(i) for i in range(width)]
     try:

@@ -1,8 +1,9 @@
 """Why a record of a CSV file cannot be used, as one polars expression (NULL: usable).
 
 Blank rows, a Salesforce footer that slipped into the data, a header repeated mid-file (two
-exports pasted together), rows whose field count differs from the header's, and rows that carry
-nothing that identifies a record. Each becomes a REJECTED row with its reason, never a silent drop.
+exports pasted together), a line whose quoted value never closes, rows whose field count differs
+from the header's, and rows that carry nothing that identifies a record. Each becomes a REJECTED
+row with its reason, never a silent drop.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import polars as pl
 
 from rex_pipeline.sources.csv.aliases import EntityKind
 from rex_pipeline.sources.csv.layout import FOOTER_PATTERNS
-from rex_pipeline.sources.csv.reader import FIELDS, column_name
+from rex_pipeline.sources.csv.reader import FIELDS, UNCLOSED, column_name
 
 BLANK_ROW = "blank row"
+UNCLOSED_QUOTE = (
+    "unclosed quote: a quoted value on this line never ends "
+    "(the lines after it are read as rows of their own)"
+)
 
 # The fields without which a record identifies nothing, and how to say so.
 CONTENT_FIELDS: dict[EntityKind, tuple[tuple[str, ...], str]] = {
@@ -67,7 +72,9 @@ def reject_reason(
         ignore_nulls=True,
     )
     return (
-        pl.when(blank)
+        pl.when(fields == UNCLOSED)
+        .then(pl.lit(UNCLOSED_QUOTE))
+        .when(blank)
         .then(pl.lit(BLANK_ROW))
         .when(footer)
         .then(pl.lit("salesforce report footer line"))

@@ -1,6 +1,7 @@
 """Typed values the raw schemas need parsed at the source: timestamps (to UTC) and durations
 (to seconds). Everything else stays text as given. A value that does not parse becomes NULL and
-its cell stays in `metadata`, so nothing is lost.
+its cell stays in `metadata`, so nothing is lost; so does a time outside `times.plausible`'s
+window ("0001-01-01", "9999-12-31"), which is a placeholder, not a time.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from rex_pipeline.records import UTC_TS
+from rex_pipeline.sources.times import plausible
 
 # Formats seen in exports. Slash dates are read month-first (US), as HubSpot, Salesforce and
 # LinkedIn write them; two-digit years are tried before four-digit ones so "1/8/18" is 2018.
@@ -47,13 +49,13 @@ def _offset_z(value: pl.Expr) -> pl.Expr:
 def _with_format(text: pl.Expr, fmt: str) -> pl.Expr:
     parsed = text.str.strptime(pl.Datetime("us"), fmt, strict=False)
     if fmt in _WITH_OFFSET:
-        return parsed.dt.convert_time_zone("UTC").cast(UTC_TS)
-    return parsed.dt.replace_time_zone("UTC")
+        return plausible(parsed.dt.convert_time_zone("UTC").cast(UTC_TS))
+    return plausible(parsed.dt.replace_time_zone("UTC"))
 
 
 def _epoch_ms(text: pl.Expr) -> pl.Expr:
     millis = pl.when(text.str.contains(r"^\d{12,13}$")).then(text.cast(pl.Int64, strict=False))
-    return pl.from_epoch(millis, time_unit="ms").dt.replace_time_zone("UTC")
+    return plausible(pl.from_epoch(millis, time_unit="ms").dt.replace_time_zone("UTC"))
 
 
 EPOCH_MS = "epoch-ms"

@@ -38,14 +38,22 @@ def iter_api_items(path: Path) -> Iterator[ApiItem]:
         return
     try:
         document = json.loads(path.read_bytes())
-    except UnicodeDecodeError as exc:
-        raise UnreadableFileError(f"{path.name}: not a JSON file ({exc})") from exc
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise UnreadableFileError(f"{path.name}: not a JSON file ({exc})") from exc
         yield from _checked(path, _iter_lines(path))  # JSON Lines saved as .json
         return
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, a 5000-digit number, deep nesting
+        raise UnreadableFileError(f"{path.name}: not a JSON file ({_json_error(exc)})") from exc
     yield from _checked(path, _items(document, {}))
+
+
+def _json_error(exc: Exception) -> str:
+    """What `json.loads` refused, in words: its own message, or that the nesting is too deep
+    (Python's parser recurses, so hostile nesting raises RecursionError, not a decode error)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return str(exc)
 
 
 def _checked(path: Path, items: Iterator[ApiItem]) -> Iterator[ApiItem]:
@@ -80,23 +88,31 @@ def _iter_lines(path: Path) -> Iterator[ApiItem]:
                 continue
             try:
                 document = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            except (ValueError, RecursionError) as exc:  # one bad line costs only that line
                 text = line[:200].decode("utf-8", errors="replace").strip()
-                yield ApiItem({"line": number}, None, error=f"invalid JSON: {exc}", original=text)
+                error = f"invalid JSON: {_json_error(exc)}"
+                yield ApiItem({"line": number}, None, error=error, original=text)
                 continue
             yield from _items(document, {"line": number})
 
 
-def _items(document: Any, position: dict[str, Any]) -> Iterator[ApiItem]:
-    if isinstance(document, list):
+_MAX_WRAPPING = 4  # lists and {"messages": [...]} wrappers around a message, at most
+
+
+def _items(document: Any, position: dict[str, Any], depth: int = 0) -> Iterator[ApiItem]:
+    """The messages of a document. Wrappers are unwrapped a few levels deep, not without limit:
+    hostile nesting (`[[[[...]]]]`) must not exhaust the stack."""
+    if isinstance(document, list | dict) and depth > _MAX_WRAPPING:
+        yield ApiItem(position, None, error="nested too deeply to be a message", original="…")
+    elif isinstance(document, list):
         for index, element in enumerate(document, start=1):
-            yield from _items(element, {**position, "item": index})
+            yield from _items(element, {**position, "item": index}, depth + 1)
     elif isinstance(document, dict) and isinstance(document.get("message"), dict):
         yield ApiItem(position, document["message"], is_draft=True)  # drafts.get response
     elif isinstance(document, dict) and any(key in document for key in _MESSAGE_KEYS):
         yield ApiItem(position, document)
     elif isinstance(document, dict) and isinstance(document.get("messages"), list):
-        yield from _items(document["messages"], position)
+        yield from _items(document["messages"], position, depth + 1)
     elif isinstance(document, dict) and isinstance(document.get("drafts"), list):
         for index, draft in enumerate(document["drafts"], start=1):
             if isinstance(draft, dict) and isinstance(draft.get("message"), dict):

@@ -17,12 +17,14 @@ from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from rex_pipeline.sources.gmail.text import decode_bytes
+from rex_pipeline.sources.times import EARLIEST, LATEST, plausible_datetime
 
 _FOLD = re.compile(r"\s*\r?\n\s*")
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"^\S+@\S+$|^\S+$")
 _NEEDS_STDLIB = re.compile(r'["()\\:;\[\]]')  # quoting, comments, groups
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+_YEAR = re.compile(r"\b[A-Za-z]{3}\s+(\d{4})\b")  # "1 Jan 0001": the year after the month
 _SIMPLE_MAILBOX = re.compile(r"^\s*(?:([^<>]*?)\s*<([^<>\s]*)>|([^<>\s]+))\s*$")
 
 
@@ -162,17 +164,31 @@ def message_id(value: str | None) -> str | None:
     return value if _BARE_ID.match(value) else None
 
 
+def _in_utc(parsed: datetime) -> datetime | None:
+    """A parsed time in UTC (no zone: UTC), None outside `times.plausible_datetime`'s window.
+    Converting "31 Dec 9999 23:59 -0100" overflows: that is a bogus date, not a broken
+    message."""
+    try:
+        utc = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        return None
+    return plausible_datetime(utc)
+
+
 def parse_date(value: str | None) -> datetime | None:
-    """RFC 5322 `Date` in UTC (a date without zone is taken as UTC); None when unparseable."""
+    """RFC 5322 `Date` in UTC (a date without zone is taken as UTC); None when unparseable or
+    when its four-digit year is outside the plausible window (the stdlib reads "0001" as 2001,
+    as if it were a two-digit year)."""
     if not value:
+        return None
+    year = _YEAR.search(value)
+    if year and not EARLIEST.year <= int(year.group(1)) < LATEST.year:
         return None
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return _in_utc(parsed)
 
 
 def parse_envelope_time(value: str) -> datetime | None:
@@ -184,13 +200,13 @@ def parse_envelope_time(value: str) -> datetime | None:
             parsed = datetime.strptime(value, fmt)
         except ValueError:
             continue
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return _in_utc(parsed)
     return None
 
 
 def epoch_millis(value: object) -> datetime | None:
     """Gmail API `internalDate` (epoch milliseconds, as a string) in UTC."""
     try:
-        return datetime.fromtimestamp(int(str(value)) / 1000, tz=UTC)
+        return plausible_datetime(datetime.fromtimestamp(int(str(value)) / 1000, tz=UTC))
     except (TypeError, ValueError, OverflowError, OSError):
         return None

@@ -64,6 +64,10 @@ def from_api(item: ApiItem) -> RawMail:
     elif isinstance(payload, dict):
         view = headers.HeaderView.of(header_block(payload.get("headers")))
         leaves = api_leaves(payload)
+    elif not isinstance(payload, dict | None) or not isinstance(raw, str | None):  # hand-made JSON
+        wrong = "raw" if isinstance(payload, dict | None) else "payload"
+        kind = type(message[wrong]).__name__
+        raise BadMessageError(f"'{wrong}' has the wrong type ({kind}) for a Gmail API message")
     else:
         raise BadMessageError(
             "no 'payload' or 'raw' (a messages.list stub or format=minimal); "
@@ -84,8 +88,9 @@ def from_api(item: ApiItem) -> RawMail:
 
 
 def _hex(decimal: str | None) -> str | None:
-    """Takeout's decimal X-GM-THRID as the API's hex threadId."""
-    if decimal and decimal.isdigit():
+    """Takeout's decimal X-GM-THRID as the API's hex threadId (a 64-bit number: ASCII digits,
+    at most 20; anything else is kept as given)."""
+    if decimal and decimal.isascii() and decimal.isdigit() and len(decimal) <= 20:
         return format(int(decimal), "x")
     return decimal
 

@@ -42,9 +42,10 @@ class MboxMessage:
 
     @property
     def gmail_id(self) -> str | None:
-        """Gmail's message id in hex (the API `id`), from Takeout's decimal envelope sender."""
+        """Gmail's message id in hex (the API `id`), from Takeout's decimal envelope sender.
+        Gmail ids are 64-bit: a longer digit run is not one (and `int` refuses 4300+ digits)."""
         local = self.envelope_sender.split("@", 1)[0]
-        return format(int(local), "x") if local.isdigit() else None
+        return format(int(local), "x") if local.isdigit() and len(local) <= 20 else None
 
 
 def iter_mbox(path: Path, headers_only: bool = False) -> Iterator[MboxMessage]:

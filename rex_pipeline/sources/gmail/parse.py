@@ -93,6 +93,8 @@ def parse_gmail_file(
             _read_api_dump(collector, path, skip_spam_and_trash)
     except OSError as exc:
         raise records.UnreadableFileError(f"{path.name}: cannot be read ({exc})") from exc
+    except RecursionError as exc:  # hostile nesting past what _read_one and api_json contain
+        raise records.UnreadableFileError(f"{path.name}: nested too deeply to read") from exc
     return collector.finish()
 
 
@@ -166,6 +168,8 @@ def _read_one(
         facts = interpret(mail)
     except BadMessageError as exc:
         collector.reject(_reject_raw(mail, position), str(exc))
+    except RecursionError:  # the email package recurses once per level of MIME nesting
+        collector.reject(_reject_raw(mail, position), "MIME parts nested too deeply to read")
     except Exception as exc:  # see docstring
         reason = f"unreadable message ({type(exc).__name__}: {exc})"
         collector.reject(_reject_raw(mail, position), reason)

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import html2text
 import polars as pl
 
+from rex_pipeline.sources.times import plausible
+
 # One address: no spaces, brackets, quotes or list separators, a dot in the domain.
 _ADDRESS = r"[^@\s<>\"',;()\[\]]+@[^@\s<>\"',;()\[\]]+\.[^@\s<>\"',;()\[\]]+"
 
@@ -30,11 +32,12 @@ def addresses(expr: pl.Expr) -> pl.Expr:
 
 def timestamp(expr: pl.Expr) -> pl.Expr:
     """UTC time from ISO 8601 with an offset or `Z` (API), naive 'YYYY-MM-DD HH:MM:SS' (UI
-    exports, read as UTC) or epoch seconds/milliseconds; NULL when unreadable."""
+    exports, read as UTC) or epoch seconds/milliseconds; NULL when unreadable or outside
+    `times.plausible`'s window (year 0 or 10000 would break every reader downstream)."""
     text = expr.str.strip_chars()
     naive = text.str.replace("T", " ")
     epoch = text.cast(pl.Int64, strict=False)
-    return pl.coalesce(
+    parsed = pl.coalesce(
         text.str.to_datetime("%+", time_unit="us", time_zone="UTC", strict=False),
         *(
             naive.str.to_datetime(f, time_unit="us", strict=False).dt.replace_time_zone("UTC")
@@ -47,6 +50,7 @@ def timestamp(expr: pl.Expr) -> pl.Expr:
         .then(pl.from_epoch(epoch, time_unit="s"))
         .dt.replace_time_zone("UTC"),
     )
+    return plausible(parsed)
 
 
 def vocab(expr: pl.Expr, table: Mapping[str, str | None]) -> pl.Expr:

@@ -8,7 +8,8 @@ String column per field of `fields.FIELD_SETS[kind]`, plus
 
 JSON objects are walked one by one (they nest and vary); a CSV is renamed and encoded by polars.
 Records that are not Instantly's become rejected rows; a file that holds none raises
-`records.UnreadableFileError`.
+`records.UnreadableFileError`. Text is decoded as the CSV parser does (`csv.decode`): in a UTF-8
+file with a few corrupt bytes, the records holding them are rejected, the others load intact.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from rex_pipeline.records import UnreadableFileError
+from rex_pipeline.sources.csv.decode import decode_bytes
 from rex_pipeline.sources.instantly.exprs import json_object_of
 from rex_pipeline.sources.instantly.fields import (
     CUSTOM_CONTAINERS,
@@ -38,6 +40,8 @@ _LIST_KEYS = ("items", "data", "leads", "emails", "events", "results", "records"
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _CSV_SUFFIXES = (".csv", ".tsv")
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, not one per call
+INVALID_TEXT = "\ufffd"  # what `decode_bytes` put in place of a corrupt UTF-8 sequence
+INVALID_UTF8 = "invalid UTF-8: the record holds bytes that are not text (shown as U+FFFD in raw)"
 
 
 @dataclass
@@ -60,26 +64,24 @@ def load_file(path: Path) -> Loaded:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFileError(f"cannot read {path.name}: {exc}") from exc
-    text = _decode(data)
-    if not text.strip():
-        raise UnreadableFileError(f"{path.name} is empty")
-    if path.suffix.lower() in _CSV_SUFFIXES:
-        return _load_csv(text, path.name)
-    return _load_json(text, path.name, jsonl=path.suffix.lower() in _JSONL_SUFFIXES)
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 as Excel writes CSVs."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+        decoded = decode_bytes(data)  # UTF-8, else Windows-1252 as Excel writes CSVs
+    except UnreadableFileError as exc:
+        raise UnreadableFileError(f"{path.name}: {exc}") from exc
+    corrupt = decoded.replaced > 0
+    if path.suffix.lower() in _CSV_SUFFIXES:
+        return _load_csv(decoded.text, path.name, corrupt)
+    try:
+        jsonl = path.suffix.lower() in _JSONL_SUFFIXES
+        return _load_json(decoded.text, path.name, jsonl=jsonl, corrupt=corrupt)
+    except RecursionError as exc:  # walking or re-encoding hostile nesting exhausts the stack
+        raise UnreadableFileError(f"{path.name} is nested too deeply to read") from exc
 
 
 # --- JSON ------------------------------------------------------------------------------------
 
 
-def _load_json(text: str, name: str, *, jsonl: bool) -> Loaded:
+def _load_json(text: str, name: str, *, jsonl: bool, corrupt: bool = False) -> Loaded:
     loaded = Loaded("jsonl" if jsonl else "json")
     values: list[Any] = []
     if not jsonl:
@@ -89,17 +91,23 @@ def _load_json(text: str, name: str, *, jsonl: bool) -> Loaded:
             if exc.msg != "Extra data":  # "Extra data": one object per line after all
                 raise UnreadableFileError(f"{name} is not valid JSON: {exc}") from exc
             jsonl, loaded.file_format = True, "jsonl"
+        except ValueError as exc:  # e.g. a number of 4300+ digits, which `int` refuses
+            raise UnreadableFileError(f"{name} is not valid JSON: {exc}") from exc
     if jsonl:
         values = _read_lines(text, name, loaded)
 
     by_kind: dict[Kind, list[dict[str, Any]]] = defaultdict(list)
+    recognised = False
     for value in values:
         kind = classify(value) if isinstance(value, dict) else None
+        recognised = recognised or kind is not None
         if kind is None:
             loaded.rejected.append(_rejection(value, _not_instantly(value)))
+        elif corrupt and INVALID_TEXT in _to_json(value):
+            loaded.rejected.append(_rejection(value, INVALID_UTF8))
         else:
             by_kind[kind].append(value)
-    if values and not by_kind:
+    if values and not recognised:
         raise UnreadableFileError(f"{name} holds no Instantly leads, emails or webhook events")
     for kind, objects in by_kind.items():
         loaded.frames[kind] = _flat_frame([_flatten(o, FIELD_SETS[kind]) for o in objects], kind)
@@ -127,9 +135,10 @@ def _read_lines(text: str, name: str, loaded: Loaded) -> list[Any]:
     for number, line in lines:
         try:
             value = json.loads(line)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # one bad line costs only that line
             bad += 1
-            reason = f"line {number} is not a JSON record: {exc}"
+            why = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            reason = f"line {number} is not a JSON record: {why}"
             loaded.rejected.append(_rejection({"line": number, "text": line[:2000]}, reason))
             continue
         # a line is one record, or one list-response page of them
@@ -208,22 +217,31 @@ def _flat_frame(rows: list[dict[str, Any]], kind: Kind) -> pl.DataFrame:
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def _load_csv(text: str, name: str) -> Loaded:
+def _load_csv(text: str, name: str, corrupt: bool = False) -> Loaded:
     header_line = text.lstrip().splitlines()[0]
     separator = max((",", ";", "\t"), key=header_line.count)
     try:
         frame = pl.read_csv(
             io.BytesIO(text.encode()), separator=separator, infer_schema=False, raise_if_empty=True
         )
-    except (pl.exceptions.PolarsError, ValueError) as exc:
-        raise UnreadableFileError(f"{name} is not a readable CSV: {exc}") from exc
+    except (pl.exceptions.PolarsError, ValueError) as exc:  # polars' first line says why
+        why = str(exc).strip().split("\n", 1)[0][:200]
+        raise UnreadableFileError(f"{name} is not a readable CSV: {why}") from exc
     kind = classify(frame.columns)
     if kind is None:
         raise UnreadableFileError(
             f"{name}: no Instantly lead, email or event columns in header {frame.columns[:12]}"
         )
     loaded = Loaded("csv")
-    loaded.frames[kind] = _flat_csv(frame, kind)
+    flat = _flat_csv(frame, kind)
+    if corrupt:  # rows holding the file's invalid bytes are rejected, not loaded garbled
+        cells = pl.concat_str(pl.all(), ignore_nulls=True)
+        bad = frame.select(cells.str.contains(INVALID_TEXT, literal=True))
+        bad_rows = bad.to_series().fill_null(False)
+        reason = pl.lit(INVALID_UTF8).alias("reason")
+        loaded.rejected += flat.filter(bad_rows).select("source_row", "raw", reason).to_dicts()
+        flat = flat.filter(~bad_rows)
+    loaded.frames[kind] = flat
     return loaded
 
 
