@@ -27,6 +27,7 @@ import polars as pl
 
 from rex_pipeline import records
 from rex_pipeline.config import Settings
+from rex_pipeline.faults import crash_point
 
 SYSTEMS = ("csv", "gmail", "instantly")
 STREAMED = frozenset({"gmail"})  # systems whose files are staged chunk by chunk
@@ -334,6 +335,7 @@ class _FileStager:
                 continue
             frame = frame.with_columns(file_sha=pl.lit(self.sha))
             batch_tables.append(self.con, f"batch_raw_{entity}", frame)
+            crash_point("gmail.chunk_staged")
             if self.counts[entity] < PREVIEW_ROWS:
                 self.preview[entity].append(frame.head(PREVIEW_ROWS))
             self.counts[entity] += frame.height
@@ -377,6 +379,7 @@ def stage_system(
         parsed = stream_files(con, system, todo, settings, own, chunk_messages)
     else:
         parsed = parse_files(system, todo, settings, own)
+        crash_point(f"{system}.parsed")
         for entity, frame in parsed.frames.items():
             batch_tables.replace_rows(con, f"batch_raw_{entity}", frame, where, params)
         batch_tables.replace_rows(con, "batch_rejected_source", parsed.rejected, where, params)
@@ -420,4 +423,5 @@ def stage_system(
         schema={"org_id": pl.String, "address": pl.String, "source_system": pl.String},
     )
     batch_tables.replace_rows(con, "batch_own_addresses", own_frame, where, params)
+    crash_point(f"{system}.staged")
     return parsed

@@ -7,6 +7,10 @@
   copies the canonical tables into a temporary file and atomically renames it over the old one.
   Readers that have the old file open keep their (consistent) snapshot; new readers see the new
   run. DuckDB's lock is never contended, and a failed run never touches the published file.
+
+A run killed at any moment (tests/hardening/test_crash.py) leaves either the old or the new
+published file: the work database recovers its last commit from its WAL, the next run removes
+the temporary copies a killed publish left, and publishes again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import records
+from rex_pipeline.faults import crash_point
 from rex_pipeline.publish.derived import PUBLISH_ORDER, build_derived_tables
 from rex_pipeline.schema import CANONICAL_TABLES, DERIVED_TABLES
 
@@ -55,6 +60,11 @@ _INTERNAL_DDL = (
         org_id VARCHAR NOT NULL, address VARCHAR NOT NULL, source_system VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS run_stats (
         org_id VARCHAR NOT NULL, run_at TIMESTAMPTZ NOT NULL, stats JSON)""",
+    # which state of the canonical tables the published file holds (see `publish`)
+    """CREATE TABLE IF NOT EXISTS publish_state (
+        generation BIGINT NOT NULL, published_generation BIGINT, published_file VARCHAR)""",
+    """INSERT INTO publish_state SELECT 0, NULL, NULL
+       WHERE NOT EXISTS (SELECT 1 FROM publish_state)""",
 )
 
 
@@ -96,12 +106,57 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         _create_if_missing(con, name, records.empty(schema))
 
 
+def _temp_files(published: Path) -> list[Path]:
+    """The temporary copies (and their WALs) publishes left beside the warehouse."""
+    pattern = f"{published.name}.*.tmp"
+    return [*published.parent.glob(pattern), *published.parent.glob(f"{pattern}.wal")]
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(f"{database.name}.wal")
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+# A record's identity key `rec:<record id>`, from its lineage: the same md5 as the record_id
+# normalisation gives it (staging._with_record_id); a company named by a contact record has the
+# contact record's lineage and the suffix `:company`.
+_RECORD_KEY = """'rec:' || md5(concat_ws('|', s.org_id, s.source_system, s.source_file,
+    coalesce(CAST(s.source_row AS VARCHAR), ''), coalesce(s.source_key, '')))"""
+_SEED_IDENTITY_MAP = f"""
+    INSERT INTO identity_keys
+    SELECT s.org_id, 'contact', {_RECORD_KEY}, s.contact_id, current_timestamp
+    FROM contact_sources s;
+    INSERT INTO identity_keys
+    SELECT s.org_id, 'company', {_RECORD_KEY} || CASE WHEN EXISTS (
+               SELECT 1 FROM contact_sources c WHERE c.org_id = s.org_id
+                  AND c.source_system = s.source_system AND c.source_file = s.source_file
+                  AND c.source_row IS NOT DISTINCT FROM s.source_row
+                  AND c.source_key IS NOT DISTINCT FROM s.source_key)
+           THEN ':company' ELSE '' END, s.company_id, current_timestamp
+    FROM company_sources s;
+    INSERT INTO identity_keys
+    SELECT org_id, 'activity', 'ext:' || source || ':' || external_id, id, current_timestamp
+    FROM activities WHERE source IS NOT NULL AND external_id IS NOT NULL;"""
+
+
 def _bootstrap_from_published(work: Path, published: Path) -> None:
     """A warehouse copied to a new machine has no work database: start from its canonical
-    tables so ids and merges carry over."""
+    tables, and seed the identity map from their lineage, so that re-reading the inbox finds
+    every contact, company and activity under its old id and merges carry over. (Deals and
+    tasks keep no lineage in the warehouse: re-read, they get new ids.)
+
+    Built under a temporary name and renamed when complete: a run killed half-way must not
+    leave a work database without canonical tables (the next run would start afresh and mint
+    new ids for everything)."""
     if work.exists() or not published.exists():
         return
-    con = duckdb.connect(str(work))
+    tmp = work.with_name(f"{work.name}.bootstrap.tmp")
+    _remove([tmp, _wal(tmp), _wal(work)])  # leftovers of a killed bootstrap; an orphan WAL
+    con = duckdb.connect(str(tmp))
     try:
         con.execute(f"ATTACH '{published}' AS pub (READ_ONLY)")
         for table in CANONICAL_TABLES:
@@ -113,8 +168,13 @@ def _bootstrap_from_published(work: Path, published: Path) -> None:
             if exists:
                 con.execute(f'CREATE TABLE "{table.name}" AS SELECT * FROM pub."{table.name}"')
         con.execute("DETACH pub")
+        ensure_schema(con)
+        con.execute(_SEED_IDENTITY_MAP)
+        con.execute("CHECKPOINT")
     finally:
         con.close()
+    crash_point("bootstrap.copied")
+    os.replace(tmp, work)
 
 
 @contextmanager
@@ -131,28 +191,83 @@ def connect_work(published: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
-def publish(con: duckdb.DuckDBPyConnection, published: Path) -> None:
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in `folder` durable (a power cut must not bring the old name back)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def mark_changed(con: duckdb.DuckDBPyConnection) -> None:
+    """Inside the apply transaction: the canonical tables are about to change, so the
+    published file will be out of date until the next `publish`."""
+    con.execute("UPDATE publish_state SET generation = generation + 1")
+
+
+def file_identity(path: Path) -> str | None:
+    """inode:size:mtime of a file: a publish always writes a new one."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def is_published(con: duckdb.DuckDBPyConnection, published: Path) -> bool:
+    """Whether `published` is the file the last publish wrote and nothing changed since: then
+    a run that changed nothing (an unchanged inbox) need not copy the warehouse again."""
+    rows = con.execute(
+        "SELECT generation = published_generation, published_file FROM publish_state"
+    ).fetchall()
+    return bool(rows and rows[0][0] and rows[0][1] == file_identity(published))
+
+
+def publish(con: duckdb.DuckDBPyConnection, published: Path, force: bool = False) -> bool:
     """Copy the canonical tables (with their comments) into a fresh file, add the derived
     tables, and atomically swap it in. Open readers keep the old inode; the swap is all or
-    nothing."""
+    nothing. Skipped (returns False) when the published file already holds the current state
+    (`is_published`), unless `force`d.
+
+    A run killed mid-publish leaves its `<name>.<pid>.tmp` (and `.tmp.wal`) behind; the next
+    publish removes them. Only the holder of the work database's write lock publishes, so no
+    other process can be writing one of them. The state is recorded after the swap; a run
+    killed in between publishes again next time."""
+    if not force and is_published(con, published):
+        return False
+    _remove(_temp_files(published))
     tmp = published.with_name(f"{published.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     work_catalog = scalar(con, "SELECT current_database()")
-    con.execute(f"ATTACH '{tmp}' AS pub")
     try:
-        for table in CANONICAL_TABLES:
-            con.execute(table.create_sql("pub"))
-            source = f'"{work_catalog}".main."{table.name}"'
-            order = PUBLISH_ORDER.get(table.name, "")
-            con.execute(f'INSERT INTO pub.main."{table.name}" SELECT * FROM {source} {order}')
-        build_derived_tables(con, "pub")
-        con.execute("USE pub")
+        con.execute(f"ATTACH '{tmp}' AS pub")
         try:
-            for table in (*CANONICAL_TABLES, *DERIVED_TABLES):
-                for stmt in table.comment_sql():
-                    con.execute(stmt)
+            crash_point("publish.attached")
+            for table in CANONICAL_TABLES:
+                crash_point(f"publish.copy.{table.name}")
+                con.execute(table.create_sql("pub"))
+                source = f'"{work_catalog}".main."{table.name}"'
+                order = PUBLISH_ORDER.get(table.name, "")
+                con.execute(f'INSERT INTO pub.main."{table.name}" SELECT * FROM {source} {order}')
+            build_derived_tables(con, "pub")
+            con.execute("USE pub")
+            try:
+                for table in (*CANONICAL_TABLES, *DERIVED_TABLES):
+                    for stmt in table.comment_sql():
+                        con.execute(stmt)
+            finally:
+                con.execute(f'USE "{work_catalog}"')
         finally:
-            con.execute(f'USE "{work_catalog}"')
-    finally:
-        con.execute("DETACH pub")
-    os.replace(tmp, published)
+            con.execute("DETACH pub")  # checkpoints: the file is complete, with no WAL
+        crash_point("publish.before_replace")
+        os.replace(tmp, published)
+    except BaseException:
+        _remove([tmp, _wal(tmp)])
+        raise
+    crash_point("publish.replaced")
+    _fsync_dir(published.parent)
+    con.execute(
+        "UPDATE publish_state SET published_generation = generation, published_file = ?",
+        [file_identity(published)],
+    )
+    return True

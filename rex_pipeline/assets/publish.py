@@ -7,6 +7,7 @@ import dagster as dg
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import column_schema, counts_table, markdown_table
 from rex_pipeline.assets.stages import run_time
+from rex_pipeline.faults import crash_point
 from rex_pipeline.publish.apply import apply_batch
 from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.schema import CANONICAL_TABLES, CONTACTS
@@ -46,7 +47,8 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
             started = time.perf_counter()
             stats = apply_batch(con, settings, now)
             applied = time.perf_counter() - started
-            publish(con, settings.duckdb_path)
+            swapped = publish(con, settings.duckdb_path)
+            crash_point("warehouse.published")
             published = time.perf_counter() - started - applied
             counts = table_counts(con, settings.org_id)
             preview = con.sql(
@@ -62,6 +64,9 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
                 "rows_by_table": counts_table(counts, "table", "rows"),
                 "rows_written_this_run": counts_table(stats.upserted, "table", "rows"),
                 "rows_changed_this_run": counts_table(stats.changed, "table", "rows"),
+                "published": dg.MetadataValue.text(
+                    "new file swapped in" if swapped else "unchanged: the published file is current"
+                ),
                 "apply_seconds": round(applied, 3),
                 "publish_seconds": round(published, 3),
                 "contacts_preview": markdown_table(preview),

@@ -6,6 +6,7 @@ import polars as pl
 
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import counts_table, markdown_table
+from rex_pipeline.faults import crash_point
 from rex_pipeline.ingest import Batch, stage_system
 from rex_pipeline.resources import RexSettings, WorkDatabase
 
@@ -95,6 +96,7 @@ def _source_asset(system: str) -> dg.AssetsDefinition:
         for report in batch.reports:
             if report.status != "loaded":
                 context.log.warning(f"{report.file_name}: unreadable: {report.error}")
+        crash_point(f"{_NAMES[system]}.done")
         return dg.MaterializeResult(metadata=source_metadata(batch))
 
     return _asset

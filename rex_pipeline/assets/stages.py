@@ -9,6 +9,7 @@ from rex_pipeline import batch
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import counts_table, markdown_table
 from rex_pipeline.assets.sources import SOURCE_ASSETS
+from rex_pipeline.faults import crash_point
 from rex_pipeline.merge.links import build_canonical_links
 from rex_pipeline.merge.survivorship import (
     build_canonical_companies,
@@ -40,6 +41,7 @@ def normalised_records(
         preview = batch.table(con, "batch_clean_contacts").select(
             "email", "email_key", "first_name", "last_name", "phone", "company_domain", "stage"
         )
+    crash_point("normalised_records.done")
     reasons = rejected.get_column("reason").str.replace(r"'.*'", "'…'").value_counts(sort=True)
     return dg.MaterializeResult(
         metadata={
@@ -74,6 +76,7 @@ def resolved_identities(
         merges = batch.table(con, "batch_merges_contact")
         company_merges = batch.table(con, "batch_merges_company")
         review = batch.table(con, "batch_possible_duplicates")
+    crash_point("resolved_identities.done")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": stats.input_records.get("contact", 0),
@@ -127,6 +130,7 @@ def canonical_records(
         preview = batch.table(con, "batch_canonical_contacts").select(
             "id", "email", "first_name", "last_name", "title", "stage", "company_id"
         )
+    crash_point("canonical_records.done")
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": counts["contacts"],

@@ -32,9 +32,11 @@ def _pick(column: str, rule: str, alias: str | None = None) -> str:
 
 
 def _metadata_sql(records: str) -> str:
-    """Union of the records' metadata objects per entity; the newest record wins a key."""
+    """Union of the records' metadata objects per entity; the newest record wins a key. Keys
+    are written in sorted order, so the same records always give the same JSON text."""
     return f"""
-        SELECT entity_id, json_group_object(k, v) AS metadata FROM (
+        SELECT entity_id, to_json(map(list(k ORDER BY k), list(v ORDER BY k))) AS metadata
+        FROM (
             SELECT entity_id, k, arg_min(v, new_rank) AS v FROM (
                 SELECT entity_id, new_rank, k, (metadata::JSON) -> k AS v FROM (
                     SELECT entity_id, new_rank, metadata,

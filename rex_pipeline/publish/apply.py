@@ -19,9 +19,10 @@ import duckdb
 from rex_pipeline import batch
 from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
+from rex_pipeline.faults import crash_point
 from rex_pipeline.schema import TABLES_BY_NAME
 from rex_pipeline.score.state import apply_model_hash
-from rex_pipeline.warehouse import execute
+from rex_pipeline.warehouse import execute, mark_changed, scalar
 
 # columns that are not "content" when deciding whether a row changed
 _VOLATILE = {"updated_at", "created_at", "icp_score", "icp_score_reason", "icp_scored_at"}
@@ -38,11 +39,23 @@ class ApplyStats:
     deleted: dict[str, int] = field(default_factory=dict)
 
 
+def _content(alias: str, column: str, type_: str) -> str:
+    """A column's value for comparison. A JSON object compares by its sorted entries: its key
+    order is not content (survivorship folds metadata with an unordered aggregate), and a
+    reordered object must not move `updated_at`. Anything else (and an object with a
+    duplicate key, which no MAP can hold) compares as text."""
+    value = f'{alias}."{column}"'
+    if type_ != "JSON":
+        return value
+    entries = f"list_sort(map_entries(TRY_CAST({value} AS MAP(VARCHAR, JSON))))"
+    return f"coalesce('object:' || CAST({entries} AS VARCHAR), CAST({value} AS VARCHAR))"
+
+
 def _content_hash(alias: str, table: str) -> str:
-    cols = [c for c in TABLES_BY_NAME[table].column_names if c not in _VOLATILE]
+    cols = [c for c in TABLES_BY_NAME[table].columns if c.name not in _VOLATILE]
     return (
         "md5(CAST(struct_pack("
-        + ", ".join(f'"{c}" := {alias}."{c}"' for c in cols)
+        + ", ".join(f'"{c.name}" := {_content(alias, c.name, c.type)}' for c in cols)
         + ") AS VARCHAR))"
     )
 
@@ -55,26 +68,28 @@ def _upsert(
     now: datetime,
     replace_ids: str | None = None,
 ) -> tuple[int, int]:
-    """Replace rows of `table` by id with `source` rows; keep created_at/updated_at (and ICP
-    fields) of unchanged rows. `replace_ids` (a query of ids) also deletes ids that have no
-    new row (e.g. merge losers). Returns (rows written, rows whose content changed)."""
-    cols = TABLES_BY_NAME[table].column_names
+    """Replace rows of `table` by id with `source` rows; an unchanged row keeps its old values
+    of created_at/updated_at, the ICP fields and its JSON text. `replace_ids` (a query of ids)
+    also deletes ids that have no new row (e.g. merge losers). Returns (rows written, rows
+    whose content changed)."""
+    spec = TABLES_BY_NAME[table]
+    same = f"(o.id IS NOT NULL AND {_content_hash('n', table)} = {_content_hash('o', table)})"
+    kept = [
+        "coalesce(o.created_at, n.created_at) AS created_at",
+        f"CASE WHEN {same} THEN o.updated_at ELSE $now::TIMESTAMPTZ END AS updated_at",
+        *(
+            f'CASE WHEN {same} THEN o."{c.name}" ELSE n."{c.name}" END AS "{c.name}"'
+            for c in spec.columns
+            if c.type == "JSON"
+        ),
+    ]
+    if table == "contacts":  # the score asset sets new scores after the upsert
+        kept += [f"o.{c} AS {c}" for c in ("icp_score", "icp_score_reason", "icp_scored_at")]
     execute(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE upsert_rows AS
-        SELECT n.* REPLACE (
-            coalesce(o.created_at, n.created_at) AS created_at,
-            CASE WHEN o.id IS NOT NULL AND {_content_hash("n", table)} = {_content_hash("o", table)}
-                 THEN o.updated_at ELSE $now::TIMESTAMPTZ END AS updated_at
-            {
-            ", o.icp_score AS icp_score, o.icp_score_reason AS icp_score_reason, "
-            "o.icp_scored_at AS icp_scored_at"
-            if table == "contacts"
-            else ""
-        }
-        ),
-        o.id IS NULL OR {_content_hash("n", table)} <> {_content_hash("o", table)} AS changed
+        SELECT n.* REPLACE ({", ".join(kept)}), NOT {same} AS changed
         FROM {source} n LEFT JOIN "{table}" o ON o.id = n.id AND o.org_id = $org
         """,
         {"now": now, "org": org},
@@ -88,7 +103,7 @@ def _upsert(
         + (f" UNION ALL {replace_ids})" if replace_ids else ")"),
         {"org": org},
     )
-    col_list = ", ".join(f'"{c}"' for c in cols)
+    col_list = ", ".join(f'"{c}"' for c in spec.column_names)
     execute(con, f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM upsert_rows')
     return written, changed
 
@@ -217,19 +232,29 @@ def _relink_activities(con: duckdb.DuckDBPyConnection, org: str) -> None:
 
 
 def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
-    """contact_sources / company_sources are the lineage projection of the staged records."""
-    for table, stg, id_col in (
-        ("contact_sources", "stg_contacts", "contact_id"),
-        ("company_sources", "stg_companies", "company_id"),
+    """contact_sources / company_sources are the lineage projection of the staged records,
+    kept in step with this run: the rows of the entities it touched (`batch_affected_*`: new,
+    merged, or with records in a re-read file) are rewritten from the staged records, every
+    other row stays as it is, so the cost follows the batch and not the warehouse."""
+    for entity, table, id_col, email in (
+        ("contact", "contact_sources", "contact_id", "email"),
+        ("company", "company_sources", "company_id", "domain"),
     ):
-        email = "email" if table == "contact_sources" else "domain"
-        execute(con, f"DELETE FROM {table} WHERE org_id = $org", {"org": org})
+        stg, _ = _STAGED[entity]
+        affected = f"SELECT entity_id FROM batch_affected_{entity}"
+        execute(
+            con,
+            f"""DELETE FROM {table} t WHERE t.org_id = $org
+                AND (t.{id_col} IN ({affected}) OR {from_reread_file("t")})""",
+            {"org": org},
+        )
         execute(
             con,
             f"""INSERT INTO {table} (org_id, {id_col}, source_system, source_file, source_row,
                     source_key, email, match_rule, match_score)
                 SELECT org_id, entity_id, source_system, source_file, source_row, source_key,
-                       {email}, match_rule, match_score FROM {stg} WHERE org_id = $org""",
+                       {email}, match_rule, match_score FROM {stg}
+                WHERE org_id = $org AND entity_id IN ({affected})""",
             {"org": org},
         )
 
@@ -327,6 +352,22 @@ def _apply_review_queue(con: duckdb.DuckDBPyConnection, org: str) -> None:
         )
 
 
+def _batch_had_files(con: duckdb.DuckDBPyConnection) -> bool:
+    """Records only ever change because a file was (re)read: no file, no change."""
+    return batch.exists(con, "batch_files") and bool(
+        scalar(con, "SELECT count(*) FROM batch_files")
+    )
+
+
+def _views_digest(con: duckdb.DuckDBPyConnection, org: str) -> object:
+    return scalar(
+        con,
+        "SELECT md5(coalesce(string_agg(concat_ws('|', name, description, query::VARCHAR), '|' "
+        "ORDER BY name), '')) FROM saved_views WHERE org_id = ?",
+        [org],
+    )
+
+
 def _apply_views(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """saved_views mirrors the `views:` section of rex.yaml."""
     execute(con, "DELETE FROM saved_views WHERE org_id = $org", {"org": settings.org_id})
@@ -349,6 +390,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
     stats = ApplyStats()
     execute(con, "BEGIN TRANSACTION")
     try:
+        crash_point("apply.begun")
         _apply_stage_changes(con, org, now)
         for entity in ("company", "contact"):
             _apply_staged(con, entity, org)
@@ -379,6 +421,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         execute(
             con, "INSERT INTO contact_emails BY NAME SELECT * FROM batch_canonical_contact_emails"
         )
+        crash_point("apply.contacts_upserted")
         for kind, table in (("deal", "deals"), ("activity", "activities"), ("task", "tasks")):
             _apply_natural(con, kind, table, org, now)
             stats.upserted[table], stats.changed[table] = _upsert(
@@ -390,11 +433,20 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
         apply_model_hash(con)
+        views_before = _views_digest(con, org)
         _apply_views(con, settings)
         _apply_review_queue(con, org)
+        if (
+            _batch_had_files(con)
+            or stats.changed["icp_scores"]
+            or (_views_digest(con, org) != views_before)
+        ):
+            mark_changed(con)
+        crash_point("apply.before_commit")
         execute(con, "COMMIT")
     except Exception:
         execute(con, "ROLLBACK")
         raise
+    crash_point("apply.committed")
     batch.drop_all(con)
     return stats

@@ -160,5 +160,10 @@ class Warehouse:
             for statement in statements:
                 con.execute(statement)
 
+    def republish(self) -> None:
+        """Publish the work database again, as a run does after changing it."""
+        with warehouse.connect_work(self.published) as con:
+            warehouse.publish(con, self.published, force=True)
+
     def work_connection(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.work), read_only=True)

@@ -15,6 +15,7 @@ import pytest
 
 from rex_pipeline.config import load_settings
 from rex_pipeline.definitions import defs
+from rex_pipeline.ids import new_ids
 from rex_pipeline.ops.checks import previous_metrics
 from rex_pipeline.ops.drift import RunMetrics
 from rex_pipeline.ops.jobs import SYNC_JOB_NAME
@@ -168,15 +169,22 @@ def test_bad_data_fails_its_blocking_check(
 def test_drift_warns_when_the_rejected_share_jumps_against_the_last_run(
     built: Warehouse, checks_job: dg.JobDefinition, instance: dg.DagsterInstance
 ) -> None:
-    # 40 clean records in a file every run counts as its own (loaded "after" the run started)
+    # 40 clean records in a file every run counts as its own (loaded "after" the run started),
+    # each one a contact with its lineage row, so that every record is accounted for
     future = datetime(2100, 1, 1, tzinfo=UTC).isoformat()
+    leads = ", ".join(f"({i}, '{id_}')" for i, id_ in enumerate(new_ids("contact", 40)))
     built.change_work(
+        f"CREATE TABLE leads AS FROM (VALUES {leads}) t(i, id)",
+        "INSERT INTO contacts (id, org_id) SELECT id, 'acme' FROM leads",
+        "INSERT INTO contact_sources (org_id, contact_id, source_system, source_file, "
+        "source_row, match_rule) SELECT 'acme', id, 'csv', 'leads.csv', i, 'new' FROM leads",
         "INSERT INTO manifest VALUES ('acme', 'csv', 'leads.csv', '/inbox/csv/leads.csv', 9000, "
         f"'ff', 40, 0, 'loaded', NULL, TIMESTAMPTZ '{future}')",
         "INSERT INTO stg_contacts BY NAME SELECT 'acme' AS org_id, 'csv' AS source_system, "
-        "'leads.csv' AS source_file, 'l' || i AS record_id, 'e' || i AS entity_id "
-        "FROM range(40) t(i)",
+        "'leads.csv' AS source_file, i AS source_row, 'l' || i AS record_id, id AS entity_id "
+        "FROM leads",
     )
+    built.republish()
     first = evaluations(checks_job.execute_in_process(instance=instance))
     assert first["rejected_share_drift"].passed
     assert "no earlier run" in (first["rejected_share_drift"].description or "")
@@ -184,9 +192,11 @@ def test_drift_warns_when_the_rejected_share_jumps_against_the_last_run(
     built.change_work(
         "DELETE FROM stg_contacts WHERE source_file = 'leads.csv' "
         "AND CAST(substr(record_id, 2) AS INTEGER) < 15",
+        "DELETE FROM contact_sources WHERE source_file = 'leads.csv' AND source_row < 15",
         "INSERT INTO rejected_records SELECT 'acme', 'csv', 'leads.csv', i, '{}', 'invalid email' "
         "FROM range(15) t(i)",
     )
+    built.republish()
     second = checks_job.execute_in_process(instance=instance, raise_on_error=False)
     assert second.success  # a warning never fails the run
     drift = evaluations(second)["rejected_share_drift"]

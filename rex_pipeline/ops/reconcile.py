@@ -1,0 +1,130 @@
+"""Reconciliation: proof, per input file, that nothing read was lost on the way to the warehouse.
+
+For every file in the manifest: records read = records present + records rejected, where a
+record is *present* only if its lineage reaches a canonical row that exists:
+
+* contacts: a `contact_sources` row whose contact is in `contacts`;
+* companies: a `company_sources` row whose company is in `companies`, less the companies
+  *named by* contact records (staged with a `:company` record id, they have a lineage row
+  too but are no record read);
+* activities, deals, tasks: a staged record (`stg_*`, the work database's lineage of the
+  natural-key tables) whose id is in `activities` / `deals` / `tasks`;
+* rejected: a `rejected_records` row (an unreadable file read no records and left one).
+
+`staged` (records in the work database's staging tables) is shown beside it: read ≠ staged +
+rejected means a parser or normaliser dropped records; staged ≠ present means the apply step
+lost them. Everything is SQL group-bys over whole tables, fast at millions of rows.
+No Dagster here; `ops/checks.py` reports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+ENTITIES = ("contacts", "companies", "activities", "deals", "tasks")
+_KEY = "org_id, source_system, source_file"
+_PRESENT = f"""
+    SELECT {_KEY}, 'contacts' AS entity, 1 AS n FROM contact_sources s
+        SEMI JOIN contacts c ON c.org_id = s.org_id AND c.id = s.contact_id
+    UNION ALL
+    SELECT {_KEY}, 'companies', 1 FROM company_sources s
+        SEMI JOIN companies c ON c.org_id = s.org_id AND c.id = s.company_id
+    UNION ALL
+    SELECT {_KEY}, 'companies', -1 FROM stg_companies WHERE record_id LIKE '%:company'
+    UNION ALL
+    SELECT {_KEY}, 'activities', 1 FROM stg_activities s
+        SEMI JOIN activities a ON a.org_id = s.org_id AND a.id = s.entity_id
+    UNION ALL
+    SELECT {_KEY}, 'deals', 1 FROM stg_deals s
+        SEMI JOIN deals a ON a.org_id = s.org_id AND a.id = s.entity_id
+    UNION ALL
+    SELECT {_KEY}, 'tasks', 1 FROM stg_tasks s
+        SEMI JOIN tasks a ON a.org_id = s.org_id AND a.id = s.entity_id"""
+
+_STAGED = f"""
+    SELECT {_KEY} FROM stg_contacts
+    UNION ALL SELECT {_KEY} FROM stg_companies WHERE record_id NOT LIKE '%:company'
+    UNION ALL SELECT {_KEY} FROM stg_activities
+    UNION ALL SELECT {_KEY} FROM stg_deals
+    UNION ALL SELECT {_KEY} FROM stg_tasks"""
+
+_COUNTS = ", ".join(f"coalesce({e}, 0) AS {e}" for e in ENTITIES)
+_PRESENT_SUM = " + ".join(f"coalesce({e}, 0)" for e in ENTITIES)
+
+FILE_RECONCILIATION = f"""
+    WITH files AS (
+        SELECT org_id, source_system, file_name AS source_file, status,
+               CASE WHEN status = 'loaded' THEN records_read ELSE records_rejected END AS read
+        FROM manifest),
+    present AS (
+        PIVOT ({_PRESENT}) ON entity IN ({", ".join(f"'{e}'" for e in ENTITIES)})
+        USING sum(n) GROUP BY {_KEY}),
+    staged AS (SELECT {_KEY}, count(*) AS staged FROM ({_STAGED}) GROUP BY ALL),
+    rejected AS (SELECT {_KEY}, count(*) AS rejected FROM rejected_records GROUP BY ALL)
+    SELECT {_KEY}, status, read, {_COUNTS}, coalesce(rejected, 0) AS rejected,
+           coalesce(staged, 0) AS staged,
+           coalesce(read, 0) - ({_PRESENT_SUM}) - coalesce(rejected, 0) AS missing
+    FROM files
+    FULL JOIN present USING ({_KEY})
+    FULL JOIN staged USING ({_KEY})
+    FULL JOIN rejected USING ({_KEY})
+    ORDER BY {_KEY}"""
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """One row per file: org_id, source_system, source_file, status, read, the records present
+    per entity, rejected, staged, and missing (read - present - rejected)."""
+
+    files: pl.DataFrame
+
+    @property
+    def mismatches(self) -> pl.DataFrame:
+        """Files that don't add up: records missing (or extra), or lineage without a manifest
+        entry (read is NULL)."""
+        return self.files.filter(pl.col("read").is_null() | (pl.col("missing") != 0))
+
+    @property
+    def passed(self) -> bool:
+        return self.mismatches.is_empty()
+
+    def totals(self) -> dict[str, int]:
+        """read, each entity, rejected, staged and missing summed over every file (missing as
+        absolute values: a file short of a record and one with an extra don't cancel out)."""
+        columns = ["read", *ENTITIES, "rejected", "staged"]
+        sums = [pl.col(c).sum() for c in columns] + [pl.col("missing").abs().sum()]
+        row = self.files.select(sums).row(0)
+        return {c: int(v or 0) for c, v in zip([*columns, "missing"], row, strict=True)}
+
+
+def reconcile(con: duckdb.DuckDBPyConnection) -> Reconciliation:
+    """Reconcile every file of every org on a work-database connection."""
+    return Reconciliation(con.sql(FILE_RECONCILIATION).pl())
+
+
+def published_differences(
+    con: duckdb.DuckDBPyConnection, catalog: str, tables: tuple[str, ...]
+) -> dict[str, tuple[int, int | None]]:
+    """Tables whose row count in the attached published copy (`catalog`) differs from the work
+    database's: {table: (work rows, published rows, None when the table is missing)}. The
+    publish copies them verbatim."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [catalog]
+        ).fetchall()
+    }
+    parts = [
+        f"SELECT '{t}', (SELECT count(*) FROM main.\"{t}\"), "
+        + (f'(SELECT count(*) FROM "{catalog}".main."{t}")' if t in present else "NULL")
+        for t in tables
+    ]
+    rows = con.execute(" UNION ALL ".join(parts)).fetchall()
+    return {
+        name: (int(work), None if pub is None else int(pub))
+        for name, work, pub in rows
+        if work != pub
+    }
