@@ -48,6 +48,7 @@ from rex_pipeline.resolve.fuzzy import (
     refresh_contact_index,
     resolve_overrides,
 )
+from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.warehouse import execute, scalar
 
 _PROFILES_SQL = f"""
@@ -318,12 +319,13 @@ def contact_index(
         "SELECT max(loaded_at)::VARCHAR FROM stg_contacts WHERE org_id = ?",
         [settings.org_id],
     ).fetchall()[0]
-    current = {"org": settings.org_id, "loaded_at": stamp[0]}
+    current = {"org": settings.org_id, "loaded_at": stamp[0], "format": INDEX_FORMAT}
     saved = _read_stamp(folder)
     if saved is not None and saved == current:
         return load_contact_index(folder)
     (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
-    if saved is not None and saved["org"] == current["org"] and _newer(current, saved):
+    same_kind = saved is not None and all(saved.get(k) == current[k] for k in ("org", "format"))
+    if saved is not None and same_kind and _newer(current, saved):
         index = load_contact_index(folder)
         changed = con.sql(
             "SELECT DISTINCT entity_id FROM stg_contacts "
@@ -351,7 +353,7 @@ def _index_batch(
     folder = index_dir(settings)
     (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
     index.save(folder)
-    stamp = {"org": settings.org_id, "loaded_at": _as_stamp(con, now)}
+    stamp = {"org": settings.org_id, "loaded_at": _as_stamp(con, now), "format": INDEX_FORMAT}
     (folder / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
 
 

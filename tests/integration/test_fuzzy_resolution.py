@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index, load_contact_index
+from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.resolve.fuzzy.profiles import frame_of
 from tests.conftest import REPO, Env
 from tests.integration.test_pipeline import assert_ok
@@ -214,7 +215,8 @@ def test_a_stale_index_only_costs_candidates(env: Env, monkeypatch: pytest.Monke
         org, stamp = con.execute(
             "SELECT org_id, max(loaded_at)::VARCHAR FROM stg_contacts GROUP BY org_id"
         ).fetchall()[0]
-    (folder / "stamp.json").write_text(json.dumps({"org": org, "loaded_at": stamp}))
+    current = {"org": org, "loaded_at": stamp, "format": INDEX_FORMAT}
+    (folder / "stamp.json").write_text(json.dumps(current))
     env.write("csv/people.csv", LINKEDIN_EXPORT)
     assert_ok(env.run())
     assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3  # Katherine was not a candidate
@@ -237,7 +239,11 @@ def test_a_run_leaves_the_index_current_with_its_own_contacts(
             "SELECT org_id, max(loaded_at)::VARCHAR FROM stg_contacts GROUP BY org_id"
         ).fetchall()[0]
     # the next run finds it current (no rebuild), and it already holds every contact
-    assert json.loads((folder / "stamp.json").read_text()) == {"org": org, "loaded_at": stamp}
+    assert json.loads((folder / "stamp.json").read_text()) == {
+        "org": org,
+        "loaded_at": stamp,
+        "format": INDEX_FORMAT,
+    }
     indexed = set(load_contact_index(folder).features.nodes["node_id"].to_list())
     assert indexed == {row[0] for row in env.sql("SELECT id FROM contacts")}
     env.write("csv/people.csv", LINKEDIN_EXPORT)

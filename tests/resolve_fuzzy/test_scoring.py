@@ -133,7 +133,7 @@ def test_switchboard_number_is_no_evidence() -> None:
     board = "+442079460000"
     profiles = contacts(
         person("n1", "Alice", "Brown", "alice@contoso.co.uk", phones=[board]),
-        person("n2", "Alicia", "Browne", "abrowne@hotmail.com", phones=[board]),
+        person("n2", "Alice", "Browne", "abrowne@hotmail.com", phones=[board]),
         person("n3", "Tom", "Okoye", "tom@contoso.co.uk", phones=[board]),
         person("n4", "Priya", "Natarajan", "priya@contoso.co.uk", phones=[board]),
     )

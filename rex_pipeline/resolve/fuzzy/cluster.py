@@ -1,8 +1,9 @@
 """Safe clustering of scored pairs: a greedy union-find with cannot-links.
 
 Merge-grade edges are taken strongest first; two clusters join only if no pair across them
-is a never-merge override or a conflict (two LinkedIn profiles, two personal phones with
-dissimilar names, two mailboxes at one work domain with dissimilar names). A chain
+is a never-merge override or a conflict (compare.conflict_expr: two LinkedIn profiles, two
+personal phones with dissimilar names, two mailboxes at one work domain with dissimilar or
+look-alike names or one a numbered copy of the other, two given names at one company). A chain
 A–B–C therefore cannot drag together an A and C that conflict: after each pass every cluster
 of three or more nodes is checked pair by pair with the same comparisons, newly found
 conflicts become cannot-links, and the pass is repeated, so the cluster splits at its
@@ -21,7 +22,11 @@ import polars as pl
 from rex_pipeline.config import Settings
 from rex_pipeline.resolve.fuzzy.companies import company_features, score_company_pairs
 from rex_pipeline.resolve.fuzzy.compare import score_pairs
-from rex_pipeline.resolve.fuzzy.features import contact_features, shared_phones
+from rex_pipeline.resolve.fuzzy.features import (
+    contact_features,
+    profile_spellings,
+    shared_phones,
+)
 from rex_pipeline.resolve.fuzzy.overrides import Overrides, resolve_overrides
 from rex_pipeline.resolve.fuzzy.profiles import (
     CLUSTER_COLUMNS,
@@ -29,6 +34,7 @@ from rex_pipeline.resolve.fuzzy.profiles import (
     CONTACT_PROFILE,
     conform,
 )
+from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +127,7 @@ class _ConflictFinder:
     def __init__(self, nodes: pl.DataFrame) -> None:
         self.nodes = nodes
         self._shared: pl.Series | None = None
+        self._spellings: SpellingCounts | None = None
 
     def __call__(self, forest: _Forest) -> set[tuple[str, str]]:
         groups = [(root, m) for root, m in forest.members.items() if len(m) >= 3]
@@ -142,9 +149,13 @@ class _ConflictFinder:
             .select(a="idx", b="idx_b")
         )
         if _is_contacts(self.nodes):
-            if self._shared is None:
+            if self._shared is None or self._spellings is None:
+                # shared lines and name spellings are those of every node, as when the pairs
+                # were scored, not of the few in the clusters
                 self._shared = shared_phones(self.nodes)
-            scored = score_pairs(contact_features(sub, shared=self._shared), pairs)
+                self._spellings = profile_spellings(self.nodes)
+            feats = contact_features(sub, shared=self._shared)
+            scored = score_pairs(feats, pairs, self._spellings)
         else:
             scored = score_company_pairs(company_features(sub), pairs)
         found = scored.filter(pl.col("conflict").is_not_null()).select("a", "b")

@@ -12,9 +12,13 @@ import math
 
 import polars as pl
 from rapidfuzz import fuzz
-from rapidfuzz.distance import JaroWinkler, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
-from rex_pipeline.resolve.fuzzy.features import ContactFeatures, made_from_name
+from rex_pipeline.resolve.fuzzy.features import (
+    ContactFeatures,
+    made_from_full_name,
+    made_from_name,
+)
 from rex_pipeline.resolve.fuzzy.model import Comparison, Level, probability, total_weight
 from rex_pipeline.resolve.fuzzy.nicknames import (
     known_first_names,
@@ -22,6 +26,7 @@ from rex_pipeline.resolve.fuzzy.nicknames import (
     related_names,
 )
 from rex_pipeline.resolve.fuzzy.similarity import pairwise
+from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts, both_established, typo_of
 
 #: Match weight of a candidate pair before any comparison: two nodes that share a block key
 #: are still far more often different people than not.
@@ -44,13 +49,23 @@ IDENTIFIER_LEVELS = {
 FIRST_NAME = Comparison(
     "first_name",
     (
-        Level("exact", 5.5, "same first name (adjusted by how common it is, -3..+3)"),
+        Level(
+            "exact",
+            6.0,
+            "same first name (adjusted by how common it is, or its commonest nickname form)",
+        ),
         Level("nickname", 4.5, "nickname of each other (Bob / Robert, Liz / Elizabeth)"),
+        Level(
+            "typo",
+            5.0,
+            "one edit from a common name and far rarer (Mlissa / Melissa): counts as that name"
+            " (adjusted by how common it is), less a bit for the typo",
+        ),
         Level("similar", 1.5, "Jaro-Winkler similarity >= 0.88 (a typo, or a look-alike)"),
-        Level("initial", 1.5, "one side is an initial that fits the other"),
+        Level("initial", 3.0, "one side is an initial that fits the other"),
         Level(
             "another known name",
-            -2.0,
+            -4.0,
             "two different given names that look alike (Carl / Carol, Michael / Michelle): a"
             " typo rarely makes another real name, a colleague or namesake often has one",
         ),
@@ -61,7 +76,20 @@ FIRST_NAME = Comparison(
 LAST_NAME = Comparison(
     "last_name",
     (
-        Level("exact", 7.0, "same last name (adjusted by how common it is, -3..+3)"),
+        Level("exact", 8.0, "same last name (adjusted by how common it is)"),
+        Level(
+            "typo",
+            7.0,
+            "one edit from a name other nodes carry and far rarer (Lovelace / Lovelcae): counts"
+            " as that name, less a bit for the typo (adjusted down for a common name, not up"
+            " for a rare one: next to a rare name a one-off may as well be another rare name)",
+        ),
+        Level(
+            "another family name",
+            -3.0,
+            "one is the other plus s (Robert / Roberts), or both look-alike spellings are names"
+            " of their own, each on several nodes (Johnson / Johnston): two families",
+        ),
         Level("similar", 3.0, "Jaro-Winkler similarity >= 0.9 (a typo, or Johnson / Johnston)"),
         Level("different", -5.0, "different last names"),
         Level("missing", 0.0, "no last name on one side"),
@@ -72,13 +100,21 @@ EMAIL = Comparison(
     (
         Level("same local part", 10.0, "ada.l1815@gmail.com / ada.l1815@acme.com"),
         Level(
+            "made from the other's name",
+            11.0,
+            "one side has no name, and its address spells the other's first and last name"
+            " (adalovelace@gmail.com / Ada Lovelace): as good as the two names (adjusted by"
+            " how common they are), less a bit",
+        ),
+        Level(
             "same local part, made from the name, personal and work",
-            2.5,
-            "ada.lovelace@gmail.com / ada.lovelace@acme.com",
+            0.5,
+            "ada.lovelace@gmail.com / ada.lovelace@acme.com: what a namesake would have too, so"
+            " little beyond the names themselves",
         ),
         Level(
             "same local part, made from the name",
-            1.0,
+            0.0,
             "two work (or two personal) domains: a job change, or a namesake under the same"
             " address pattern",
         ),
@@ -95,7 +131,8 @@ EMAIL = Comparison(
         Level(
             "near-identical local part",
             1.0,
-            "the same letters (bigdave77@ / big.dave@), or one edit apart at a free-mail domain",
+            "the same letters (bigdave77@ / big.dave@), or one edit apart at a free-mail domain"
+            " (not both made from the name: ada.lovelace@ / adalovelace84@ is the names again)",
         ),
         Level("different", 0.0, "unrelated addresses: usual for two nodes of one person too"),
         Level("missing", 0.0, "no usable address on one side"),
@@ -105,6 +142,12 @@ PHONE = Comparison(
     "phone",
     (
         Level("same number", 10.0, "a shared personal number (shared lines are not evidence)"),
+        Level(
+            "same number, other names",
+            0.0,
+            "a number on two names that are two people (Carl / Carol Anderson, Brown / Browns):"
+            " a line they share, at home or at work",
+        ),
         Level(
             "same office number",
             0.0,
@@ -125,9 +168,9 @@ LINKEDIN = Comparison(
 COMPANY = Comparison(
     "company",
     (
-        Level("same domain", 5.0, "same company domain"),
-        Level("same name", 4.0, "same company name key (or the name of the other's domain)"),
-        Level("similar name", 2.5, "company names with Jaro-Winkler similarity >= 0.92"),
+        Level("same domain", 6.0, "same company domain"),
+        Level("same name", 5.5, "same company name key (or the name of the other's domain)"),
+        Level("similar name", 4.5, "company names with Jaro-Winkler similarity >= 0.92"),
         Level("different", -2.0, "different companies (people change jobs)"),
         Level("missing", 0.0, "no company on one side"),
     ),
@@ -135,15 +178,15 @@ COMPANY = Comparison(
 TITLE = Comparison(
     "title",
     (
-        Level("similar", 1.0, "token-sorted title similarity >= 0.9"),
-        Level("different", 0.0, "titles change with jobs: no evidence either way"),
+        Level("similar", 2.0, "token-sorted title similarity >= 0.9"),
+        Level("different", -0.5, "titles change with jobs: weak evidence"),
         Level("missing", 0.0, "no title on one side"),
     ),
 )
 CONTACT_COMPARISONS = (FIRST_NAME, LAST_NAME, EMAIL, PHONE, LINKEDIN, COMPANY, TITLE)
 
-_COMPATIBLE_FIRST = ["exact", "nickname", "similar", "initial"]
-_COMPATIBLE_LAST = ["exact", "similar"]
+_COMPATIBLE_FIRST = ["exact", "nickname", "typo", "similar", "initial"]
+_COMPATIBLE_LAST = ["exact", "typo", "similar"]
 
 
 def _sides(feats: ContactFeatures, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -168,14 +211,53 @@ def _other_form(short: pl.Expr, long: pl.Expr) -> pl.Expr:
     ).fill_null(False)
 
 
-def _names(frame: pl.DataFrame) -> pl.DataFrame:
+def _with_counts(frame: pl.DataFrame, counts: pl.DataFrame, column: str) -> pl.DataFrame:
+    """`<column>_n_a/_b`: how many nodes of the population carry each side's spelling."""
+    for side in ("a", "b"):
+        named = counts.rename({"value": f"{column}_{side}", "n": f"{column}_n_{side}"})
+        frame = frame.join(named, on=f"{column}_{side}", how="left")
+    return frame
+
+
+def _typo(column: str) -> pl.Expr:
+    """One side's spelling reads as a one-off typo of the other's (spelling.typo_of)."""
+    return typo_of(pl.col(f"{column}_n_a"), pl.col(f"{column}_n_b"), pl.col(f"{column}_edits"))
+
+
+def _both_established(column: str) -> pl.Expr:
+    """Both spellings are names of their own (spelling.both_established)."""
+    return both_established(pl.col(f"{column}_n_a"), pl.col(f"{column}_n_b")).fill_null(False)
+
+
+def _established_tf(column: str) -> pl.Expr:
+    """The frequency adjustment of the more common of the two spellings. (Only a common name
+    is counted down for it: a one-off spelling next to a rare name may as well be another
+    rare name as its typo, so a rare source earns no more than an average one.)"""
+    return (
+        pl.when(pl.col(f"{column}_n_a") >= pl.col(f"{column}_n_b"))
+        .then(pl.col(f"{column}_tf_a"))
+        .otherwise(pl.col(f"{column}_tf_b"))
+    )
+
+
+def _plus_s(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """`b` is `a` with a trailing s (Robert / Roberts)."""
+    return ((a.str.len_chars() >= 3) & (b == a + "s")).fill_null(False)
+
+
+def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
+    frame = _with_counts(_with_counts(frame, counts.first, "fn"), counts.last, "ln")
     frame = frame.with_columns(
         first_name_sim=pairwise(frame, "fn_a", "fn_b", JaroWinkler.normalized_similarity),
         last_name_sim=pairwise(frame, "ln_a", "ln_b", JaroWinkler.normalized_similarity),
+        fn_edits=pairwise(frame, "fn_a", "fn_b", OSA.distance),
+        ln_edits=pairwise(frame, "ln_a", "ln_b", OSA.distance),
     )
     fa, fb = pl.col("fn_a"), pl.col("fn_b")
     known = known_first_names().implode()
     both_known = fa.is_in(known) & fb.is_in(known)
+    # a rare spelling that is a name the package knows is no typo (Mario next to Maria)
+    rarer_known = pl.when(pl.col("fn_n_a") <= pl.col("fn_n_b")).then(fa).otherwise(fb).is_in(known)
     first = (
         pl.when(fa.is_null() | fb.is_null())
         .then(pl.lit("missing"))
@@ -185,7 +267,9 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("different"))
         .when(pl.col("fn_groups_a").list.set_intersection("fn_groups_b").list.len() > 0)
         .then(pl.lit("nickname"))
-        .when((pl.col("first_name_sim") >= 0.88) & both_known)
+        .when((pl.col("first_name_sim") >= 0.88) & _typo("fn") & ~rarer_known)
+        .then(pl.lit("typo"))
+        .when((pl.col("first_name_sim") >= 0.88) & (both_known | _both_established("fn")))
         .then(pl.lit("another known name"))
         .when(pl.col("first_name_sim") >= 0.88)
         .then(pl.lit("similar"))
@@ -202,21 +286,39 @@ def _names(frame: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("missing"))
         .when(la == lb)
         .then(pl.lit("exact"))
+        .when(_plus_s(la, lb) | _plus_s(lb, la))
+        .then(pl.lit("another family name"))
+        .when((pl.col("last_name_sim") >= 0.9) & _typo("ln"))
+        .then(pl.lit("typo"))
+        .when((pl.col("last_name_sim") >= 0.9) & _both_established("ln"))
+        .then(pl.lit("another family name"))
         .when(pl.col("last_name_sim") >= 0.9)
         .then(pl.lit("similar"))
         .otherwise(pl.lit("different"))
     )
     frame = frame.with_columns(first_name_level=first, last_name_level=last)
-    first_tf = pl.when(pl.col("first_name_level") == "exact").then(pl.col("fn_tf_a"))
-    last_tf = pl.when(pl.col("last_name_level") == "exact").then(pl.col("ln_tf_a"))
+
+    def adjustment(name: str, column: str) -> pl.Expr:
+        level = pl.col(f"{name}_level")
+        return (
+            pl.when(level == "exact")
+            .then(pl.col(f"{column}_tf_a"))
+            .when(level == "typo")
+            .then(_established_tf(column).clip(upper_bound=0.0))
+            .otherwise(0.0)
+            .fill_null(0.0)
+        )
+
     return frame.with_columns(
         first_name_weight=FIRST_NAME.weight_expr(pl.col("first_name_level"))
-        + first_tf.fill_null(0.0),
-        last_name_weight=LAST_NAME.weight_expr(pl.col("last_name_level")) + last_tf.fill_null(0.0),
+        + adjustment("first_name", "fn"),
+        last_name_weight=LAST_NAME.weight_expr(pl.col("last_name_level"))
+        + adjustment("last_name", "ln"),
     )
 
 
 _EMAIL_LEVELS = [level.label for level in EMAIL.levels]
+_OTHER_WORK_ADDRESS = _EMAIL_LEVELS.index("another address at the same work domain")
 
 
 def _owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
@@ -228,7 +330,17 @@ def _owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
     )
     emails = feats.emails.join(owners, on="idx")
     from_name = made_from_name(pl.col("letters"), pl.col("fn"), pl.col("ln"), pl.col("firsts"))
-    return emails.select("idx", "local", "letters", "domain", "is_free", from_name=from_name)
+    return emails.select(
+        "idx",
+        "local",
+        "letters",
+        "domain",
+        "is_free",
+        "ln",
+        "firsts",
+        from_name=from_name,
+        nameless=pl.col("fn").is_null() & pl.col("ln").is_null(),
+    )
 
 
 def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
@@ -258,27 +370,47 @@ def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
         pl.col("letters_a").str.len_chars() >= 5
     )
     personal_and_work = pl.col("is_free_a") != pl.col("is_free_b")
+    # john.smith@ and john.smith2@ at one company: the second John Smith got a number
+    stem_a = pl.col("local_a").str.replace(r"\d+$", "")
+    numbered_copy = (stem_a == pl.col("local_b").str.replace(r"\d+$", "")) & (
+        stem_a.str.len_chars() >= 2
+    )
+    from_other_name = (
+        pl.col("nameless_a")
+        & ~pl.col("nameless_b")
+        & made_from_full_name(pl.col("letters_a"), pl.col("ln_b"), pl.col("firsts_b"))
+    ) | (
+        pl.col("nameless_b")
+        & ~pl.col("nameless_a")
+        & made_from_full_name(pl.col("letters_b"), pl.col("ln_a"), pl.col("firsts_a"))
+    )
     code = (
         pl.when(same & ~from_name_a & ~from_name_b)
         .then(0)
-        .when(same & personal_and_work)
+        .when(from_other_name)
         .then(1)
-        .when(same)
+        .when(same & personal_and_work)
         .then(2)
-        .when(one_edit & same_domain & ~(from_name_a & from_name_b))
+        .when(same)
         .then(3)
-        .when(same_domain & ~pl.col("is_free_a"))
+        .when(one_edit & same_domain & ~(from_name_a & from_name_b))
         .then(4)
-        .when(one_edit | same_letters)
-        .then(5)
-        .otherwise(6)
+        .when(same_domain & ~pl.col("is_free_a"))
+        .then(_OTHER_WORK_ADDRESS)
+        .when((one_edit | same_letters) & ~(from_name_a & from_name_b))
+        .then(6)
+        .otherwise(7)
     )
     best = (
         combos.with_columns(code=code)
         .group_by("pair")
         .agg(
             pl.col("code").min().alias("code"),
-            (pl.col("code") == 4).any().alias("other_work_address"),
+            (pl.col("code") == _OTHER_WORK_ADDRESS).any().alias("other_work_address"),
+            (same_domain & ~pl.col("is_free_a") & ~same).any().alias("work_mailboxes_differ"),
+            (same_domain & ~pl.col("is_free_a") & ~same & numbered_copy)
+            .any()
+            .alias("numbered_copy"),
         )
     )
     frame = frame.join(best, on="pair", how="left")
@@ -292,7 +424,22 @@ def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
         email_level=level,
         email_sim=pl.lit(None, pl.Float64),
         other_work_address=pl.col("other_work_address").fill_null(False),
-    ).with_columns(email_weight=EMAIL.weight_expr(pl.col("email_level")))
+        work_mailboxes_differ=pl.col("work_mailboxes_differ").fill_null(False),
+        numbered_copy=pl.col("numbered_copy").fill_null(False),
+    ).with_columns(
+        email_weight=EMAIL.weight_expr(pl.col("email_level"))
+        + pl.when(pl.col("email_level") == "made from the other's name")
+        .then(_named_side_tf())
+        .otherwise(0.0)
+    )
+
+
+def _named_side_tf() -> pl.Expr:
+    """Frequency adjustments of the first and last name of the side that has them."""
+    a_named = pl.col("ln_a").is_not_null()
+    first = pl.when(a_named).then(pl.col("fn_tf_a")).otherwise(pl.col("fn_tf_b"))
+    last = pl.when(a_named).then(pl.col("ln_tf_a")).otherwise(pl.col("ln_tf_b"))
+    return (first.fill_null(0.0) + last.fill_null(0.0)).fill_null(0.0)
 
 
 def _phones(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
@@ -304,6 +451,14 @@ def _phones(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
     level = (
         pl.when(pl.col("pair").is_in(shared) & pl.col("other_work_address"))
         .then(pl.lit("same office number"))
+        .when(
+            pl.col("pair").is_in(shared)
+            & (
+                pl.col("last_name_level").is_in(["another family name", "different"])
+                | pl.col("first_name_level").is_in(["another known name", "different"])
+            )
+        )
+        .then(pl.lit("same number, other names"))
         .when(pl.col("pair").is_in(shared))
         .then(pl.lit("same number"))
         .when(pl.col("pair").is_in(has_a) & pl.col("pair").is_in(has_b))
@@ -373,13 +528,30 @@ def conflict_expr() -> pl.Expr:
     names_fit = pl.col("first_name_level").is_in(_COMPATIBLE_FIRST) & pl.col(
         "last_name_level"
     ).is_in(_COMPATIBLE_LAST)
+    # look-alike colleagues (Stenner / Stenners, Eric / Erica at one company) have look-alike
+    # mailboxes too; one person's typo in the name and another in the address is far rarer
+    look_alike = pl.col("last_name_level").is_in(["similar", "another family name"]) | pl.col(
+        "first_name_level"
+    ).is_in(["similar", "another known name"])
+    # Maria and Mario (Carol and Carl) Zelavicin at one company are two colleagues or
+    # relatives, however rare the family name
+    other_given_name = pl.col("first_name_level").is_in(["another known name", "different"])
+    same_company = pl.col("company_level").is_in(["same domain", "same name"])
     return (
         pl.when(pl.col("linkedin_level") == "different profiles")
         .then(pl.lit("different LinkedIn profiles"))
         .when((pl.col("phone_level") == "different numbers") & ~names_fit)
         .then(pl.lit("different phone numbers and dissimilar names"))
+        .when(pl.col("numbered_copy"))
+        .then(pl.lit("a numbered copy of the other's address at the same work domain"))
         .when(pl.col("other_work_address") & ~names_fit)
         .then(pl.lit("different addresses at the same work domain and dissimilar names"))
+        .when(pl.col("work_mailboxes_differ") & look_alike)
+        .then(pl.lit("different addresses at the same work domain and look-alike names"))
+        .when(pl.col("other_work_address") & (pl.col("first_name_level") != "exact"))
+        .then(pl.lit("different addresses at the same work domain and other first names"))
+        .when(other_given_name & same_company)
+        .then(pl.lit("two given names at the same company"))
         .alias("conflict")
     )
 
@@ -389,14 +561,18 @@ def scale_bits(nodes: int) -> float:
     return max(0.0, math.log2(max(nodes, 1) / REFERENCE_NODES))
 
 
-def score_pairs(feats: ContactFeatures, pairs: pl.DataFrame) -> pl.DataFrame:
+def score_pairs(
+    feats: ContactFeatures, pairs: pl.DataFrame, spellings: SpellingCounts | None = None
+) -> pl.DataFrame:
     """Every comparison's level/weight/sim columns, `match_weight`, `score` and `conflict`
     for `pairs` (integer columns a, b; other columns are kept). The population is the
-    nodes of `feats`."""
+    nodes of `feats`; `spellings` overrides its name counts (when `feats` are a few nodes of
+    a larger population)."""
     scale = scale_bits(feats.population)
+    counts = spellings or feats.spellings  # of the whole population, before narrowing down
     feats = feats.only(pl.concat([pairs["a"], pairs["b"]]))
     frame = _sides(feats, pairs.with_row_index("pair"))
-    frame = _others(_phones(_emails(_names(frame), feats), feats))
+    frame = _others(_phones(_emails(_names(frame, counts), feats), feats))
     frame = frame.with_columns(
         (
             pl.col(f"{name}_weight")

@@ -7,10 +7,13 @@ NAME_BLOCK_CAPS of the name rules, is dropped):
 * email_letters — its letters only ("bigdave77" meets "big.dave");
 * phone         — a personal number (shared lines removed);
 * linkedin      — the profile URL;
-* name          — nickname group of the first name + last name;
+* name          — nickname group of the first name + last name, and the same under the
+  spelling a one-off misspelling of either stands for (spelling.typo_sources);
 * name_company  — first name (and its canonical form: Bob -> robert) + last name within a
   company (its name without spaces, or the name of its domain);
-* first_company / last_company — one name within a company (the other may carry a typo).
+* first_company / last_company — one name within a company (the other may carry a typo);
+* name_in_address — the address of a node without a name, and the names it spells
+  (adalovelace@gmail.com meets Ada Lovelace).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from rex_pipeline.resolve.fuzzy.features import (
     own_name_mailbox,
 )
 from rex_pipeline.resolve.fuzzy.model import empty_pairs, explanation, pair_frame, reasons
-from rex_pipeline.resolve.fuzzy.nicknames import first_name_block_keys
+from rex_pipeline.resolve.fuzzy.nicknames import first_name_block_keys, name_groups_column
+from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts, typo_sources
 
 if TYPE_CHECKING:
     from rex_pipeline.resolve.fuzzy.index import ContactIndex
@@ -48,14 +52,19 @@ NAME_BLOCK_CAPS = {
     "last_company": 50,
     "name_company": 50,
     "email_letters": 50,
+    "name_in_address": 30,
 }
 
 #: Pairs scored at a time: the comparison frames are wide, so memory stays bounded.
 SCORE_CHUNK = 400_000
 
 
-def contact_block_keys(feats: ContactFeatures) -> pl.DataFrame:
-    """Block keys of every node under every contact blocking rule."""
+def contact_block_keys(
+    feats: ContactFeatures, spellings: SpellingCounts | None = None
+) -> pl.DataFrame:
+    """Block keys of every node under every contact blocking rule. `spellings` are the name
+    counts of the whole population (default: of `feats`), to file a one-off misspelling
+    under the name it misspells."""
     nodes = feats.nodes
     is_new = nodes.select("idx", "is_new")
     # a mailbox made from the node's own name (john.smith@, jsmith@) is left to the name
@@ -70,7 +79,7 @@ def contact_block_keys(feats: ContactFeatures) -> pl.DataFrame:
     )
     # every nickname group for the name rule; within a company the name and one canonical
     # form are enough, and keep the number of keys down
-    grouped = nodes.select("idx", "is_new", "ln", group=pl.col("fn_groups")).explode("group")
+    grouped = _name_rows(nodes, spellings or feats.spellings)
     named = nodes.select(
         "idx", "is_new", "ln", company=company, group=first_name_block_keys(nodes["fn"])
     ).explode("group")
@@ -94,8 +103,52 @@ def contact_block_keys(feats: ContactFeatures) -> pl.DataFrame:
         block_keys(named, "name_company", group, ln, company),
         block_keys(named, "first_company", group, company),
         block_keys(named.unique("idx"), "last_company", ln, company),
+        block_keys(_name_in_address_rows(nodes, feats.emails), "name_in_address", pl.col("form")),
     ]
     return pl.concat(frames)
+
+
+def _name_in_address_rows(nodes: pl.DataFrame, emails: pl.DataFrame) -> pl.DataFrame:
+    """idx, is_new, form: the address letters of nodes without a name, and the full-name forms
+    (adalovelace, lovelaceada) of named nodes that such an address spells."""
+    nameless = nodes.filter(pl.col("fn").is_null() & pl.col("ln").is_null())
+    spelt = (
+        emails.join(nameless.select("idx", "is_new"), on="idx")
+        .filter(pl.col("letters").str.len_chars() >= 6)
+        .select("idx", "is_new", form="letters")
+        .unique(["idx", "form"])
+    )
+    if spelt.is_empty():
+        return spelt
+    named = nodes.select("idx", "is_new", "ln", first=first_name_block_keys(nodes["fn"]))
+    named = named.filter(pl.col("ln").is_not_null() & pl.col("first").is_not_null())
+    named = named.explode("first")
+    forms = pl.concat(
+        [
+            named.select("idx", "is_new", form=pl.col("first") + pl.col("ln")),
+            named.select("idx", "is_new", form=pl.col("ln") + pl.col("first")),
+        ]
+    ).join(spelt.select("form").unique(), on="form", how="semi")
+    return pl.concat([spelt, forms]).unique(["idx", "form"])
+
+
+def _name_rows(nodes: pl.DataFrame, spellings: SpellingCounts) -> pl.DataFrame:
+    """idx, is_new, ln, group for the name rule: every nickname group of the first name with
+    the last name, and the same under the spelling a one-off misspelling of either stands for
+    (Jmaes Smith is filed under James Smith too, Ada Lovelcae under Ada Lovelace)."""
+    grouped = nodes.select("idx", "is_new", "ln", group=pl.col("fn_groups")).explode("group")
+    last = typo_sources(spellings.last)
+    misspelt_last = grouped.join(last, left_on="ln", right_on="value").select(
+        "idx", "is_new", "group", ln="source"
+    )
+    first = nodes.select("idx", "is_new", "ln", "fn").join(
+        typo_sources(spellings.first), left_on="fn", right_on="value"
+    )
+    misspelt_first = first.select(
+        "idx", "is_new", "ln", group=name_groups_column(first["source"])
+    ).explode("group")
+    rows = pl.concat([grouped, misspelt_last.select(grouped.columns), misspelt_first])
+    return rows.unique(["idx", "ln", "group"])
 
 
 def find_candidate_pairs(
@@ -125,7 +178,7 @@ def find_candidate_pairs(
             pl.col("node_id").is_in(profiles["node_id"].implode())
         )["idx"]
         kept = index.keys.filter(~pl.col("idx").is_in(replaced.implode()))
-        keys = pl.concat([kept, contact_block_keys(fresh)])
+        keys = pl.concat([kept, contact_block_keys(fresh, feats.spellings)])
     if keys.is_empty():  # nothing to block on (no names, addresses or numbers)
         return _empty_pairs()
     pairs, stats = candidate_pairs(keys, res.max_block_size, NAME_BLOCK_CAPS)

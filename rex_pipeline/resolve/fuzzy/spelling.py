@@ -1,0 +1,94 @@
+"""Spellings of names across the population: a one-off typo of a common name, or a name of its
+own?
+
+A particular misspelling is rare next to the name it misspells ("Jmaes" on 3 nodes, "James" on
+2,000), while a look-alike name of its own is not ("Carl" next to "Carol"), and neither is a
+name that only looks like a typo to a string metric. Counting how many nodes carry each
+spelling tells the two apart without a list of names: the comparisons give a typo the weight of
+the name it misspells, and blocking files it under that name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from rapidfuzz.distance import OSA
+
+from rex_pipeline.resolve.fuzzy.similarity import pairwise
+
+#: A spelling carried by this many nodes can be a name of its own, not a one-off typo.
+ESTABLISHED_NODES = 3
+#: ... when it is also at least this share as common as the similar spelling.
+ESTABLISHED_SHARE = 0.01
+#: A rarer spelling one edit away from a spelling on this many nodes reads as its typo.
+TYPO_SOURCE_NODES = 2
+
+
+@dataclass(frozen=True)
+class SpellingCounts:
+    """value, n: how many nodes carry each spelling of a first (last) name."""
+
+    first: pl.DataFrame
+    last: pl.DataFrame
+
+
+def spelling_counts(values: pl.Series) -> pl.DataFrame:
+    """value, n (UInt32) for every non-null spelling."""
+    counts = values.drop_nulls().rename("value").value_counts(name="n")
+    return counts.with_columns(pl.col("n").cast(pl.UInt32))
+
+
+def both_established(n_a: pl.Expr, n_b: pl.Expr) -> pl.Expr:
+    """Two spellings carried by n_a and n_b nodes are both names of their own."""
+    rarer, commoner = pl.min_horizontal(n_a, n_b), pl.max_horizontal(n_a, n_b)
+    return (rarer >= ESTABLISHED_NODES) & (rarer >= ESTABLISHED_SHARE * commoner)
+
+
+def typo_of(n_a: pl.Expr, n_b: pl.Expr, edits: pl.Expr) -> pl.Expr:
+    """One spelling (on n_a or n_b nodes, `edits` apart) reads as a typo of the other: one edit
+    apart (a letter dropped, doubled, swapped or replaced), the other on TYPO_SOURCE_NODES
+    nodes at least, and the rarer a one-off or far rarer (below ESTABLISHED_SHARE of it). Two
+    rare spellings on a few nodes each are two names (Halogard / Harogard)."""
+    rarer, commoner = pl.min_horizontal(n_a, n_b), pl.max_horizontal(n_a, n_b)
+    return (
+        (edits <= 1)
+        & (commoner >= TYPO_SOURCE_NODES)
+        & (rarer < commoner)
+        & ((rarer == 1) | (rarer < ESTABLISHED_SHARE * commoner))
+    ).fill_null(False)
+
+
+def _forms(values: pl.DataFrame) -> pl.DataFrame:
+    """value, form: the value itself and every form of it with one letter left out. Any one
+    typo leaves two spellings with a form in common (Smith / Smiht share "smit")."""
+    value = pl.col("value")
+    longest = int(values["value"].str.len_chars().max() or 0)
+    dropped = [
+        values.filter(value.str.len_chars() > i).select(
+            "value", form=value.str.slice(0, i) + value.str.slice(i + 1)
+        )
+        for i in range(longest)
+    ]
+    return pl.concat([values.select("value", form=value), *dropped]).unique()
+
+
+def typo_sources(counts: pl.DataFrame) -> pl.DataFrame:
+    """value, source: for each one-off spelling (on one node), the spellings it reads as a
+    typo of (see `typo_of`). Computed on distinct spellings, not on nodes. (A misspelling
+    that recurs is one of a common name, whose blocks are too large to keep anyway.)"""
+    rare = counts.filter(pl.col("n") == 1).select("value", "n")
+    common = counts.filter(pl.col("n") >= TYPO_SOURCE_NODES).select("value", "n")
+    if rare.is_empty() or common.is_empty():
+        return pl.DataFrame(schema={"value": pl.String, "source": pl.String})
+    near = (
+        _forms(rare)
+        .join(_forms(common).rename({"value": "source"}), on="form")
+        .filter(pl.col("value") != pl.col("source"))
+        .select("value", "source")
+        .unique()
+        .join(rare, on="value")
+        .join(common.rename({"value": "source", "n": "n_source"}), on="source")
+    )
+    edits = pairwise(near, "value", "source", OSA.distance)
+    return near.filter(typo_of(pl.col("n"), pl.col("n_source"), edits)).select("value", "source")
