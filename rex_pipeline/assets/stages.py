@@ -20,6 +20,7 @@ from rex_pipeline.merge.survivorship import (
 from rex_pipeline.resolve.run import resolve_batch
 from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.staging import normalise_batch
+from rex_pipeline.warehouse import scalar
 
 
 @dg.asset(
@@ -123,13 +124,14 @@ def canonical_records(
         build_canonical_contacts(con, settings)
         build_canonical_links(con, settings, now)
         counts = {
-            t: batch.table(con, f"batch_canonical_{t}").height
+            t: int(scalar(con, f"SELECT count(*) FROM batch_canonical_{t}") or 0)
             for t in ("contacts", "companies", "activities", "deals", "tasks")
         }
-        records_in = batch.table(con, "batch_contact_records").height
-        preview = batch.table(con, "batch_canonical_contacts").select(
-            "id", "email", "first_name", "last_name", "title", "stage", "company_id"
-        )
+        records_in = int(scalar(con, "SELECT count(*) FROM batch_contact_records") or 0)
+        preview = con.sql(
+            "SELECT id, email, first_name, last_name, title, stage, company_id "
+            "FROM batch_canonical_contacts LIMIT 10"
+        ).pl()
     crash_point("canonical_records.done")
     return dg.MaterializeResult(
         metadata={

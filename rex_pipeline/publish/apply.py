@@ -217,7 +217,7 @@ def _apply_natural(
 
 def _relink_activities(con: duckdb.DuckDBPyConnection, org: str) -> None:
     """Activities and tasks whose contact was unknown when they loaded link up as soon as a
-    contact with that address exists."""
+    contact with that address exists: only this run's contact keys can link new ones."""
     for table in ("activities", "tasks", "deals"):
         execute(
             con,
@@ -226,7 +226,8 @@ def _relink_activities(con: duckdb.DuckDBPyConnection, org: str) -> None:
                   ON k.org_id = s.org_id AND k.entity = 'contact'
                  AND k.key = 'email:' || s.contact_email_key
                 WHERE x.org_id = $org AND x.contact_id IS NULL AND s.org_id = $org
-                  AND s.entity_id = x.id""",
+                  AND s.entity_id = x.id
+                  AND k.key IN (SELECT key FROM batch_keys_contact)""",
             {"org": org},
         )
 
