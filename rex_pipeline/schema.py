@@ -320,13 +320,101 @@ TABLES_BY_NAME = {t.name: t for t in CANONICAL_TABLES}
 
 CONTACT_SEARCH = Table(
     "contact_search",
-    "Derived, not part of the contract: each contact's searchable text, lower-cased, in the"
-    " contacts' published order. Lets a name/email search scan one short column.",
+    "Derived, not part of the contract: each contact's searchable text, lower-cased, with the"
+    " columns contact lists sort by, per org newest first. Lets a search find the contacts of a"
+    " page in one narrow table instead of case-folding contacts.",
     (
         _ORG,
-        _c("contact_id", "VARCHAR NOT NULL", "cont_… the text belongs to."),
+        _c("position", "BIGINT NOT NULL", "0, 1, 2… in the table's order: org, newest first."),
+        _c("contact_id", "VARCHAR NOT NULL", "cont_… the row describes."),
+        _c("contact_row", "BIGINT NOT NULL", "The contact's rowid in contacts (in this file)."),
+        _c("owner_id", "VARCHAR", "The contact's owner (for member-scoped searches)."),
+        _CREATED,
+        _UPDATED,
+        _c("first_name", "VARCHAR", "As in contacts (a sort key)."),
+        _c("last_name", "VARCHAR", "As in contacts (a sort key)."),
+        _c("icp_score", "INTEGER", "As in contacts (a sort key)."),
         _c("text", "VARCHAR NOT NULL", "lower(first_name last_name email), space-separated."),
+        _c(
+            "more",
+            "VARCHAR NOT NULL",
+            "lower(other emails, company name, custom-field values), space-separated: what a"
+            " smart list's free text also looks at.",
+        ),
     ),
 )
 
-DERIVED_TABLES: tuple[Table, ...] = (CONTACT_SEARCH,)
+CONTACT_SEARCH_ORGS = Table(
+    "contact_search_orgs",
+    "Derived, not part of the contract: where each org's rows are in contact_search and the"
+    " contacts_by_… tables (all ordered by org first, so the same positions).",
+    (
+        _ORG,
+        _c("first_position", "BIGINT NOT NULL", "Position of the org's first (newest) row."),
+        _c("row_count", "BIGINT NOT NULL", "How many rows the org has there."),
+    ),
+)
+
+
+def _contacts_by(column: str, type_: str) -> Table:
+    return Table(
+        f"contacts_by_{column}",
+        f"Derived, not part of the contract: each org's contacts in {column} order, so a page"
+        f" sorted by {column} reads a few rows of it instead of sorting every contact.",
+        (
+            _ORG,
+            _c("pos_asc", "BIGINT NOT NULL", f"Position by org, {column} ASC NULLS LAST, id ASC."),
+            _c(
+                "pos_desc",
+                "BIGINT NOT NULL",
+                f"Position by org, {column} DESC NULLS LAST, id DESC.",
+            ),
+            _c(column, type_, "As in contacts."),
+            _c("contact_id", "VARCHAR NOT NULL", "cont_… the row describes."),
+            _c("contact_row", "BIGINT NOT NULL", "The contact's rowid in contacts (this file)."),
+            _c("owner_id", "VARCHAR", "The contact's owner (for member-scoped lists)."),
+        ),
+    )
+
+
+# Contact sorts with many ties (scores, names): a page must otherwise order thousands of equal
+# keys by id across the whole table.
+CONTACTS_BY = {
+    column: _contacts_by(column, type_)
+    for column, type_ in (("icp_score", "INTEGER"), ("last_name", "VARCHAR"),
+                          ("first_name", "VARCHAR"))
+}  # fmt: skip
+
+OWNER_RECORDS = Table(
+    "owner_records",
+    "Derived, not part of the contract: the activities, deals and tasks of each owner's"
+    " contacts, by kind and owner, in each kind's default order, so a member's list reads its"
+    " own slice.",
+    (
+        _ORG,
+        _c("kind", "VARCHAR NOT NULL", "activities|deals|tasks."),
+        _c("owner_key", "UBIGINT NOT NULL", "md5_number_upper(org_id, owner_id): the sort key."),
+        _c("owner_id", "VARCHAR NOT NULL", "Owner of the record's contact."),
+        _c("sort_key", "TIMESTAMPTZ", "The kind's default sort column (occurred_at, …)."),
+        _c("record_id", "VARCHAR NOT NULL", "act_…, deal_… or task_… of the record."),
+        _c("record_row", "BIGINT NOT NULL", "The record's rowid in its table (in this file)."),
+    ),
+)
+
+DERIVED_INPUTS = Table(
+    "derived_inputs",
+    "Derived, not part of the contract: the row count of each canonical table the derived"
+    " tables were built from, so a reader can tell they still describe this file.",
+    (
+        _c("table_name", "VARCHAR NOT NULL", "A canonical table."),
+        _c("row_count", "BIGINT NOT NULL", "Its rows when the derived tables were built."),
+    ),
+)
+
+DERIVED_TABLES: tuple[Table, ...] = (
+    CONTACT_SEARCH,
+    CONTACT_SEARCH_ORGS,
+    *CONTACTS_BY.values(),
+    OWNER_RECORDS,
+    DERIVED_INPUTS,
+)

@@ -9,10 +9,12 @@
         events = wh.contact_timeline("cont_01h…")
         hits = wh.search({"query": {"groups": [...]}, "q": "acme"})
 
-Modules, one job each: connection (read-only open, Scope), cursor (opaque keyset cursors),
-pages (keyset paging), resources (what each record kind allows), filters (list requests),
-lists, smartlist (OR-of-AND compiler), detail (one record + relationships), timeline, summary,
-views (saved smart lists), formatting (table/JSON/CSV for the CLI), warehouse (the facade).
+Modules, one job each: connection (read-only open, Scope), cursor (opaque keyset cursors sealed
+to their query), pages (keyset paging), layout (which derived tables the file has), candidates
+(pages read through a derived table), resources (what each record kind allows), filters (list
+requests), textsearch (free text), lists, smartlist (OR-of-AND compiler), detail (one record +
+relationships), timeline, summary, views (saved smart lists), formatting (table/JSON/CSV for
+the CLI), warehouse (the facade).
 """
 
 from rex_pipeline.query.connection import Scope

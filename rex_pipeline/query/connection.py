@@ -8,12 +8,14 @@ never sees a half-written warehouse and picks up the next publish on its next op
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rex_pipeline.query.cursor import Seal
 from rex_pipeline.query.errors import WarehouseUnavailable
 
 LATE_MATERIALIZATION_ROWS = 256  # > the largest page (200) plus the row that tells has_more
@@ -28,11 +30,39 @@ class Scope(BaseModel):
 
     org_id: str = Field(min_length=1)
     owner_id: str | None = None
+    cursor_secret: bytes = Field(b"", repr=False)
+
+    @field_validator("org_id", "owner_id")
+    @classmethod
+    def _utf8(cls, value: str | None) -> str | None:
+        return None if value is None else valid_text(value)
 
     @field_validator("owner_id")
     @classmethod
     def _blank_owner_is_none(cls, value: str | None) -> str | None:
         return value if value and value.strip() else None
+
+    def seal(self, what: str, request: Mapping[str, Any]) -> Seal:
+        """The seal of cursors for query `what` (a record kind or a timeline) with these
+        request values: bound to this org and owner, signed with the cursor secret."""
+        shape = json.dumps(
+            {"org": self.org_id, "owner": self.owner_id, "what": what, "request": request},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            default=str,
+        )
+        return Seal(shape, self.cursor_secret)
+
+
+def valid_text(value: str) -> str:
+    """DuckDB takes only valid UTF-8; a Python str can hold lone surrogates, refused here with a
+    message rather than failing inside a query."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (it holds an unpaired surrogate)") from None
+    return value
 
 
 def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:

@@ -1,8 +1,16 @@
-"""Opaque keyset cursors: base64 of JSON holding the sort and the last row's key.
+"""Opaque keyset cursors, sealed to the query that made them.
 
 A keyset cursor ("rows after this sort value and id") makes every page cost the same, and stays
-correct while the warehouse is re-published, unlike OFFSET. The checksum is not a secret: it
-only makes an edited or truncated cursor fail loudly instead of silently skipping rows.
+correct while the warehouse is re-published, unlike OFFSET. The token is base64url of
+`[version, sort, key, tag]`, where `tag` is an HMAC-SHA256 over the sort, the key and the
+query's shape (org, owner, record kind and every filter; not the page size or field list).
+
+What the seal buys: a cursor that was edited, truncated, or made for another org, owner, filter
+or sort is refused with a clear error instead of silently starting somewhere else. The HMAC key
+is the Warehouse's `cursor_secret` (a service handing cursors to outside clients should set
+one, so nobody can mint a cursor); without it a fixed key is used, which still binds every
+cursor to its query. Either way a cursor only names a position: each page re-applies the
+caller's scope and filters, so no cursor can reach rows the query itself would not return.
 """
 
 from __future__ import annotations
@@ -10,8 +18,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,35 +30,75 @@ from rex_pipeline.query.errors import InvalidCursor
 
 Decoder = Callable[[Any], Any]
 
+VERSION = 2
+MAX_CURSOR_LENGTH = 2000  # a cursor holds a sort value and an id: far less than this
+_DEFAULT_SECRET = b"rex-query-cursor"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 _RESTART = "use next_cursor exactly as given, or start again without a cursor"
 
 
-def _checksum(sort: Any, key: Any) -> str:
-    canonical = json.dumps([sort, key], separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"rex-cursor:{canonical}".encode()).hexdigest()[:10]
+@dataclass(frozen=True)
+class Seal:
+    """What cursors are bound to: `shape`, a canonical description of the query, and the HMAC
+    key (`secret`) that signs them."""
+
+    shape: str = ""
+    secret: bytes = b""
+
+    def tag(self, sort: str, key: list[Any]) -> str:
+        message = json.dumps(
+            [VERSION, self.shape, sort, key], separators=(",", ":"), ensure_ascii=False
+        )
+        digest = hmac.new(self.secret or _DEFAULT_SECRET, message.encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
 
 
 def _to_json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def encode_cursor(sort: str, key: Sequence[Any]) -> str:
+def _b64(payload: list[Any]) -> str:
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def encode_cursor(sort: str, key: Sequence[Any], seal: Seal = Seal()) -> str:
     """Cursor for "the rows after `key`" under `sort` (key = sort value, then the id)."""
     values = [_to_json(v) for v in key]
-    token = json.dumps([sort, values, _checksum(sort, values)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+    return _b64([VERSION, sort, values, seal.tag(sort, values)])
 
 
-def decode_cursor(token: str, sort: str, decoders: Sequence[Decoder]) -> list[Any]:
-    """The key inside `token`, each part checked and converted by its decoder; raises
-    InvalidCursor when the token is not one of ours, was edited, or was made for another sort."""
+def _payload(token: str) -> list[Any]:
+    """The token's JSON payload, if the token is exactly our encoding of one (no padding,
+    no stray characters: base64 decoders skip those, which would let an edit through)."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise InvalidCursor(f"cursor: not a valid cursor; {_RESTART}")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        made_for, key, check = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        payload = json.loads(raw.decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor(f"cursor: not a valid cursor; {_RESTART}") from exc
-    if check != _checksum(made_for, key) or not isinstance(key, list):
-        raise InvalidCursor(f"cursor: it was modified or truncated; {_RESTART}")
+    if not isinstance(payload, list) or len(payload) != 4 or _b64(payload) != token:
+        raise InvalidCursor(f"cursor: not a valid cursor; {_RESTART}")
+    return payload
+
+
+def decode_cursor(
+    token: str, sort: str, decoders: Sequence[Decoder], seal: Seal = Seal()
+) -> list[Any]:
+    """The key inside `token`, each part checked and converted by its decoder; raises
+    InvalidCursor when the token is not one of ours, was edited, or was made for another query
+    or sort."""
+    version, made_for, key, tag = _payload(token)
+    if version != VERSION:
+        raise InvalidCursor(f"cursor: made by another version of rex; {_RESTART}")
+    if not isinstance(made_for, str) or not isinstance(key, list) or not isinstance(tag, str):
+        raise InvalidCursor(f"cursor: not a valid cursor; {_RESTART}")
+    if not hmac.compare_digest(tag, seal.tag(made_for, key)):
+        raise InvalidCursor(
+            "cursor: it was modified or truncated, or made for another org, owner or filter;"
+            f" {_RESTART}"
+        )
     if made_for != sort:
         raise InvalidCursor(f"cursor: it was made for sort {made_for!r}, not {sort!r}; {_RESTART}")
     if len(key) != len(decoders):

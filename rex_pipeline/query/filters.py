@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from rex_pipeline.query.cursor import MAX_CURSOR_LENGTH
 from rex_pipeline.query.pages import DEFAULT_LIMIT, MAX_LIMIT
 from rex_pipeline.query.resources import (
     ACTIVITIES_R,
@@ -24,7 +25,7 @@ from rex_pipeline.query.resources import (
     Resource,
     is_id_of,
 )
-from rex_pipeline.query.textsearch import SCAN, TextSearch
+from rex_pipeline.query.textsearch import words_of
 from rex_pipeline.schema import (
     ACTIVITY_STATUSES,
     ACTIVITY_TYPES,
@@ -78,11 +79,12 @@ def equals(column: str) -> Predicate:
 
 
 def equals_ci(column: str) -> Predicate:
-    return lambda value: (f"lower(t.{column}) = ?", [value.lower()])
+    """Any case: both sides lower-cased by DuckDB (Python's lower() differs, e.g. on 'İ')."""
+    return lambda value: (f"lower(t.{column}) = lower(?)", [value])
 
 
 def contains_ci(column: str) -> Predicate:
-    return lambda value: (f"contains(lower(t.{column}), ?)", [value.lower()])
+    return lambda value: (f"contains(lower(t.{column}), lower(?))", [value])
 
 
 def at_least(column: str) -> Predicate:
@@ -115,7 +117,9 @@ class ListRequest(BaseModel):
     predicates: ClassVar[dict[str, Predicate]] = {}
 
     limit: int = Field(DEFAULT_LIMIT, description=f"Rows per page (1–{MAX_LIMIT}).")
-    cursor: str | None = Field(None, description="next_cursor of the previous page.")
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page."
+    )
     sort: str | None = Field(None, description="Column to sort by; prefix - for descending.")
     fields: CommaList | None = Field(None, description="Only these fields (comma-separated).")
 
@@ -148,9 +152,13 @@ class ListRequest(BaseModel):
             )
         return value
 
-    def where(self, text: TextSearch = SCAN) -> tuple[list[str], list[Any]]:
-        """The request's filters as SQL clauses over alias `t`, and their parameters; `text` is
-        how this warehouse matches free text (see textsearch)."""
+    def text_words(self) -> list[str]:
+        """The words of the request's free-text filter, matched apart (see textsearch)."""
+        return []
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        """The request's filters as SQL clauses over alias `t`, and their parameters (all but
+        the free text)."""
         clauses: list[str] = []
         params: list[Any] = []
         for name, predicate in self.predicates.items():
@@ -194,13 +202,8 @@ class ContactListRequest(ListRequest):
     updated_after: UtcDateTime | None = Field(None, description="Updated at or after.")
     tags: CommaList | None = Field(None, description="Has all of these tags (exact).")
 
-    def where(self, text: TextSearch = SCAN) -> tuple[list[str], list[Any]]:
-        clauses, params = super().where(text)
-        if self.search and self.search.split():
-            sql, words = text.contact_words(self.search.split())
-            clauses.append(sql)
-            params += words
-        return clauses, params
+    def text_words(self) -> list[str]:
+        return words_of(self.search)
 
 
 class CompanyListRequest(ListRequest):

@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import duckdb
 from pydantic import BaseModel, ValidationError
 
-from rex_pipeline.query.connection import Scope
-from rex_pipeline.query.errors import invalid_from_pydantic
+from rex_pipeline.publish.derived import OWNER_KEY, OWNER_SORT
+from rex_pipeline.query import textsearch
+from rex_pipeline.query.candidates import Candidates, Positions
+from rex_pipeline.query.connection import Scope, valid_text
+from rex_pipeline.query.cursor import Seal
+from rex_pipeline.query.errors import InvalidRequest, invalid_from_pydantic
 from rex_pipeline.query.filters import ListRequest
+from rex_pipeline.query.layout import Layout
 from rex_pipeline.query.pages import Order, Page, fetch_page, parse_sort
-from rex_pipeline.query.resources import Resource, scope_sql
-from rex_pipeline.query.textsearch import text_search
+from rex_pipeline.query.resources import CONTACTS_R, Resource, scope_sql
+from rex_pipeline.schema import CONTACT_SEARCH_ORGS, CONTACTS_BY, OWNER_RECORDS
 
 M = TypeVar("M", bound=BaseModel)
-# Sort keys with few distinct values (scores, amounts): pages find their last key first.
-TIE_HEAVY_TYPES = frozenset({"INTEGER", "BIGINT"})
+# Sort keys with few distinct values (scores, amounts, names): pages find their last key first.
+# Measured on 1M contacts, an owner's contacts by last_name: 52 -> 36 ms CPU.
+TIE_HEAVY_TYPES = frozenset({"INTEGER", "BIGINT", "VARCHAR"})
+# Not part of what a cursor is bound to: a client may change them between pages.
+PAGING_FIELDS = frozenset({"limit", "cursor", "fields", "sort"})
+
+
+def _check_text(value: Any, path: str) -> None:
+    """Refuse text DuckDB cannot take (lone surrogates), naming where it is."""
+    if isinstance(value, str):
+        try:
+            valid_text(value)
+        except ValueError as exc:
+            raise InvalidRequest(f"{path}: {exc}") from None
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_text(item, f"{path}[{index}]")
 
 
 def parse_request(model: type[M], request: M | Mapping[str, Any]) -> M:
@@ -25,10 +50,17 @@ def parse_request(model: type[M], request: M | Mapping[str, Any]) -> M:
     if isinstance(request, model):
         return request
     values = {k: v for k, v in dict(request).items() if v is not None}  # type: ignore[call-overload]
+    _check_text(values, "")
     try:
         return model.model_validate(values)
     except ValidationError as exc:
         raise invalid_from_pydantic(exc) from exc
+
+
+def cursor_seal(scope: Scope, request: ListRequest) -> Seal:
+    """What this request's cursors are bound to: the scope, the record kind and the filters."""
+    filters = request.model_dump(mode="json", exclude=set(PAGING_FIELDS))
+    return scope.seal(request.resource.name, filters)
 
 
 def resource_order(resource: Resource, sort: str | None, alias: str = "t") -> tuple[Order, str]:
@@ -52,20 +84,90 @@ def select_columns(resource: Resource, fields: list[str] | None, sort_column: st
     return list(dict.fromkeys([*wanted, sort_column, "id"]))
 
 
+def owner_records(
+    layout: Layout, scope: Scope, resource: Resource, order: Order, sort_column: str
+) -> Candidates | None:
+    """A member's activities, deals or tasks listed from owner_records (only each kind's
+    default sort column is there), standing for the owner part of the scope; None when it
+    cannot help."""
+    kind = resource.name
+    if not layout.owner_records or scope.owner_id is None or OWNER_SORT.get(kind) != sort_column:
+        return None
+    owner_sql, owner_params = scope_sql(resource, scope)
+    return Candidates(
+        source=f'"{OWNER_RECORDS.name}" AS s',
+        group=f"s.kind = ? AND s.owner_key = {OWNER_KEY.format(org='?', owner='?')}",
+        group_params=[kind, scope.org_id, scope.owner_id],
+        where=["s.org_id = ?", "s.owner_id = ?"],
+        params=[scope.org_id, scope.owner_id],
+        order=replace(order, key="s.sort_key", tiebreak="s.record_id"),
+        row="s.record_row",
+        fallback=[owner_sql],
+        fallback_params=owner_params,
+    )
+
+
+def owners_of(scope: Scope, request: ListRequest) -> list[str]:
+    """The owners a contact on this page must have: the scope's member and an owner_id filter
+    (both in candidates narrow them early; the page applies them anyway)."""
+    wanted = [scope.owner_id, getattr(request, "owner_id", None)]
+    return [owner for owner in wanted if owner is not None]
+
+
+def sorted_contacts(
+    layout: Layout, owners: list[str], scope: Scope, order: Order, sort_column: str
+) -> Candidates | None:
+    """The scope's contacts in a sort order that has a sorted copy (contacts_by_…), read from
+    it a few positions at a time; they stand for no filter (the page applies them all)."""
+    if sort_column not in layout.contacts_by:
+        return None
+    where, params = ["s.owner_id = ?"] * len(owners), list(owners)
+    span = f'SELECT first_position, row_count FROM "{CONTACT_SEARCH_ORGS.name}" WHERE org_id = ?'
+    position = "s.pos_desc" if order.descending else "s.pos_asc"
+    return Candidates(
+        source=f'"{CONTACTS_BY[sort_column].name}" AS s',
+        group="s.org_id = ?",
+        group_params=[scope.org_id],
+        where=where,
+        params=params,
+        order=replace(order, key=f's."{sort_column}"', tiebreak="s.contact_id"),
+        row="s.contact_row",
+        positions=Positions(position, span, [scope.org_id]),
+    )
+
+
 def filtered_page(
     conn: duckdb.DuckDBPyConnection,
     scope: Scope,
+    layout: Layout,
     request: ListRequest,
     source: str,
     where: list[str],
     params: list[Any],
+    wide_text: bool = False,
 ) -> Page:
     """One keyset page of `request.resource` (aliased `t` in `source`) inside `scope`, with
-    the request's sort, fields, limit and cursor and the given filter clauses."""
+    the request's sort, fields, limit and cursor, its free text (matched as a list's search,
+    or `wide_text` as a smart list's q) and the given filter clauses."""
     resource = request.resource
     order, sort_column = resource_order(resource, request.sort)
     columns = select_columns(resource, request.fields, sort_column)
     scope_clause, scope_params = scope_sql(resource, scope)
+    candidates = None
+    words = request.text_words()
+    if words:
+        candidates = textsearch.candidates(
+            layout, owners_of(scope, request), scope, words, wide_text, order, sort_column
+        )
+        if candidates is None:
+            text, text_params = textsearch.scan_clauses(words, scope.org_id, wide_text)
+            where, params = [*where, *text], [*params, *text_params]
+    elif resource is CONTACTS_R:
+        candidates = sorted_contacts(layout, owners_of(scope, request), scope, order, sort_column)
+    elif resource.owner_scoping == "via_contact":
+        candidates = owner_records(layout, scope, resource, order, sort_column)
+        if candidates is not None:  # they stand for the owner part of the scope
+            scope_clause, scope_params = scope_sql(resource, scope, owner=False)
     return fetch_page(
         conn,
         select=[f't."{c}"' for c in columns],
@@ -77,13 +179,17 @@ def filtered_page(
         tiebreak_field="id",
         limit=request.limit,
         cursor=request.cursor,
+        seal=cursor_seal(scope, request),
         output_fields=list(request.fields) if request.fields else None,
+        candidates=candidates,
     )
 
 
-def list_records(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ListRequest) -> Page:
+def list_records(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, layout: Layout, request: ListRequest
+) -> Page:
     """One page of `request.resource` inside `scope`, filtered, sorted and keyset-paginated."""
-    where, params = request.where(text_search(conn, scope.org_id))
+    where, params = request.where()
     return filtered_page(
-        conn, scope, request, f'"{request.resource.table.name}" AS t', where, params
+        conn, scope, layout, request, f'"{request.resource.table.name}" AS t', where, params
     )

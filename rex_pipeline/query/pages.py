@@ -4,6 +4,9 @@ Rows are ordered by (sort column, id) with NULLs last in both directions; the cu
 last row's pair, and the next page asks for rows strictly after it. The query is
 `ORDER BY … LIMIT n+1`, which DuckDB runs as a top-N (no full sort), and the extra row tells
 whether there is a next page without counting.
+
+When a narrow derived table can list, in the page's order, the rows that may be on the page,
+the page is read through it (see candidates).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from typing import Any, TypedDict
 
 import duckdb
 
+from rex_pipeline.query.candidates import Candidates, windowed_rows
 from rex_pipeline.query.connection import fetch_dicts
-from rex_pipeline.query.cursor import Decoder, as_text, decode_cursor, encode_cursor
+from rex_pipeline.query.cursor import Decoder, Seal, as_text, decode_cursor, encode_cursor
 from rex_pipeline.query.errors import InvalidRequest
 
 MAX_LIMIT = 200
@@ -114,6 +118,23 @@ def page_bound(
     return order.up_to(rows[0][0])
 
 
+def _select_page(
+    conn: duckdb.DuckDBPyConnection,
+    select: list[str],
+    source: str,
+    where: list[str],
+    params: list[Any],
+    order: Order,
+    limit: int,
+) -> list[dict[str, Any]]:
+    sql = (
+        f"SELECT {', '.join(select)} FROM {source}"
+        f" WHERE {' AND '.join(where) or 'true'}"
+        f" ORDER BY {order.order_by()} LIMIT ?"
+    )
+    return fetch_dicts(conn, sql, [*params, limit + 1])
+
+
 def fetch_page(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -126,37 +147,43 @@ def fetch_page(
     tiebreak_field: str,
     limit: int,
     cursor: str | None,
+    seal: Seal,
     output_fields: list[str] | None = None,
+    candidates: Candidates | None = None,
 ) -> Page:
     """Run one page. `select`, `source` and `where` are SQL built by the caller from whitelisted
     names with `?` placeholders; `key_field`/`tiebreak_field` name the selected columns holding
-    the order's values, used to make the next cursor."""
+    the order's values, used to make the next cursor, which `seal` binds to the query.
+    `candidates`, when given, stand for a part of the request that `where` leaves out."""
     check_limit(limit)
-    where, params = list(where), list(params)
     key_value: Any = _START
+    cursor_key: tuple[Any, Any] | None = None
+    after: list[str] = []
+    after_params: list[Any] = []
     if cursor:
         key_value, tiebreak_value = decode_cursor(
-            cursor, order.token, [order.key_decoder, order.tiebreak_decoder]
+            cursor, order.token, [order.key_decoder, order.tiebreak_decoder], seal
         )
-        clause, clause_params = order.after(key_value, tiebreak_value)
-    if order.bound_first and key_value is not None:
-        bound = page_bound(conn, source, where, params, order, limit, key_value)
-        if bound is not None:
-            where.append(bound[0])
-            params += bound[1]
-    if cursor:
-        where.append(clause)
-        params += clause_params
-    sql = (
-        f"SELECT {', '.join(select)} FROM {source}"
-        f" WHERE {' AND '.join(where) or 'true'}"
-        f" ORDER BY {order.order_by()} LIMIT ?"
-    )
-    rows = fetch_dicts(conn, sql, [*params, limit + 1])
+        cursor_key = (key_value, tiebreak_value)
+        clause, after_params = order.after(key_value, tiebreak_value)
+        after = [clause]
+    rows = None
+    if candidates is not None:
+        page = (select, source, [*where, *after], [*params, *after_params], order)
+        rows = windowed_rows(conn, candidates, cursor_key, page, limit)
+        where, params = [*where, *candidates.fallback], [*params, *candidates.fallback_params]
+    if rows is None:
+        if order.bound_first and key_value is not None:
+            bound = page_bound(conn, source, where, params, order, limit, key_value)
+            if bound is not None:
+                where, params = [*where, bound[0]], [*params, *bound[1]]
+        rows = _select_page(
+            conn, select, source, [*where, *after], [*params, *after_params], order, limit
+        )
     has_more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = (
-        encode_cursor(order.token, [rows[-1][key_field], rows[-1][tiebreak_field]])
+        encode_cursor(order.token, [rows[-1][key_field], rows[-1][tiebreak_field]], seal)
         if has_more
         else None
     )

@@ -122,11 +122,14 @@ RESOURCES: dict[str, Resource] = {
 }
 
 
-def scope_sql(resource: Resource, scope: Scope, alias: str = "t") -> tuple[str, list[Any]]:
+def scope_sql(
+    resource: Resource, scope: Scope, alias: str = "t", *, owner: bool = True
+) -> tuple[str, list[Any]]:
     """The WHERE clause that keeps a query inside the caller's org (and owner, if any). A member
-    sees their contacts, and activities/deals/tasks only through those contacts."""
+    sees their contacts, and activities/deals/tasks only through those contacts. `owner=False`
+    leaves the owner part out, for a caller that applies it another way (see lists)."""
     sql, params = f"{alias}.org_id = ?", [scope.org_id]
-    if scope.owner_id is None or resource.owner_scoping == "none":
+    if not owner or scope.owner_id is None or resource.owner_scoping == "none":
         return sql, params
     if resource.owner_scoping == "owner_column":
         return f"{sql} AND {alias}.owner_id = ?", [*params, scope.owner_id]

@@ -31,10 +31,11 @@ from pydantic import (
 
 from rex_pipeline.query.connection import Scope
 from rex_pipeline.query.filters import ListRequest, UtcDateTime
+from rex_pipeline.query.layout import Layout
 from rex_pipeline.query.lists import filtered_page
 from rex_pipeline.query.pages import Page
 from rex_pipeline.query.resources import CONTACTS_R
-from rex_pipeline.query.textsearch import SCAN, TextSearch, text_search, word_pattern
+from rex_pipeline.query.textsearch import words_of
 from rex_pipeline.schema import CONTACT_SOURCE_VALUES, STAGES
 
 Op = Literal[
@@ -185,15 +186,15 @@ class Condition(BaseModel):
 
 
 def _scalar(spec: FieldSpec, op: str, value: Any, where: str) -> Any:
-    """Check one value against the field's kind; returns it in the form the SQL compares."""
+    """Check one value against the field's kind; returns it in the form the SQL compares (texts
+    as given: the SQL lower-cases both sides, with DuckDB's case rules)."""
     if spec.kind in ("text", "tags", "enum"):
         if not isinstance(value, str) or not value or len(value) > 500:
             raise ValueError(f"{where} needs a text of 1 to 500 characters, got {value!r}")
         if spec.kind == "enum" and value not in spec.choices:
             raise ValueError(f"{value!r} is not valid for {where}; use one of "
                              f"{', '.join(spec.choices)}")  # fmt: skip
-        exact = spec.kind == "enum" or (spec.kind == "tags" and op in ("eq", "neq", "in"))
-        return value if exact else value.lower()
+        return value
     if spec.kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{where} needs a number, got {value!r}")
@@ -214,7 +215,7 @@ def _scalar(spec: FieldSpec, op: str, value: Any, where: str) -> Any:
         return value
     if not isinstance(value, str) or not value or len(value) > 500:
         raise ValueError(f"{where} needs a text, number or true/false, got {value!r}")
-    return value if op in ("gt", "gte", "lt", "lte") else value.lower()
+    return value
 
 
 class Group(BaseModel):
@@ -235,9 +236,13 @@ class SmartListRequest(ListRequest):
     query: SmartQuery = Field(default_factory=SmartQuery, description="OR of AND groups.")
     q: str | None = Field(None, max_length=200, description="Free text.")
 
+    def text_words(self) -> list[str]:
+        return words_of(self.q)[:MAX_Q_WORDS]
+
 
 # --- compilation ------------------------------------------------------------------------------
 
+# In _TEXT and the substring ops on tags, each `?` becomes lower(?) (see compile_condition).
 _TEXT = {
     "eq": "lower({e}) = ?",
     "neq": "({e} IS NULL OR lower({e}) <> ?)",
@@ -292,51 +297,30 @@ def compile_condition(cond: Condition) -> tuple[str, list[Any], bool]:
     spec, expr_params = field_spec(cond.field)
     expr, value = spec.sql, cond.value
     values = value if cond.op == "in" else ([] if value is None else [value])
+    lowered = False  # compare lower-cased texts
     if spec.kind == "tags":
         template = _TAGS[cond.op]
         values = [values] if cond.op == "in" else values  # one list parameter
+        lowered = cond.op in ("contains", "not_contains", "starts_with")
     elif spec.kind == "custom" and values and isinstance(values[0], int | float):
         template, expr = _VALUE[cond.op], f"TRY_CAST({expr} AS DOUBLE)"
     elif spec.kind == "custom" and cond.op in ("gt", "gte", "lt", "lte"):
         template = _VALUE[cond.op]
     elif spec.kind in ("text", "custom"):
-        template = _TEXT[cond.op]
+        template, lowered = _TEXT[cond.op], True
     else:
         template = (_ENUM if spec.kind == "enum" else _VALUE)[cond.op]
+    placeholder = "lower(?)" if lowered else "?"
+    template = template.replace("?", placeholder)
     if "{qs}" in template:
-        template = template.replace("{qs}", ", ".join("?" * len(values)))
+        template = template.replace("{qs}", ", ".join([placeholder] * len(values)))
     sql, params = _render(template, expr, expr_params, values)
     return sql, params, spec.needs_company
 
 
-def _free_text(q: str, org_id: str, text: TextSearch) -> tuple[list[str], list[Any]]:
-    """Each word of q must appear in the contact's names or primary email, one of its other
-    emails, its company's name or a custom-field value. Written for a full scan: companies and
-    secondary emails are matched on their own (small) tables first, and the JSON is searched
-    as text, narrowed to values only for the rows whose raw text matched."""
-    clauses, params = [], []
-    for word in q.split()[:MAX_Q_WORDS]:
-        contact_sql, contact_params = text.contact_words([word])
-        pattern = word_pattern(word)
-        clauses.append(
-            f"({contact_sql}"
-            " OR t.company_id IN (SELECT id FROM companies WHERE org_id = ?"
-            " AND contains(lower(name), ?))"
-            " OR t.id IN (SELECT contact_id FROM contact_emails WHERE org_id = ?"
-            " AND NOT is_primary AND regexp_matches(email, ?))"
-            " OR CASE WHEN regexp_matches(CAST(t.metadata AS VARCHAR), ?) THEN"
-            " regexp_matches(array_to_string(json_extract_string(t.metadata, '$.*'), ' '), ?)"
-            " ELSE false END)"
-        )
-        params += [*contact_params, org_id, word.lower(), org_id, pattern, pattern, pattern]
-    return clauses, params
-
-
-def compile_search(
-    request: SmartListRequest, org_id: str, text: TextSearch = SCAN
-) -> tuple[list[str], list[Any], bool]:
-    """WHERE clauses for the whole request, their parameters, and whether to join companies;
-    `text` is how this warehouse matches names and emails (see textsearch)."""
+def compile_search(request: SmartListRequest) -> tuple[list[str], list[Any], bool]:
+    """WHERE clauses for the request's groups (its free text is matched apart, see
+    textsearch), their parameters, and whether to join companies."""
     clauses: list[str] = []
     params: list[Any] = []
     needs_company = False
@@ -351,21 +335,15 @@ def compile_search(
         groups_sql.append("(" + " AND ".join(parts) + ")")
     if groups_sql:
         clauses.append("(" + " OR ".join(groups_sql) + ")")
-    if request.q and request.q.split():
-        text_clauses, text_params = _free_text(request.q, org_id, text)
-        clauses += text_clauses
-        params += text_params
     return clauses, params, needs_company
 
 
 def search_contacts(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, request: SmartListRequest
+    conn: duckdb.DuckDBPyConnection, scope: Scope, layout: Layout, request: SmartListRequest
 ) -> Page:
     """One page of the contacts matching a smart-list request."""
-    where, params, needs_company = compile_search(
-        request, scope.org_id, text_search(conn, scope.org_id)
-    )
+    where, params, needs_company = compile_search(request)
     source = '"contacts" AS t'
     if needs_company:
         source += ' LEFT JOIN "companies" AS co ON co.org_id = t.org_id AND co.id = t.company_id'
-    return filtered_page(conn, scope, request, source, where, params)
+    return filtered_page(conn, scope, layout, request, source, where, params, wide_text=True)

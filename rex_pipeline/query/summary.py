@@ -6,9 +6,11 @@ from typing import Any
 
 import duckdb
 
+from rex_pipeline.publish.derived import OWNER_KEY
 from rex_pipeline.query.connection import Scope, fetch_dicts
+from rex_pipeline.query.layout import Layout
 from rex_pipeline.query.resources import CONTACTS_R, RESOURCES, scope_sql
-from rex_pipeline.schema import CANONICAL_TABLES
+from rex_pipeline.schema import CANONICAL_TABLES, OWNER_RECORDS
 
 TOP_CONTACTS = 5
 
@@ -18,7 +20,24 @@ def existing_tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows.fetchall()}
 
 
-def summary(conn: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
+def _count_sql(table: str, scope: Scope, layout: Layout) -> tuple[str, list[Any]]:
+    """How many rows of `table` the scope sees. A member's activities, deals and tasks are
+    counted in owner_records when the file has it (no join through the member's contacts)."""
+    resource = RESOURCES.get(table)
+    if resource is None:
+        return f'SELECT count(*) FROM "{table}" AS t WHERE t.org_id = ?', [scope.org_id]
+    if resource.owner_scoping == "via_contact" and scope.owner_id and layout.owner_records:
+        key = OWNER_KEY.format(org="?", owner="?")
+        return (
+            f'SELECT count(*) FROM "{OWNER_RECORDS.name}" WHERE kind = ? AND owner_key = {key}'
+            " AND org_id = ? AND owner_id = ?",
+            [table, scope.org_id, scope.owner_id, scope.org_id, scope.owner_id],
+        )
+    where, where_params = scope_sql(resource, scope)
+    return f'SELECT count(*) FROM "{table}" AS t WHERE {where}', where_params
+
+
+def summary(conn: duckdb.DuckDBPyConnection, scope: Scope, layout: Layout) -> dict[str, Any]:
     """Row counts of every table of the contract (None when the table is missing), rejected
     records by reason, and the top contacts by ICP score. An owner scope narrows the record
     kinds it applies to (contacts, and their activities, deals and tasks)."""
@@ -27,13 +46,9 @@ def summary(conn: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, Any]:
     for table in CANONICAL_TABLES:
         if table.name not in present:
             continue
-        resource = RESOURCES.get(table.name)
-        if resource is not None:
-            where, where_params = scope_sql(resource, scope)
-        else:
-            where, where_params = "t.org_id = ?", [scope.org_id]
-        parts.append(f'SELECT ? AS name, count(*) AS n FROM "{table.name}" AS t WHERE {where}')
-        params += [table.name, *where_params]
+        sql, sql_params = _count_sql(table.name, scope, layout)
+        parts.append(f"SELECT ? AS name, ({sql}) AS n")
+        params += [table.name, *sql_params]
     counted = {r["name"]: r["n"] for r in fetch_dicts(conn, " UNION ALL ".join(parts), params)}
     counts = {t.name: counted.get(t.name) for t in CANONICAL_TABLES}
 

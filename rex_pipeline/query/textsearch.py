@@ -1,99 +1,115 @@
-"""Free-text matching of contacts by name or primary email: every word, in any case, must appear
-in the first name, the last name or the primary email.
+"""Free-text matching of contacts: every word, in any case, must appear in what the search looks
+at. A list's `search=` looks at the first name, last name and primary email; a smart list's `q`
+also at the contact's other emails, its company's name and its custom-field values.
 
-Warehouses published with the derived `contact_search` table (one pre-lower-cased column per
-contact) are asked first for the contacts matching every word, stopping after FEW_MATCHES: when
-the words are rare (a specific person, a typo, nothing) the page is then read by id, instead of
-case-folding and regex-matching three columns of every contact. When they are common the scan
-of contacts is kept: its top-N finds a page within the first row groups and skips the rest.
-Older files lack the table and always scan, with the same results.
+Files published with the derived `contact_search` table (publish/derived.py: that text,
+lower-cased, one narrow row per contact, newest first) answer through it: it lists the matching
+contacts in the page's order and the page reads only those (candidates.py). In the default order
+it is read a range of positions at a time, so a common word stops after a page's worth; a rare
+one costs one pass over two short uncompressed columns instead of case-folding three columns,
+joining emails and companies and parsing every contact's JSON. Older files scan contacts with
+the clauses below, with the same results.
 
-Measured on 1M contacts (2 busy cores): a word matching nothing 215-295 ms by scan, ~75-120 ms
-this way; a word matching 14k contacts unchanged (+~12 ms to find that it is common).
+Measured on 1M contacts (benchmarks/query_bench.py, one busy core): `search=lovelace` (14k
+matches) 110-200 -> ~20 ms; a word matching nothing 55-70 -> ~40 ms; smart-list `q=lovelace`
+120-145 -> ~20 ms.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
-import duckdb
-
-from rex_pipeline.schema import CONTACT_SEARCH
+from rex_pipeline.query.candidates import Candidates, Positions
+from rex_pipeline.query.connection import Scope
+from rex_pipeline.query.layout import Layout
+from rex_pipeline.query.pages import Order
+from rex_pipeline.schema import CONTACT_SEARCH, CONTACT_SEARCH_ORGS
 
 MAX_WORDS = 10
+SEARCH_SOURCE = f'"{CONTACT_SEARCH.name}" AS s'
 
 
-def word_pattern(word: str) -> str:
-    """A case-insensitive RE2 pattern finding `word` literally."""
-    return "(?i)" + re.escape(word)
+def words_of(text: str | None) -> list[str]:
+    """The words a search text asks for (at most MAX_WORDS; whitespace separates them)."""
+    return (text or "").split()[:MAX_WORDS]
 
 
-def text_match(word: str) -> tuple[str, list[Any]]:
-    """`word` (any case) in a first name, last name or primary email, by scanning contacts `t`.
-    Measured on 1M rows: lower()+contains() is fastest on names (DuckDB runs it once per
-    dictionary entry), RE2's (?i) on long unique text like emails (no lowered copy of every
-    value)."""
+def _found_in(column: str) -> str:
+    """`?` (a word) in `column`, both lower-cased by DuckDB: the same test contact_search makes
+    on its lower-cased text (Python's lower() and RE2's case folding differ on 'İ' or 'Σ')."""
+    return f"contains(lower({column}), lower(?))"
+
+
+def name_or_email(word: str) -> tuple[str, list[Any]]:
+    """`word` (any case) in a first name, last name or primary email, by scanning contacts `t`."""
+    columns = ("t.first_name", "t.last_name", "t.email")
+    return "(" + " OR ".join(_found_in(c) for c in columns) + ")", [word] * len(columns)
+
+
+def anywhere(word: str, org_id: str) -> tuple[str, list[Any]]:
+    """`word` in the name or primary email, another email, the company's name or a custom-field
+    value, by scanning contacts `t` (companies and secondary emails are matched on their own
+    small tables first)."""
+    contact_sql, contact_params = name_or_email(word)
+    values = "array_to_string(json_extract_string(t.metadata, '$.*'), ' ')"
     return (
-        "(contains(lower(t.first_name), ?) OR contains(lower(t.last_name), ?)"
-        " OR regexp_matches(t.email, ?))",
-        [word.lower(), word.lower(), word_pattern(word)],
+        f"({contact_sql}"
+        f" OR t.company_id IN (SELECT id FROM companies WHERE org_id = ? AND {_found_in('name')})"
+        " OR t.id IN (SELECT contact_id FROM contact_emails WHERE org_id = ?"
+        f" AND NOT is_primary AND {_found_in('email')})"
+        f" OR {_found_in(values)})",
+        [*contact_params, org_id, word, org_id, word, word],
     )
 
 
-FEW_MATCHES = 500  # listing more ids costs more than the scan's early stop (~26 ms at 500)
+def scan_clauses(words: list[str], org_id: str, wide: bool) -> tuple[list[str], list[Any]]:
+    """One clause per word over contacts `t`: `wide` for a smart list's q, else a list's search."""
+    clauses, params = [], []
+    for word in words:
+        sql, word_params = anywhere(word, org_id) if wide else name_or_email(word)
+        clauses.append(sql)
+        params += word_params
+    return clauses, params
 
 
-@dataclass(frozen=True)
-class TextSearch:
-    """How this warehouse answers a name/email search: through contact_search (`conn` set) or
-    by scanning contacts (`conn` None)."""
-
-    conn: duckdb.DuckDBPyConnection | None = None
-    org_id: str = ""
-
-    @property
-    def indexed(self) -> bool:
-        return self.conn is not None
-
-    def contact_words(self, words: list[str]) -> tuple[str, list[Any]]:
-        """A clause over contacts `t` true when every word is in the name or primary email."""
-        words = words[:MAX_WORDS]
-        if not words:
-            return "true", []
-        few = self.few_matches(words)
-        if few is not None:
-            return "list_contains(?::VARCHAR[], t.id)", [few]
-        clauses, params = [], []
-        for word in words:
-            sql, word_params = text_match(word)
-            clauses.append(sql)
-            params += word_params
-        return " AND ".join(clauses), params
-
-    def few_matches(self, words: list[str]) -> list[str] | None:
-        """The ids of the org's contacts matching every word when there are at most
-        FEW_MATCHES of them; None when there are more or the warehouse has no contact_search.
-        The search stops at the first FEW_MATCHES + 1, so a common word costs little here."""
-        if self.conn is None:
-            return None
-        found = " AND ".join(["contains(text, ?)"] * len(words))
-        rows = self.conn.execute(
-            f'SELECT contact_id FROM "{CONTACT_SEARCH.name}" WHERE org_id = ? AND {found} LIMIT ?',
-            [self.org_id, *(w.lower() for w in words), FEW_MATCHES + 1],
-        ).fetchall()
-        return [r[0] for r in rows] if len(rows) <= FEW_MATCHES else None
-
-
-SCAN = TextSearch()
-
-
-def text_search(conn: duckdb.DuckDBPyConnection, org_id: str) -> TextSearch:
-    """The search this warehouse supports: contact_search when it was published with it."""
-    rows = conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()"
-        " AND schema_name = 'main' AND table_name = ?",
-        [CONTACT_SEARCH.name],
-    ).fetchall()
-    return TextSearch(conn, org_id) if rows[0][0] else SCAN
+def candidates(
+    layout: Layout,
+    owners: list[str],
+    scope: Scope,
+    words: list[str],
+    wide: bool,
+    order: Order,
+    sort_column: str,
+) -> Candidates | None:
+    """The contacts matching every word (and owned by `owners`, which the page requires anyway),
+    listed from contact_search in the page's `order` (by `sort_column`); None for a file
+    without the table. Past MAX_CANDIDATES (a common word and a rare other filter) the page
+    joins the same matches instead."""
+    if not layout.contact_search or not words:
+        return None
+    where, params = ["s.owner_id = ?"] * len(owners), list(owners)
+    for word in words:  # lower-cased by DuckDB, like the text (Python's lower() differs)
+        if wide:
+            where.append("(contains(s.text, lower(?)) OR contains(s.more, lower(?)))")
+            params += [word, word]
+        else:
+            where.append("contains(s.text, lower(?))")
+            params.append(word)
+    matches = (
+        f"SELECT s.contact_id FROM {SEARCH_SOURCE} WHERE {' AND '.join(['s.org_id = ?', *where])}"
+    )
+    newest_first = sort_column == "created_at" and order.descending  # the table's own order
+    span = f'SELECT first_position, row_count FROM "{CONTACT_SEARCH_ORGS.name}" WHERE org_id = ?'
+    return Candidates(
+        source=SEARCH_SOURCE,
+        group="s.org_id = ?",
+        group_params=[scope.org_id],
+        where=where,
+        params=params,
+        order=replace(order, key=f's."{sort_column}"', tiebreak="s.contact_id"),
+        row="s.contact_row",
+        fallback=[f"t.id IN ({matches})"],
+        fallback_params=[scope.org_id, *params],
+        positions=Positions("s.position", span, [scope.org_id]) if newest_first else None,
+    )

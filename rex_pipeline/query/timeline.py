@@ -13,7 +13,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
 from rex_pipeline.query.connection import Scope
-from rex_pipeline.query.cursor import as_text, as_timestamp, nullable
+from rex_pipeline.query.cursor import MAX_CURSOR_LENGTH, as_text, as_timestamp, nullable
 from rex_pipeline.query.pages import DEFAULT_LIMIT, MAX_LIMIT, Order, Page, fetch_page
 from rex_pipeline.query.resources import ACTIVITIES_R, DEALS_R, scope_sql
 
@@ -25,16 +25,22 @@ class TimelineRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Events per page.")
-    cursor: str | None = Field(None, description="next_cursor of the previous page.")
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page."
+    )
     newest_first: bool = Field(False, description="Newest events first.")
 
 
 def _events_sql(subject: Subject, record_id: str, scope: Scope) -> tuple[str, list[Any]]:
-    """UNION ALL of every event source for one contact or company. `key` is unique per event
-    and breaks ties between events at the same instant."""
+    """UNION ALL of every event source for one contact or company, visible in `scope` (the
+    caller resolved it there). `key` is unique per event and breaks ties between events at the
+    same instant."""
     column = f"{subject}_id"  # subject is a Literal: contact_id or company_id
-    act_scope, act_params = scope_sql(ACTIVITIES_R, scope, alias="a")
-    deal_scope, deal_params = scope_sql(DEALS_R, scope, alias="d")
+    # A contact's records are its owner's: the contact was found in scope, so a member scope
+    # needs no join through the member's contacts (a company's records do).
+    owner = subject == "company"
+    act_scope, act_params = scope_sql(ACTIVITIES_R, scope, alias="a", owner=owner)
+    deal_scope, deal_params = scope_sql(DEALS_R, scope, alias="d", owner=owner)
     deal_summary = (
         "coalesce(d.name, d.id) || coalesce(' (' || (d.value / 100.0)::DECIMAL(18, 2)"
         " || ' ' || d.currency || ')', '')"
@@ -119,5 +125,6 @@ def timeline(
         tiebreak_field="key",
         limit=request.limit,
         cursor=request.cursor,
+        seal=scope.seal(f"{subject}_timeline", {"id": record_id}),
         output_fields=EVENT_FIELDS,
     )

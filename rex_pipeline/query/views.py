@@ -9,9 +9,11 @@ from typing import Any
 import duckdb
 from pydantic import ValidationError
 
-from rex_pipeline.query.connection import Scope, fetch_dicts
+from rex_pipeline.query.connection import Scope, fetch_dicts, valid_text
 from rex_pipeline.query.errors import InvalidRequest, NotFound, invalid_from_pydantic
 from rex_pipeline.query.smartlist import SmartListRequest
+
+MAX_NAME_LENGTH = 200
 
 
 def list_views(conn: duckdb.DuckDBPyConnection, scope: Scope) -> list[dict[str, Any]]:
@@ -31,6 +33,12 @@ def view_request(
 ) -> SmartListRequest:
     """The stored request of view `name`, with paging overrides (limit, cursor, sort, fields)
     applied; a stored request that no longer validates is reported with the view's name."""
+    if not isinstance(name, str) or not 1 <= len(name) <= MAX_NAME_LENGTH:
+        raise InvalidRequest(f"view name: must be a text of 1 to {MAX_NAME_LENGTH} characters")
+    try:
+        valid_text(name)
+    except ValueError as exc:
+        raise InvalidRequest(f"view name: {exc}") from None
     rows = fetch_dicts(
         conn, "SELECT query FROM saved_views WHERE org_id = ? AND name = ?", [scope.org_id, name]
     )

@@ -23,6 +23,7 @@ from rex_pipeline.query.errors import (
     invalid_from_pydantic,
 )
 from rex_pipeline.query.filters import LIST_REQUESTS, ListRequest
+from rex_pipeline.query.layout import Layout, detect
 from rex_pipeline.query.pages import Page
 from rex_pipeline.query.resources import CONTACTS_R, RESOURCES, Resource
 
@@ -59,6 +60,8 @@ class Warehouse:
     `path` and `org_id` default to the settings (REX_DUCKDB_PATH, REX_ORG_ID, rex.yaml).
     Requests are given as keyword arguments or a mapping (`list_contacts(stage="lead")`) and
     validated by the pydantic models in `filters` and `smartlist`; every error is a QueryError.
+    `cursor_secret` signs the cursors handed out (see cursor): a service whose clients should
+    not be able to make their own cursors sets one, the same in every process.
     """
 
     def __init__(
@@ -67,23 +70,34 @@ class Warehouse:
         *,
         org_id: str | None = None,
         owner_id: str | None = None,
+        cursor_secret: str | bytes | None = None,
     ) -> None:
         if path is None or org_id is None:
             settings = load_settings()
             path = path or settings.duckdb_path
             org_id = org_id or settings.org_id
+        secret = cursor_secret.encode() if isinstance(cursor_secret, str) else cursor_secret
         try:
-            self.scope = Scope(org_id=org_id, owner_id=owner_id)
+            self.scope = Scope(org_id=org_id, owner_id=owner_id, cursor_secret=secret or b"")
         except ValidationError as exc:
             raise invalid_from_pydantic(exc) from exc
         self.path = Path(path)
         self._connection: duckdb.DuckDBPyConnection | None = open_readonly(self.path)
+        self._layout: Layout | None = None
 
     @property
     def _conn(self) -> duckdb.DuckDBPyConnection:
         if self._connection is None:
             raise QueryError("this Warehouse is closed; open a new one")
         return self._connection
+
+    @property
+    def layout(self) -> Layout:
+        """The derived tables this file has (found on first use; the open file never changes:
+        a publish replaces it, and this connection keeps reading the one it opened)."""
+        if self._layout is None:
+            self._layout = detect(self._conn)
+        return self._layout
 
     def close(self) -> None:
         """Release the file (and drop the handle, so nothing DuckDB outlives the Warehouse)."""
@@ -114,7 +128,7 @@ class Warehouse:
                 f"unknown resource {resource!r}; use one of {', '.join(RESOURCES)}"
             )
         parsed: ListRequest = lists.parse_request(model, _merge(request, params))
-        return lists.list_records(self._conn, self.scope, parsed)
+        return lists.list_records(self._conn, self.scope, self.layout, parsed)
 
     def list_contacts(self, request: Request = None, **params: Any) -> Page:
         return self.list_records("contacts", request, **params)
@@ -216,7 +230,7 @@ class Warehouse:
                 request.model_dump() if isinstance(request, smartlist.SmartListRequest) else request
             )
             parsed = lists.parse_request(smartlist.SmartListRequest, _merge(values, params))
-        return smartlist.search_contacts(self._conn, self.scope, parsed)
+        return smartlist.search_contacts(self._conn, self.scope, self.layout, parsed)
 
     @_answers
     def views(self) -> list[dict[str, Any]]:
@@ -227,12 +241,12 @@ class Warehouse:
     def run_view(self, name: str, **overrides: Any) -> Page:
         """Run saved view `name`; overrides such as limit and cursor page through it."""
         request = views.view_request(self._conn, self.scope, name, overrides)
-        return smartlist.search_contacts(self._conn, self.scope, request)
+        return smartlist.search_contacts(self._conn, self.scope, self.layout, request)
 
     @_answers
     def summary(self) -> dict[str, Any]:
         """Row counts per table, rejected records by reason, top contacts by ICP score."""
-        return summary.summary(self._conn, self.scope)
+        return summary.summary(self._conn, self.scope, self.layout)
 
     @staticmethod
     def _resource(name: str) -> Resource:

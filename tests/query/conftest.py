@@ -44,7 +44,8 @@ class World:
         return Warehouse(self.path, **kwargs)
 
 
-def _build(path: Path) -> dict[str, str]:
+def build_world(path: Path) -> dict[str, str]:
+    """Write the test warehouse at `path`; returns the ids of its records by name."""
     ids = {name: new_id("comp") for name in ("globex", "initech", "umbrella", "stark")}
     ids |= {
         name: new_id("cont")
@@ -319,7 +320,7 @@ def _build(path: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     path = tmp_path_factory.mktemp("query") / "rex.duckdb"
-    return World(path, _build(path))
+    return World(path, build_world(path))
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from rex_pipeline.query import InvalidRequest, SmartListRequest, Warehouse
 from rex_pipeline.query.smartlist import compile_search
+from rex_pipeline.query.textsearch import scan_clauses
 
 from .conftest import World
 
@@ -199,10 +200,12 @@ def test_one_sql_query_with_values_only_as_parameters() -> None:
             "q": hostile,
         }
     )
-    clauses, params, needs_company = compile_search(request, "acme-org")
-    sql = " AND ".join(clauses)
+    clauses, params, needs_company = compile_search(request)
+    text, text_params = scan_clauses(request.text_words(), "acme-org", wide=True)
+    sql = " AND ".join([*clauses, *text])
+    params += text_params
     assert "DROP" not in sql and "'x'" not in sql
-    assert hostile.lower() in params
+    assert hostile in params
     assert '$."city"' in params  # the custom path is a parameter too
     assert sql.count("?") == len(params)
     assert needs_company is False  # free text matches companies through a subquery
@@ -213,4 +216,4 @@ def test_company_fields_join_companies() -> None:
         {"query": {"groups": [{"conditions": [{"field": "company.name", "op": "eq",
                                                "value": "Initech"}]}]}}
     )  # fmt: skip
-    assert compile_search(request, "acme-org")[2] is True
+    assert compile_search(request)[2] is True

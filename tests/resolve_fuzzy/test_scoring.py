@@ -226,3 +226,15 @@ def test_a_number_two_mailboxes_of_one_company_share_is_the_office_line() -> Non
     )  # fmt: skip
     assert explained["evidence"]["phone"]["level"] == "same office number"
     assert explained["decision"] == "no match"
+
+
+def test_alike_company_names_at_two_domains_are_two_companies() -> None:
+    explained = explain_pair(
+        person("n1", "Jörg", "Müller", "jörg@müller.de", company_key="muller",
+               company_domain="müller.de"),
+        person("n2", "Jörg", "Muller", "jorg.muller@muller-bau.de", company_key="muller bau",
+               company_domain="muller-bau.de"),
+        SETTINGS,
+    )  # fmt: skip
+    assert explained["evidence"]["company"]["level"] == "different"
+    assert explained["decision"] != "merge"

@@ -491,9 +491,14 @@ def _others(frame: pl.DataFrame) -> pl.DataFrame:
         company_sim=pairwise(frame, "cname_a", "cname_b", JaroWinkler.normalized_similarity),
         title_sim=pairwise(frame, "title_a", "title_b", fuzz.token_sort_ratio) / 100,
     )
+    # two different company domains are two companies (as company resolution has it), however
+    # alike their names: muller.de's Müller GmbH is not muller-bau.de's Müller Bau
+    two_domains = (pl.col("company_domain_a") != pl.col("company_domain_b")).fill_null(False)
     company = (
         pl.when(pl.col("company_domain_a") == pl.col("company_domain_b"))
         .then(pl.lit("same domain"))
+        .when(two_domains)
+        .then(pl.lit("different"))
         .when(pl.col("cname_a") == pl.col("cname_b"))
         .then(pl.lit("same name"))
         .when(pl.col("company_sim") >= 0.92)
