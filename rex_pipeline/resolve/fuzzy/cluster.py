@@ -184,10 +184,22 @@ def cluster(
         log.info("overrides: %d references not among this run's nodes", len(resolved.unmatched))
     for a, b in resolved.unsatisfiable:
         log.warning("never_merge %s / %s: both are already one entity by exact keys", a, b)
+    # strongest first; equal scores (a node fitting two namesakes equally well) go to the
+    # pair whose nodes are older, so the choice does not hang on the (random) ids
+    age = nodes.select("node_id", "created_at")
     edges = [
         (a, b, s)
         for a, b, s in pairs.filter(pl.col("decision") == "merge")
-        .sort(["score", "node_a", "node_b"], descending=[True, False, False])
+        .join(age.rename({"node_id": "node_a", "created_at": "age_a"}), on="node_a", how="left")
+        .join(age.rename({"node_id": "node_b", "created_at": "age_b"}), on="node_b", how="left")
+        .with_columns(
+            newer=pl.max_horizontal("age_a", "age_b"), older=pl.min_horizontal("age_a", "age_b")
+        )
+        .sort(
+            ["score", "newer", "older", "node_a", "node_b"],
+            descending=[True, False, False, False, False],
+            nulls_last=True,
+        )
         .select("node_a", "node_b", "score")
         .iter_rows()
     ]
