@@ -42,8 +42,15 @@ class Env:
         shutil.copyfile(source, target)
         return target
 
-    def run(self, config: dict[str, Any] | None = None, assets: list[Any] | None = None) -> Any:
-        """Materialise every asset (or just `assets`) in-process; `config` is SyncConfig."""
+    def run(
+        self,
+        config: dict[str, Any] | None = None,
+        assets: list[Any] | None = None,
+        instance: dg.DagsterInstance | None = None,
+    ) -> Any:
+        """Materialise every asset (or just `assets`) in-process; `config` is SyncConfig. Each
+        run has an instance of its own unless `instance` (shared runs see each other's
+        history)."""
         from rex_pipeline.definitions import defs
 
         selected = assets or list(defs.assets or [])
@@ -53,7 +60,7 @@ class Env:
             [*selected, *checks],
             resources={"rex_settings": RexSettings(), "work_db": WorkDatabase()},
             run_config={"ops": ops},
-            instance=dg.DagsterInstance.ephemeral(),
+            instance=instance or dg.DagsterInstance.ephemeral(),
             raise_on_error=False,
         )
 

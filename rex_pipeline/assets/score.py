@@ -24,7 +24,7 @@ from rex_pipeline.score import (
     score_contacts,
     top_contacts_markdown,
 )
-from rex_pipeline.score.inputs import ScoringInputs, read_scoring_inputs
+from rex_pipeline.score.inputs import ScoringInputs, merged_away_sql, read_scoring_inputs
 from rex_pipeline.score.state import stage_model_hash, stored_model_hash
 
 
@@ -32,12 +32,12 @@ def _score(
     context: dg.AssetExecutionContext,
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
+    model: IcpModel,
     everything: bool = True,
     keep_features: bool = False,
-) -> tuple[IcpModel, ScoringInputs, pl.DataFrame]:
+) -> tuple[ScoringInputs, pl.DataFrame]:
     """Score the contacts as they will be after this run, at the run's time: every contact,
     or only those this run can change the score of."""
-    model = load_icp_model(settings.icp)
     inputs = read_scoring_inputs(con, settings.org_id, everything=everything)
     scores = score_contacts(
         inputs.contacts,
@@ -48,7 +48,7 @@ def _score(
         previous=inputs.previous,
         keep_features=keep_features,
     )
-    return model, inputs, scores
+    return inputs, scores
 
 
 @dg.asset(
@@ -67,10 +67,11 @@ def icp_scores(
     work_db: WorkDatabase,
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
-    current = model_hash(load_icp_model(settings.icp))
+    model = load_icp_model(settings.icp)
+    current = model_hash(model)
     with work_db.connect(settings) as con:
         everything = config.full_refresh or stored_model_hash(con, settings.org_id) != current
-        model, inputs, scores = _score(context, settings, con, everything=everything)
+        inputs, scores = _score(context, settings, con, model, everything=everything)
         batch.replace(con, "batch_icp_scores", scores)
         stage_model_hash(con, settings.org_id, current)
         distribution = scores_after_run(con, settings.org_id)
@@ -96,16 +97,11 @@ def icp_scores(
 def scores_after_run(con: duckdb.DuckDBPyConnection, org: str) -> pl.DataFrame:
     """Every contact's score once this run is applied: this run's scores over the stored
     ones, contacts merged away this run left out (for the histogram of the whole warehouse)."""
-    losers = (
-        "SELECT loser_id FROM batch_merges_contact"
-        if batch.exists(con, "batch_merges_contact")
-        else "SELECT NULL::VARCHAR WHERE FALSE"
-    )
     return con.sql(
         f"""SELECT coalesce(s.icp_score, c.icp_score) AS icp_score
             FROM (SELECT id, icp_score FROM contacts WHERE org_id = $org) c
             FULL JOIN batch_icp_scores s ON c.id = s.id
-            WHERE s.id IS NOT NULL OR c.id NOT IN ({losers})""",
+            WHERE s.id IS NOT NULL OR c.id NOT IN ({merged_away_sql(con)})""",
         params={"org": org},
     ).pl()
 
@@ -153,12 +149,13 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
         settings = settings_for(rex_settings, config)
-        current = model_hash(load_icp_model(settings.icp))
+        model = load_icp_model(settings.icp)
+        current = model_hash(model)
         previous = _previous_report(context, current, config.full_refresh)
         if previous is not None:
             return dg.MaterializeResult(metadata=previous)
         with work_db.connect(settings) as con:
-            model, _, scored = _score(context, settings, con, keep_features=True)
+            _, scored = _score(context, settings, con, model, keep_features=True)
         report = learn_from_customers(scored, model)
         return dg.MaterializeResult(
             metadata={

@@ -68,6 +68,13 @@ def _affected_sql(con: duckdb.DuckDBPyConnection) -> str:
     return " UNION ".join(parts) if parts else "SELECT NULL::VARCHAR AS id WHERE FALSE"
 
 
+def merged_away_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for the ids of the contacts this run merges away (none once the batch is applied)."""
+    if batch.exists(con, "batch_merges_contact"):
+        return "SELECT loser_id FROM batch_merges_contact"
+    return "SELECT NULL::VARCHAR WHERE FALSE"
+
+
 def _winner_of(con: duckdb.DuckDBPyConnection, activities: pl.DataFrame) -> pl.DataFrame:
     """Activities of contacts merged away this run count for the winner."""
     if not batch.exists(con, "batch_merges_contact"):
@@ -86,13 +93,8 @@ def read_scoring_inputs(
     """Everything the scorer needs for the org's contacts as they will be after this run: all
     of them, or (`everything=False`) only those this run may change the score of."""
     contacts_sql = _overlay_sql(con, "contacts", _CONTACT_COLUMNS)
-    losers = (
-        "SELECT loser_id FROM batch_merges_contact"
-        if batch.exists(con, "batch_merges_contact")
-        else "SELECT NULL::VARCHAR WHERE FALSE"
-    )
     # contacts merged away this run are not scored
-    wanted = f"id NOT IN ({losers})"
+    wanted = f"id NOT IN ({merged_away_sql(con)})"
     if not everything:
         wanted += f" AND id IN ({_affected_sql(con)})"
     params = {"org": org}

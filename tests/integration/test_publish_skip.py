@@ -64,17 +64,11 @@ def test_full_refresh_and_new_views_publish(env: Env, monkeypatch: pytest.Monkey
 def test_integrity_checks_trust_an_earlier_pass_on_the_same_file(env: Env) -> None:
     import dagster as dg
 
-    from rex_pipeline.definitions import defs
-    from rex_pipeline.resources import RexSettings, WorkDatabase
-
     instance = dg.DagsterInstance.ephemeral()  # one instance: runs see each other's checks
 
     def run() -> dict[str, dg.AssetCheckEvaluation]:
-        result = dg.materialize(
-            [*(defs.assets or []), *(defs.asset_checks or [])],
-            resources={"rex_settings": RexSettings(), "work_db": WorkDatabase()},
-            instance=instance,
-        )
+        result = env.run(instance=instance)
+        assert_ok(result)
         return {e.check_name: e for e in result.get_asset_check_evaluations()}
 
     env.write("csv/hubspot.csv", HUBSPOT)

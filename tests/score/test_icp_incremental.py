@@ -60,22 +60,11 @@ def test_the_histogram_covers_the_whole_warehouse(env: Env) -> None:
 
 
 def test_insights_are_carried_forward_between_full_runs(env: Env) -> None:
-    from rex_pipeline.definitions import defs
-    from rex_pipeline.resources import RexSettings, WorkDatabase
-
     instance = dg.DagsterInstance.ephemeral()  # one instance: the runs see each other
 
     def run(full_refresh: bool) -> tuple[str, str]:
-        assets = list(defs.assets or [])
-        ops = {
-            a.key.to_python_identifier(): {"config": {"full_refresh": full_refresh}} for a in assets
-        }
-        result = dg.materialize(
-            assets,
-            resources={"rex_settings": RexSettings(), "work_db": WorkDatabase()},
-            run_config={"ops": ops},
-            instance=instance,
-        )
+        result = env.run({"full_refresh": full_refresh}, instance=instance)
+        assert_ok(result)
         meta = result.asset_materializations_for_node("icp_customer_insights")[0].metadata
         assert "report" in meta and "auc_current_model" in meta
         return str(meta["computed_in_run"].value), result.run_id
