@@ -103,6 +103,17 @@ def warehouse_integrity(
             )
 
 
+def _earlier_evaluations(
+    instance: dg.DagsterInstance, check: dg.AssetCheckKey, run_id: str, limit: int
+) -> Iterator[tuple[str, dg.AssetCheckEvaluation]]:
+    """(run id, evaluation) of `check` in earlier runs, newest first, from the event log
+    (planned, i.e. queued or running, executions have no evaluation yet)."""
+    for record in instance.event_log_storage.get_asset_check_execution_history(check, limit=limit):
+        evaluation = record.evaluation
+        if record.run_id != run_id and isinstance(evaluation, dg.AssetCheckEvaluation):
+            yield record.run_id, evaluation
+
+
 def _passed_on(
     instance: dg.DagsterInstance, check: dg.AssetCheckKey, identity: str | None, run_id: str
 ) -> str | None:
@@ -110,14 +121,11 @@ def _passed_on(
     size and modification time: a publish always writes a new file), if the latest one did."""
     if identity is None:
         return None
-    for record in instance.event_log_storage.get_asset_check_execution_history(check, limit=5):
-        evaluation = record.evaluation
-        if record.run_id == run_id or not isinstance(evaluation, dg.AssetCheckEvaluation):
-            continue
+    for earlier_run, evaluation in _earlier_evaluations(instance, check, run_id, limit=5):
         checked = evaluation.metadata.get("published_file")
         if evaluation.passed and checked is not None and checked.value == identity:
             return str(
-                evaluation.metadata.get("checked_in", dg.TextMetadataValue(record.run_id)).value
+                evaluation.metadata.get("checked_in", dg.TextMetadataValue(earlier_run)).value
             )
         return None
     return None
@@ -212,11 +220,7 @@ def previous_metrics(
     with, from this check's evaluations in the event log (newest first)."""
     metric = check.name.removesuffix("_drift")
     found: dict[str, drift.RunMetrics] = {}
-    storage = instance.event_log_storage
-    for record in storage.get_asset_check_execution_history(check, limit=history):
-        evaluation = record.evaluation  # planned (queued or running) executions have none yet
-        if record.run_id == run_id or not isinstance(evaluation, dg.AssetCheckEvaluation):
-            continue
+    for _, evaluation in _earlier_evaluations(instance, check, run_id, limit=history):
         value = evaluation.metadata.get("run_metrics")
         if not isinstance(value, dg.JsonMetadataValue) or not isinstance(value.value, dict):
             continue
