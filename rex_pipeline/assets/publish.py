@@ -13,6 +13,12 @@ from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.schema import CANONICAL_TABLES, CONTACTS
 from rex_pipeline.warehouse import publish, scalar
 
+PUBLISHED_HOW = {
+    "written": "new file swapped in, written afresh",
+    "updated": "new file swapped in: a copy of the last one, updated where it changed",
+    None: "unchanged: the published file is current",
+}
+
 
 def table_counts(con, org_id: str) -> dict[str, int]:  # type: ignore[no-untyped-def]
     counts = {}
@@ -47,7 +53,7 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
             started = time.perf_counter()
             stats = apply_batch(con, settings, now)
             applied = time.perf_counter() - started
-            swapped = publish(con, settings.duckdb_path)
+            published_as = publish(con, settings.duckdb_path)
             crash_point("warehouse.published")
             published = time.perf_counter() - started - applied
             counts = table_counts(con, settings.org_id)
@@ -64,9 +70,7 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
                 "rows_by_table": counts_table(counts, "table", "rows"),
                 "rows_written_this_run": counts_table(stats.upserted, "table", "rows"),
                 "rows_changed_this_run": counts_table(stats.changed, "table", "rows"),
-                "published": dg.MetadataValue.text(
-                    "new file swapped in" if swapped else "unchanged: the published file is current"
-                ),
+                "published": dg.MetadataValue.text(PUBLISHED_HOW[published_as]),
                 "apply_seconds": round(applied, 3),
                 "publish_seconds": round(published, 3),
                 "contacts_preview": markdown_table(preview),

@@ -143,12 +143,32 @@ def _apply_keys(
         {"org": org, "now": now},
     )
     if batch.exists(con, f"batch_merges_{entity}"):
-        execute(
-            con,
-            f"""UPDATE identity_keys k SET entity_id = m.winner_id FROM batch_merges_{entity} m
-                WHERE k.org_id = $org AND k.entity = '{entity}' AND k.entity_id = m.loser_id""",
-            {"org": org},
-        )
+        _repoint_keys(con, entity, org)
+
+
+def _repoint_keys(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None:
+    """Point the identity keys of merged-away ids at their winners. A delete and re-insert
+    rather than an UPDATE: at the next checkpoint DuckDB rewrites every row group an UPDATE
+    touched, and merged ids are spread over all of the identity map's row groups, while a
+    delete is kept as a mask and new rows are appended (1M warehouse, 3,800 merged contacts:
+    1.4 CPU-s of statement and checkpoint -> 0.6)."""
+    where = "k.org_id = $org AND k.entity = $entity AND k.entity_id = m.loser_id"
+    merges = f"batch_merges_{entity}"
+    execute(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE repointed_keys AS
+            SELECT k.* REPLACE (m.winner_id AS entity_id) FROM identity_keys k
+            JOIN (SELECT loser_id, any_value(winner_id) AS winner_id FROM {merges} GROUP BY ALL)
+              AS m ON {where}""",
+        {"org": org, "entity": entity},
+    )
+    execute(
+        con,
+        f"DELETE FROM identity_keys k USING {merges} m WHERE {where}",
+        {"org": org, "entity": entity},
+    )
+    execute(con, "INSERT INTO identity_keys SELECT * FROM repointed_keys")
+    execute(con, "DROP TABLE repointed_keys")
 
 
 def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: datetime) -> None:

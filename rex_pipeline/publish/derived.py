@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from rex_pipeline.publish.compression import compression_disabled
 from rex_pipeline.schema import (
     CONTACT_SEARCH,
     CONTACT_SEARCH_ORGS,
@@ -75,8 +76,7 @@ def _build_contact_search(con: duckdb.DuckDBPyConnection, db: str) -> None:
     1M contacts: 25 ms vs 80-125 ms CPU); it takes ~210 MB per million contacts instead of
     ~85 MB (FSST) or ~30 MB (ZSTD)."""
     con.execute(CONTACT_SEARCH.create_sql(db))
-    con.execute("SET disabled_compression_methods = 'fsst,dict_fsst,zstd'")
-    try:
+    with compression_disabled(con, "fsst,dict_fsst,zstd"):
         con.execute(
             f"""
             INSERT INTO {db}.main."{CONTACT_SEARCH.name}"
@@ -95,8 +95,6 @@ def _build_contact_search(con: duckdb.DuckDBPyConnection, db: str) -> None:
             ORDER BY c.org_id, c.created_at DESC NULLS LAST, c.id DESC
             """
         )
-    finally:
-        con.execute("RESET disabled_compression_methods")
     con.execute(CONTACT_SEARCH_ORGS.create_sql(db))
     con.execute(
         f'INSERT INTO {db}.main."{CONTACT_SEARCH_ORGS.name}"'

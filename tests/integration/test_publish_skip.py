@@ -30,11 +30,13 @@ def test_unchanged_inbox_keeps_the_published_file(env: Env) -> None:
     changed = env.run()
     assert_ok(changed)
     assert _published(changed).startswith("new file")
+    assert "updated where it changed" in _published(changed)  # the last file, brought up to date
     assert env.sql("SELECT count(*) FROM contacts") == [(4,)]
 
     env.db.unlink()  # someone removed the analysts' file: the next run brings it back
     assert_ok(restored := env.run())
     assert _published(restored).startswith("new file")
+    assert "written afresh" in _published(restored)
     assert env.sql("SELECT count(*) FROM contacts") == [(4,)]
 
 
