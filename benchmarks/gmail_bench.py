@@ -4,6 +4,9 @@
     .venv/bin/python benchmarks/gmail_bench.py --sizes 5000         # quick
     .venv/bin/python benchmarks/gmail_bench.py --compare-policies 5000
     .venv/bin/python benchmarks/gmail_bench.py --streamed           # 25k and 100k, streamed
+    .venv/bin/python benchmarks/gmail_bench.py --inbox benchmarks/out/inbox_100000_20000_s0
+        # the mbox files of a generated inbox (benchmarks/inbox_gen.py), as ingest reads them:
+        # streamed through a sink, serially (--workers 1) and with a pool (default: all CPUs)
 
 Each size is generated into a temporary directory, then parsed in a fresh child process so its
 peak RSS belongs to that parse alone. The output frames necessarily hold every message's body,
@@ -41,6 +44,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 OWN = ["maria.chen@northwind-labs.io", "sales@northwind-labs.io"]
+DOMAINS = ["northwind-labs.io"]
 PEOPLE = [
     ("Lovelace, Ada", "ada.lovelace@acme-robotics.com"),
     ("Grace Hopper", "grace.hopper@globex.com"),
@@ -267,21 +271,96 @@ def compare_policies(path: Path) -> None:
         print(f"policy {name:9s}: {rate:8.0f} msgs/s (parse + headers + payload decode)")
 
 
+def inbox_child(folder: Path, workers: int) -> dict[str, float]:
+    """Runs in a fresh process: parse every mbox of `folder` through a sink that drops the
+    chunks, as ingest does, with a pool of `workers` processes (1: none). CPU seconds and
+    peak RSS include the workers (ended and so accounted for before measuring)."""
+    from rex_pipeline.records import ParsedFile
+    from rex_pipeline.sources.gmail import parse_gmail_file
+
+    def drop(chunk: ParsedFile) -> None:
+        pass
+
+    files = sorted(folder.glob("*.mbox"))
+    started = time.perf_counter()
+    messages = 0
+    if workers > 1:
+        from rex_pipeline.sources.gmail.workers import PartPool
+
+        with PartPool(workers) as pool:
+            for path in files:
+                stats = parse_gmail_file(path, "bench", [], DOMAINS, sink=drop, pool=pool).stats
+                messages += stats["messages_read"]
+    else:
+        for path in files:
+            stats = parse_gmail_file(path, "bench", [], DOMAINS, sink=drop).stats
+            messages += stats["messages_read"]
+    seconds = time.perf_counter() - started
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu_seconds = sum(u.ru_utime + u.ru_stime for u in usage)
+    return {
+        "files": len(files),
+        "messages": messages,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "msgs_per_s": messages / seconds,
+        "msgs_per_cpu_s": messages / cpu_seconds,
+        "peak_rss_mb": usage[0].ru_maxrss / 1024,
+        "worker_peak_rss_mb": usage[1].ru_maxrss / 1024,
+    }
+
+
+def run_inbox(inbox: Path, workers: list[int]) -> None:
+    """Time the Gmail parse alone on a generated inbox, once per worker count."""
+    folder = inbox / "inbox" / "gmail" if (inbox / "inbox").is_dir() else inbox / "gmail"
+    size_mb = sum(p.stat().st_size for p in folder.glob("*.mbox")) / 2**20
+    print(f"{folder} ({size_mb:.0f} MB)")
+    print(
+        f"{'workers':>7} {'files':>5} {'messages':>9} {'wall s':>7} {'CPU s':>7} {'msgs/s':>8} "
+        f"{'msgs/cpu-s':>10} {'peak RSS':>9} {'worker peak':>11}"
+    )
+    for count in workers:
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(folder), "--child-mode", "inbox",
+             "--workers", str(count)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        r = json.loads(child.stdout)
+        print(
+            f"{count:>7} {r['files']:>5} {r['messages']:>9} {r['seconds']:>7.1f} "
+            f"{r['cpu_seconds']:>7.1f} {r['msgs_per_s']:>8.0f} {r['msgs_per_cpu_s']:>10.0f} "
+            f"{r['peak_rss_mb']:>7.0f}MB {r['worker_peak_rss_mb']:>9.0f}MB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[25_000, 100_000])
     parser.add_argument("--compare-policies", type=int, metavar="N")
     parser.add_argument("--streamed", action="store_true", help="measure the streamed paths")
     parser.add_argument("--duckdb-memory-limit", help="with --streamed, e.g. 128MB")
+    parser.add_argument("--inbox", type=Path, help="parse a generated inbox's mbox files")
+    parser.add_argument(
+        "--workers", type=int, nargs="+", help="with --inbox: worker counts (default: 1 and all)"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-mode", default="held", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         if args.child_mode == "held":
             print(json.dumps(parse_child(args.child)))
+        elif args.child_mode == "inbox":
+            print(json.dumps(inbox_child(args.child, args.workers[0])))
         else:
             child = streamed_child(args.child, args.child_mode, args.duckdb_memory_limit)
             print(json.dumps(child))
+        return
+    if args.inbox:
+        if not args.workers:
+            from rex_pipeline.sources.gmail.workers import available_cpus
+
+            args.workers = sorted({1, available_cpus()})
+        run_inbox(args.inbox, args.workers)
         return
     if args.streamed:
         run_streamed(args.sizes, args.duckdb_memory_limit)

@@ -2,12 +2,16 @@
 `inbox/gmail/` become RAW email activities and RAW contacts.
 
 Module map (data flows top to bottom):
-- `mbox` streams a Takeout file message by message; `api_json` finds API messages in a dump;
-- `inputs` adapts both to one `RawMail`; `headers`, `labels`, `mime`, `text` read its parts;
+- `mbox` streams a Takeout file message by message and cuts it into parts at separator lines;
+  `api_json` finds API messages in a dump;
+- `inputs` adapts both to one `RawMail` (`fastparse` builds the compat32 Message faster for
+  the common shapes); `headers`, `labels`, `mime`, `text` read its parts;
 - `message` turns it into `MessageFacts`; `classify` names bounces, auto-replies, replies;
-- `collect` gathers a file's facts and decides direction, counterparty and contacts, with
-  `identity` (the org's own addresses and domains): at the end, or per chunk handed to a sink
-  once a header-only first pass has learnt the owner addresses (flat memory on huge files);
+- `collect` reads chunks of messages (`ChunkReader`, here or in a worker) and gathers them in
+  file order (`FileCollector`), deciding direction, counterparty and contacts with `identity`
+  (the org's own addresses and domains): at the end, or per chunk handed to a sink once a
+  bytes-level header pre-scan has learnt the owner addresses (flat memory on huge files);
+- `workers` runs the parts of a big mbox in a process pool (same output as reading here);
 - `parse.parse_gmail_file` is the entry point.
 """
 

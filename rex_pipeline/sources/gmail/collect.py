@@ -2,16 +2,20 @@
 
 Direction, counterparty and owner depend on which addresses are the owner's, which is learnt
 from the export itself (the first `Delivered-To` of received mail, the `From` of sent mail and
-drafts), and the mail that reveals it can come anywhere in the file. Two modes:
+drafts), and the mail that reveals it can come anywhere in the file. So reading is split in two:
 
-- held (no sink): read once, keep per message only what the decision needs next to the
-  activity row (packed into Arrow-backed polars batches; no parsed messages, raw bytes or
-  attachments), and decide for all rows at once in `finish`, when the owner set is complete;
-- streamed (`sink`): the caller has already learnt the owner set in a cheap header-only first
-  pass (`known_owners`), so each chunk of `chunk_messages` rows is decided and handed to the
-  sink at once, and memory stays flat however large the file. Contacts are built at the end
-  from the per-address evidence (one small entry per distinct address), so each address is
-  emitted once per file and its best name sees the whole file.
+- `ChunkReader` reads a run of messages on its own (in this process or in a worker) into a
+  `ChunkResult`: the activity rows with what the decision needs (Arrow-backed polars, no parsed
+  messages, raw bytes or attachments), rejects, counters, owner addresses seen and per-address
+  evidence for contacts;
+- `FileCollector` absorbs the results in file order: drops duplicate messages (the first one
+  wins), merges the evidence exactly as reading one message after the other would, and
+  decides. Held (no sink): all rows at once in `finish`, when the owner set is complete.
+  Streamed (`sink`): the caller has already learnt the owner set in a cheap header-only
+  pre-scan (`known_owners`), so each result is decided and handed to the sink at once and
+  memory stays flat however large the file. Contacts are built at the end from the evidence
+  (one small entry per distinct address), so each address is emitted once per file and its
+  best name sees the whole file.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from rex_pipeline.sources.gmail.identity import OwnIdentity, is_correspondent
 from rex_pipeline.sources.gmail.message import MessageFacts
 
 SOURCE_SYSTEM = "gmail"
-_BATCH_ROWS = 2000
+BATCH_ROWS = 2000  # rows per result when nothing is streamed
 CHUNK_MESSAGES = 5000  # rows per chunk handed to a sink
 _MAX_NAMES_PER_ADDRESS = 8
 _SENDER_NAME_WEIGHT = 3  # how people name themselves beats how others' address books do
@@ -58,7 +62,9 @@ _WORK_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass(slots=True)
 class _AddressEvidence:
-    """What the file says about one correspondent address."""
+    """What the file (or a chunk of it) says about one correspondent address. A file keeps at
+    most `_MAX_NAMES_PER_ADDRESS` names; a chunk keeps all, in first-seen order, so that
+    `absorb` can apply the file's limit as if the messages had been read one by one."""
 
     email: str  # as first seen
     names: Counter[str] = field(default_factory=Counter)
@@ -68,11 +74,26 @@ class _AddressEvidence:
 
     def saw(self, name: str, weight: int, when: datetime | None) -> None:
         self.messages += 1
-        if name and (name in self.names or len(self.names) < _MAX_NAMES_PER_ADDRESS):
+        if name:
             self.names[name] += weight
-        if when is not None:
-            self.first_seen = when if self.first_seen is None else min(self.first_seen, when)
-            self.last_seen = when if self.last_seen is None else max(self.last_seen, when)
+        self._seen_at(when, when)
+
+    def absorb(self, later: _AddressEvidence) -> None:
+        """Add a later chunk's evidence. A name is kept when it is kept already or there is
+        room when it first appears; since the set only grows, that decision made at a name's
+        first appearance in the chunk is the one reading message by message would make, and
+        then every later mention counts."""
+        self.messages += later.messages
+        for name, weight in later.names.items():
+            if name in self.names or len(self.names) < _MAX_NAMES_PER_ADDRESS:
+                self.names[name] += weight
+        self._seen_at(later.first_seen, later.last_seen)
+
+    def _seen_at(self, first: datetime | None, last: datetime | None) -> None:
+        if first is not None:
+            self.first_seen = first if self.first_seen is None else min(self.first_seen, first)
+        if last is not None:
+            self.last_seen = last if self.last_seen is None else max(self.last_seen, last)
 
     @property
     def best_name(self) -> str | None:
@@ -84,8 +105,100 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+@dataclass(slots=True)
+class ChunkResult:
+    """What a run of messages yielded before any file-wide decision (picklable: it comes back
+    from a worker process)."""
+
+    work: pl.DataFrame  # _WORK_SCHEMA rows in file order, duplicates included
+    rejected: list[dict[str, Any]]  # {"raw": json text, "reason": ...}
+    evidence: dict[str, _AddressEvidence]  # by lower-cased address, in first-seen order
+    counts: Counter[str]
+    owners_seen: list[str]  # owner addresses the messages reveal
+
+
+class ChunkReader:
+    """Reads messages into rows, rejects, counters and evidence; knows nothing of the rest of
+    the file. `take` hands over what was read so far and starts afresh."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._rows: list[dict[str, Any]] = []
+        self._rejected: list[dict[str, Any]] = []
+        self._evidence: dict[str, _AddressEvidence] = {}
+        self._owners: list[str] = []
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows) + len(self._rejected)
+
+    def count(self, counter: str) -> None:
+        self.counts[counter] += 1
+
+    def reject(self, raw: dict[str, Any], reason: str) -> None:
+        text = _json(raw)
+        if len(text) > _RAW_TEXT_LIMIT:  # keep the reject table small; the file has the rest
+            text = _json({"truncated": text[:_RAW_TEXT_LIMIT]})
+        self._rejected.append({"raw": text, "reason": reason})
+
+    def add(self, facts: MessageFacts) -> None:
+        owner = facts.sender.email if facts.sender else None
+        if not (facts.labelled_sent or facts.is_draft):
+            owner = facts.delivered_to
+        if owner:
+            self._owners.append(owner)
+        if facts.metadata.get("truncated"):
+            self.count("truncated")
+        when = facts.occurred_at
+        if facts.sender:
+            self._saw(facts.sender.email, facts.sender.name, _SENDER_NAME_WEIGHT, when)
+        for recipient in facts.recipients:
+            self._saw(recipient.email, recipient.name, 1, when)
+        for failed in facts.failed_recipients:
+            self._saw(failed, "", 0, when)
+        self._rows.append(
+            {
+                "source_key": facts.external_id,
+                "raw": _json(facts.raw),
+                "subtype": facts.subtype,
+                "status": facts.status,
+                "subject": facts.subject,
+                "body": facts.body,
+                "occurred_at": facts.occurred_at,
+                "external_id": facts.external_id,
+                "metadata": _json(facts.metadata),
+                "_from": facts.sender.email if facts.sender else None,
+                "_recipients": [r.email for r in facts.recipients],
+                "_failed": facts.failed_recipients,
+                "_sent": facts.labelled_sent or facts.is_draft,
+                "_delivered_to": facts.delivered_to,
+            }
+        )
+
+    def _saw(self, email: str, name: str, weight: int, when: datetime | None) -> None:
+        key = email.lower()
+        evidence = self._evidence.get(key)
+        if evidence is None:
+            evidence = self._evidence[key] = _AddressEvidence(email)
+        evidence.saw(name, weight, when)
+
+    def take(self) -> ChunkResult:
+        result = ChunkResult(
+            work=pl.DataFrame(self._rows, schema=_WORK_SCHEMA, strict=False),
+            rejected=self._rejected,
+            evidence=self._evidence,
+            counts=self.counts,
+            owners_seen=self._owners,
+        )
+        self._reset()
+        return result
+
+
 class FileCollector:
-    """Accumulates one file's messages, rejects and counters; `finish` builds the ParsedFile."""
+    """Absorbs one file's chunk results in order; `finish` builds the ParsedFile."""
 
     def __init__(
         self,
@@ -107,84 +220,39 @@ class FileCollector:
         self.stats: Counter[str] = Counter()
         self.file_format = file_format
         self._sink = sink
-        self._chunk_rows = max(1, chunk_messages) if sink else _BATCH_ROWS
+        self.chunk_rows = max(1, chunk_messages) if sink else BATCH_ROWS
         self._seen_ids: set[str] = set()  # external ids read so far: the first one wins
         self._emitted: Counter[str] = Counter()  # rows handed to the sink, per frame
-        self._rows: list[dict[str, Any]] = []
         self._batches: list[pl.DataFrame] = []
         self._rejected: list[dict[str, Any]] = []
         self._addresses: dict[str, _AddressEvidence] = {}
 
-    # --- while reading ------------------------------------------------------------------
-
-    def count(self, counter: str) -> None:
-        self.stats[counter] += 1
-
-    def reject(self, raw: dict[str, Any], reason: str) -> None:
-        text = _json(raw)
-        if len(text) > _RAW_TEXT_LIMIT:  # keep the reject table small; the file has the rest
-            text = _json({"truncated": text[:_RAW_TEXT_LIMIT]})
-        self._rejected.append({"raw": text, "reason": reason})
-        self._maybe_flush()
-
-    def add(self, facts: MessageFacts) -> None:
-        if facts.labelled_sent or facts.is_draft:
-            self.identity.discover(facts.sender.email if facts.sender else None)
-        else:
-            self.identity.discover(facts.delivered_to)
-        if facts.metadata.get("truncated"):
-            self.count("truncated")
-        when = facts.occurred_at
-        if facts.sender:
-            self._saw(facts.sender.email, facts.sender.name, _SENDER_NAME_WEIGHT, when)
-        for recipient in facts.recipients:
-            self._saw(recipient.email, recipient.name, 1, when)
-        for failed in facts.failed_recipients:
-            self._saw(failed, "", 0, when)
-        if facts.external_id in self._seen_ids:
-            self.count("duplicates")
-            return
-        self._seen_ids.add(facts.external_id)
-        self._rows.append(
-            {
-                "source_key": facts.external_id,
-                "raw": _json(facts.raw),
-                "subtype": facts.subtype,
-                "status": facts.status,
-                "subject": facts.subject,
-                "body": facts.body,
-                "occurred_at": facts.occurred_at,
-                "external_id": facts.external_id,
-                "metadata": _json(facts.metadata),
-                "_from": facts.sender.email if facts.sender else None,
-                "_recipients": [r.email for r in facts.recipients],
-                "_failed": facts.failed_recipients,
-                "_sent": facts.labelled_sent or facts.is_draft,
-                "_delivered_to": facts.delivered_to,
-            }
-        )
-        self._maybe_flush()
-
-    def _saw(self, email: str, name: str, weight: int, when: datetime | None) -> None:
-        key = email.lower()
-        evidence = self._addresses.get(key)
-        if evidence is None:
-            evidence = self._addresses[key] = _AddressEvidence(email)
-        evidence.saw(name, weight, when)
-
-    def _maybe_flush(self) -> None:
-        pending = len(self._rows) + (len(self._rejected) if self._sink else 0)
-        if pending >= self._chunk_rows:
-            self._flush()
-
-    def _flush(self) -> None:
-        """Pack the pending rows; when streaming, decide them and hand them (and the pending
+    def absorb(self, result: ChunkResult) -> None:
+        """Take in the next chunk of the file; when streaming, decide it and hand it (and its
         rejects) to the sink."""
-        if self._rows:
-            self._batches.append(pl.DataFrame(self._rows, schema=_WORK_SCHEMA, strict=False))
-            self._rows = []
+        self.stats.update(result.counts)
+        for address in result.owners_seen:
+            self.identity.discover(address)
+        for key, evidence in result.evidence.items():
+            known = self._addresses.get(key)
+            if known is None:
+                self._addresses[key] = known = _AddressEvidence(evidence.email)
+            known.absorb(evidence)
+        if result.work.height:
+            first = [self._first(external_id) for external_id in result.work["external_id"]]
+            self.stats["duplicates"] += first.count(False)
+            work = result.work.filter(pl.Series(first, dtype=pl.Boolean()))
+            if work.height:
+                self._batches.append(work)
+        self._rejected += result.rejected
         if self._sink is not None:
             self._emit(activities=self._activities(), rejected=self._rejected_frame())
+
+    def _first(self, external_id: str) -> bool:
+        if external_id in self._seen_ids:
+            return False
+        self._seen_ids.add(external_id)
+        return True
 
     def _emit(self, **frames: pl.DataFrame) -> None:
         frames = {name: frame for name, frame in frames.items() if frame.height}
@@ -196,8 +264,7 @@ class FileCollector:
 
     def finish(self) -> records.ParsedFile:
         """The file's ParsedFile: all frames and the stats, or (streaming) the stats only,
-        after handing the last chunk and the contacts to the sink."""
-        self._flush()
+        after handing the contacts to the sink."""
         if self._sink is not None:
             self._emit(contacts=self._contacts())
             activities = contacts = rejected = None

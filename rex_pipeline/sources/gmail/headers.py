@@ -26,6 +26,9 @@ _NEEDS_STDLIB = re.compile(r'["()\\:;\[\]]')  # quoting, comments, groups
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _YEAR = re.compile(r"\b[A-Za-z]{3}\s+(\d{4})\b")  # "1 Jan 0001": the year after the month
 _SIMPLE_MAILBOX = re.compile(r"^\s*(?:([^<>]*?)\s*<([^<>\s]*)>|([^<>\s]+))\s*$")
+# The email package's own line and header grammar (email.feedparser), for `header_items`.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_HEADER_LINE = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,76 @@ def decode_words(value: str) -> str:
         )
     except (HeaderParseError, ValueError):
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderBlock:
+    """A message's header section as `BytesParser(policy=compat32)` reads it."""
+
+    items: list[tuple[str, str]]  # what `Message.raw_items()` gives
+    unixfrom: str | None  # a `From ` first line
+    body_start: int | None  # where the body starts in the text; None: the parser reorders
+    clean: bool  # no header defect (email.errors) noted on the way
+
+
+def header_items(data: bytes) -> list[tuple[str, str]]:
+    """The header fields of a raw message exactly as `BytesParser(policy=compat32)` stores them
+    (`Message.raw_items()`), without building a Message: the owner pre-scan reads every
+    message's headers, and the email package's feed parser costs most of a parse on them."""
+    return read_header_block(data.decode("ascii", "surrogateescape")).items
+
+
+def read_header_block(text: str) -> HeaderBlock:
+    """The header section of a message decoded as BytesParser does (ASCII, surrogate escapes).
+    Mirrors `FeedParser._parsegen` and `_parse_headers` line for line: lines end at CR, LF or
+    CRLF; headers stop at the first line that is neither a field nor a continuation (an empty
+    line is dropped, another one starts the body); a leading continuation, a field without a
+    name and a misplaced `From ` line are skipped; a `From ` line last in the block ends it
+    and goes back to the body, ahead of the line that ended the block (no `body_start`)."""
+    lines: list[str] = []
+    body_start = len(text)
+    clean = True
+    for match in _LINE.finditer(text):
+        line = match.group()
+        if not _HEADER_LINE.match(line):
+            clean = line[0] in "\r\n"  # else: MissingHeaderBodySeparatorDefect
+            body_start = match.end() if clean else match.start()
+            break
+        lines.append(line)
+    items: list[tuple[str, str]] = []
+    unixfrom: str | None = None
+    pending: list[str] = []
+    for number, line in enumerate(lines):
+        if line[0] in " \t":
+            if pending:
+                pending.append(line)
+            else:
+                clean = False  # FirstHeaderLineIsContinuationDefect
+            continue
+        if pending:
+            items.append(_source_parse(pending))
+            pending = []
+        if line.startswith("From "):
+            if number == 0:
+                unixfrom = line.rstrip("\r\n")
+            elif number == len(lines) - 1:
+                return HeaderBlock(items, unixfrom, None, False)
+            else:
+                clean = False  # MisplacedEnvelopeHeaderDefect
+            continue
+        if line.find(":") > 0:
+            pending = [line]
+        else:
+            clean = False  # InvalidHeaderDefect: no name
+    if pending:
+        items.append(_source_parse(pending))
+    return HeaderBlock(items, unixfrom, body_start, clean)
+
+
+def _source_parse(lines: list[str]) -> tuple[str, str]:
+    """compat32's `header_source_parse`: name up to the colon, value unfolded as given."""
+    name, value = lines[0].split(":", 1)
+    return name, (value.lstrip(" \t") + "".join(lines[1:])).rstrip("\r\n")
 
 
 class HeaderView:

@@ -3,16 +3,15 @@ common `RawMail` that `message.interpret` reads."""
 
 from __future__ import annotations
 
-from email import policy
 from email.errors import CloseBoundaryNotFoundDefect
 from email.message import Message
-from email.parser import BytesParser
 from functools import partial
 from typing import Any
 
 from rex_pipeline.sources.gmail import headers
 from rex_pipeline.sources.gmail.api_json import ApiItem
-from rex_pipeline.sources.gmail.labels import parse_label_header
+from rex_pipeline.sources.gmail.fastparse import parse_message
+from rex_pipeline.sources.gmail.labels import parse_label_header, system_flags
 from rex_pipeline.sources.gmail.mbox import MboxMessage
 from rex_pipeline.sources.gmail.message import BadMessageError, RawMail
 from rex_pipeline.sources.gmail.mime import (
@@ -23,16 +22,11 @@ from rex_pipeline.sources.gmail.mime import (
     message_leaves,
 )
 
-# compat32: ~6x faster than policy.default on real mail and never raises on bad headers
-# (measured in benchmarks/gmail_bench.py --compare-policies); headers.py does the decoding.
-_PARSER = BytesParser(policy=policy.compat32)
-
 
 def from_mbox(item: MboxMessage) -> RawMail:
     """A Takeout message. Raises BadMessageError when the file ends inside its headers."""
-    if item.is_last and b"\n\n" not in item.data and b"\n\r\n" not in item.data:
-        raise BadMessageError("truncated: the file ends inside this message's headers")
-    msg = _PARSER.parsebytes(item.data)
+    _check_headers_complete(item)
+    msg = parse_message(item.data)
     view = headers.HeaderView.of(msg)
     gmail_id = item.gmail_id
     return RawMail(
@@ -47,6 +41,20 @@ def from_mbox(item: MboxMessage) -> RawMail:
     )
 
 
+def mbox_headers(item: MboxMessage) -> tuple[headers.HeaderView, frozenset[str]]:
+    """A Takeout message's headers and system label flags, read without the email package
+    (`headers.header_items` gives what its parser would): the owner pre-scan's input.
+    Raises BadMessageError when `from_mbox` would."""
+    _check_headers_complete(item)
+    view = headers.HeaderView(headers.header_items(item.data))
+    return view, system_flags(parse_label_header(headers.text(view, "X-Gmail-Labels")))
+
+
+def _check_headers_complete(item: MboxMessage) -> None:
+    if item.is_last and b"\n\n" not in item.data and b"\n\r\n" not in item.data:
+        raise BadMessageError("truncated: the file ends inside this message's headers")
+
+
 def from_api(item: ApiItem) -> RawMail:
     """A Gmail API message in `raw`, `full` or `metadata` format."""
     message = item.message or {}
@@ -56,7 +64,7 @@ def from_api(item: ApiItem) -> RawMail:
     payload = message.get("payload")
     if isinstance(raw, str) and raw.strip():
         try:
-            msg = _PARSER.parsebytes(b64url(raw))
+            msg = parse_message(b64url(raw))
         except BadContentError as exc:
             raise BadMessageError(f"'raw' is not a message: {exc}") from exc
         view = headers.HeaderView.of(msg)

@@ -12,6 +12,7 @@ leave an empty line before it). CRLF and LF files both work; mboxrd `>From ` quo
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ _TAKEOUT_SENDER = re.compile(rb"^\d+@xxx$")
 _QUOTED_FROM = re.compile(rb"^>+From ")
 _BLANK = (b"\n", b"\r\n")
 _SNIFF_BYTES = 64 * 1024
+_BLOCK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +50,22 @@ class MboxMessage:
         return format(int(local), "x") if local.isdigit() and len(local) <= 20 else None
 
 
-def iter_mbox(path: Path, headers_only: bool = False) -> Iterator[MboxMessage]:
-    """Yield the messages of an mbox file in order.
+@dataclass(frozen=True, slots=True)
+class MboxPart:
+    """A run of whole messages of a file, bytes `start` to `end`, to be read on its own (by
+    a worker process): its first message is number `first_index` of the file."""
+
+    first_index: int
+    start: int  # offset of its first separator line
+    end: int  # offset of the next part's separator line, or the file's size
+    messages: int
+    last: bool  # holds the file's last message (the only one a truncated file can cut)
+
+
+def iter_mbox(
+    path: Path, headers_only: bool = False, part: MboxPart | None = None
+) -> Iterator[MboxMessage]:
+    """Yield the messages of an mbox file (or of one `part` of it, see `split_mbox`) in order.
 
     With `headers_only`, each message's `data` stops at the blank line that ends its headers
     (kept): the cheap pass that learns the owner addresses never holds or parses a body.
@@ -57,17 +73,23 @@ def iter_mbox(path: Path, headers_only: bool = False) -> Iterator[MboxMessage]:
     Raises UnreadableFileError when the file does not start with a separator line (it is not
     an mbox), before reading any further."""
     with path.open("rb") as handle:
-        offset = _skip_preamble(path, handle)
+        if part is None:
+            offset, first_index, end, last = _skip_preamble(path, handle), 1, None, True
+        else:
+            handle.seek(part.start)
+            offset, first_index, end, last = part.start, part.first_index, part.end, part.last
         lines: list[bytes] = []
         current: tuple[int, bytes, bytes, int] | None = None  # index, sender, time, offset
         previous_blank = True
         in_body = False  # past the blank line that ends the current message's headers
         for line in handle:
+            if end is not None and offset >= end:
+                break
             match = _SEPARATOR.match(line) if line[:5] == b"From " else None
             if match and (previous_blank or _TAKEOUT_SENDER.match(match.group(1))):
                 if current is not None:
                     yield _message(current, lines, is_last=False)
-                index = current[0] + 1 if current else 1
+                index = current[0] + 1 if current else first_index
                 current = (index, match.group(1), match.group(2), offset)
                 lines = []
                 in_body = False
@@ -81,7 +103,67 @@ def iter_mbox(path: Path, headers_only: bool = False) -> Iterator[MboxMessage]:
             previous_blank = line in _BLANK
             in_body = in_body or (previous_blank and current is not None)
         if current is not None:
-            yield _message(current, lines, is_last=True)
+            yield _message(current, lines, is_last=last)
+
+
+def split_mbox(path: Path, messages_per_part: int, min_parts: int = 1) -> list[MboxPart]:
+    """Cut the file into parts of at most `messages_per_part` messages (smaller when that
+    makes at least `min_parts` parts, to keep every worker busy) at the separator lines
+    `iter_mbox` splits on, found with bytes searches rather than a Python loop over every
+    line. Reading the parts one after the other gives exactly the messages of the whole file.
+
+    Raises UnreadableFileError as `iter_mbox` does."""
+    with path.open("rb") as handle:
+        offsets = array("q", _separator_offsets(handle, _skip_preamble(path, handle)))
+        size = handle.seek(0, 2)
+    per_part = max(1, min(messages_per_part, -(-len(offsets) // max(1, min_parts))))
+    starts = offsets[::per_part]
+    return [
+        MboxPart(
+            first_index=number * per_part + 1,
+            start=start,
+            end=starts[number + 1] if number + 1 < len(starts) else size,
+            messages=min(per_part, len(offsets) - number * per_part),
+            last=number + 1 == len(starts),
+        )
+        for number, start in enumerate(starts)
+    ]
+
+
+def _separator_offsets(handle: BinaryIO, offset: int) -> Iterator[int]:
+    """File offsets of the separator lines, by `iter_mbox`'s rule (separator shape, and an
+    empty line before or a Takeout id), reading blocks of whole lines."""
+    carry = b""
+    previous_blank = True  # as in iter_mbox: the first line needs no empty line before it
+    while True:
+        block = handle.read(_BLOCK_BYTES)
+        data = carry + block
+        if not data:
+            return
+        cut = data.rfind(b"\n") + 1 if block else len(data)  # at EOF the last line is whole
+        if cut == 0:  # one line longer than a block so far
+            carry = data
+            continue
+        chunk, carry = data[:cut], data[cut:]
+        at = 0 if chunk[:5] == b"From " else _next_candidate(chunk, 0)
+        while at >= 0:
+            line_end = chunk.find(b"\n", at) + 1 or len(chunk)
+            match = _SEPARATOR.match(chunk[at:line_end])
+            if at > 0:
+                blank = chunk[chunk.rfind(b"\n", 0, at - 1) + 1 : at] in _BLANK
+            else:
+                blank = previous_blank
+            if match and (blank or _TAKEOUT_SENDER.match(match.group(1))):
+                yield offset + at
+            at = _next_candidate(chunk, at)
+        previous_blank = chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :] in _BLANK
+        offset += cut
+
+
+def _next_candidate(chunk: bytes, start: int) -> int:
+    """Offset of the next line after `start` that begins with `From `, or -1."""
+    found = chunk.find(b"\nFrom ", start)
+    return found + 1 if found >= 0 else -1
 
 
 def _skip_preamble(path: Path, handle: BinaryIO) -> int:

@@ -73,13 +73,12 @@ def key_headers(view: HeaderView) -> dict[str, Any]:
     return {name: value for name in _IDENTITY_HEADERS if (value := headers.text(view, name))}
 
 
-def owner_address(mail: RawMail) -> str | None:
-    """The owner address this message reveals, from its headers alone: the `From` of sent mail
+def owner_address(view: HeaderView, flags: frozenset[str]) -> str | None:
+    """The owner address a message reveals, from its headers alone: the `From` of sent mail
     and drafts, else the first `Delivered-To`. The same rule `collect` applies to
-    `MessageFacts`; this form serves the header-only first pass of a streamed file."""
-    flags = mail.flags
+    `MessageFacts`; this form serves the header-only pre-scan of a streamed file."""
     name = "From" if SENT in flags or DRAFT in flags else "Delivered-To"
-    found = headers.first_address(mail.headers, name)
+    found = headers.first_address(view, name)
     return found.email if found else None
 
 

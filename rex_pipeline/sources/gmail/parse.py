@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
-from functools import partial
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
 from rex_pipeline import records
 from rex_pipeline.sources.gmail.api_json import iter_api_items
-from rex_pipeline.sources.gmail.collect import CHUNK_MESSAGES, FileCollector
-from rex_pipeline.sources.gmail.inputs import from_api, from_mbox
+from rex_pipeline.sources.gmail.collect import (
+    CHUNK_MESSAGES,
+    ChunkReader,
+    ChunkResult,
+    FileCollector,
+)
+from rex_pipeline.sources.gmail.headers import HeaderView
+from rex_pipeline.sources.gmail.inputs import from_api, from_mbox, mbox_headers
 from rex_pipeline.sources.gmail.labels import CHAT, SPAM, TRASH
-from rex_pipeline.sources.gmail.mbox import iter_mbox
+from rex_pipeline.sources.gmail.mbox import MboxPart, iter_mbox, split_mbox
 from rex_pipeline.sources.gmail.message import (
     BadMessageError,
     RawMail,
@@ -20,8 +25,10 @@ from rex_pipeline.sources.gmail.message import (
     key_headers,
     owner_address,
 )
+from rex_pipeline.sources.gmail.workers import PartPool, in_order
 
 MBOX, API_JSON = "mbox", "gmail_api_json"
+PARALLEL_MIN_MESSAGES = 3000  # below this a pool's start-up (about a second) costs more
 
 
 def detect_format(path: Path) -> str:
@@ -54,6 +61,7 @@ def parse_gmail_file(
     skip_spam_and_trash: bool = True,
     sink: Callable[[records.ParsedFile], None] | None = None,
     chunk_messages: int = CHUNK_MESSAGES,
+    pool: PartPool | None = None,
 ) -> records.ParsedFile:
     """Read a Takeout `.mbox` or a Gmail API `.json`/`.jsonl` dump into RAW email activities
     (one per message, deduplicated on external_id) and RAW contacts (one per correspondent).
@@ -68,29 +76,30 @@ def parse_gmail_file(
     duplicates, skipped_spam, skipped_trash, skipped_chat, rejected, truncated, contacts, and
     own_addresses (sorted owner addresses discovered in this file).
 
-    With a `sink`, memory stays flat however large the file: a first pass reads only headers
-    to learn the owner addresses, then the activities and rejected rows are handed to the sink
-    in chunks of about `chunk_messages` rows as they are read, and the contacts (each address
-    once) at the end. The returned ParsedFile then has empty frames and the same stats. If the
-    file fails midway, the sink has already received part of it: the caller undoes that."""
+    With a `sink`, memory stays flat however large the file: a pre-scan reads only headers to
+    learn the owner addresses, then the activities and rejected rows are handed to the sink in
+    chunks of at most `chunk_messages` messages as they are read, and the contacts (each
+    address once) at the end. The returned ParsedFile then has empty frames and the same stats.
+    If the file fails midway, the sink has already received part of it: the caller undoes that.
+
+    With a `pool` of more than one worker, an mbox of at least PARALLEL_MIN_MESSAGES messages
+    is cut into parts read by the workers; the output is the same as reading it here."""
     path = Path(path)
     file_format = detect_format(path)
+    collector_args: dict[str, Any] = {
+        "org_id": org_id,
+        "source_file": path.name,
+        "own_addresses": own_addresses,
+        "own_domains": own_domains,
+        "file_format": file_format,
+        "sink": sink,
+        "chunk_messages": chunk_messages,
+    }
     try:
-        known_owners = _owner_addresses(path, file_format, skip_spam_and_trash) if sink else set()
-        collector = FileCollector(
-            org_id=org_id,
-            source_file=path.name,
-            own_addresses=own_addresses,
-            own_domains=own_domains,
-            file_format=file_format,
-            sink=sink,
-            known_owners=known_owners,
-            chunk_messages=chunk_messages,
-        )
         if file_format == MBOX:
-            _read_mbox(collector, path, skip_spam_and_trash)
+            collector = _read_mbox(path, collector_args, skip_spam_and_trash, pool)
         else:
-            _read_api_dump(collector, path, skip_spam_and_trash)
+            collector = _read_api_dump(path, collector_args, skip_spam_and_trash)
     except OSError as exc:
         raise records.UnreadableFileError(f"{path.name}: cannot be read ({exc})") from exc
     except RecursionError as exc:  # hostile nesting past what _read_one and api_json contain
@@ -98,83 +107,132 @@ def parse_gmail_file(
     return collector.finish()
 
 
-def _owner_addresses(path: Path, file_format: str, skip_spam_and_trash: bool) -> set[str]:
-    """First pass of a streamed file: the owner addresses its messages reveal, read from
-    headers only (bodies are neither kept nor parsed). Messages the second pass would skip
-    or reject for their headers are left out here too; a message that fails here is left to
-    the second pass to reject."""
-    converts: Iterator[Callable[[], RawMail]]
-    if file_format == MBOX:
-        converts = (partial(from_mbox, item) for item in iter_mbox(path, headers_only=True))
+def _read_mbox(
+    path: Path, collector_args: dict[str, Any], skip: bool, pool: PartPool | None
+) -> FileCollector:
+    """Cut the file into parts and read them, here or in the pool's workers: the same
+    functions on the same parts, so both ways give the same output."""
+    workers = pool.workers if pool is not None else 1
+    parts = split_mbox(path, collector_args["chunk_messages"], min_parts=4 * workers)
+    parallel = workers > 1 and sum(part.messages for part in parts) >= PARALLEL_MIN_MESSAGES
+    calls = [(path, part, skip) for part in parts]
+    known_owners: set[str] = set()
+    if pool is not None and parallel:
+        executor = pool.executor()
+        if collector_args["sink"] is not None:
+            known_owners = set().union(*executor.map(mbox_part_owners, *zip(*calls, strict=True)))
+        results = in_order(executor, read_mbox_part, calls, window=2 * workers)
     else:
-        converts = (partial(from_api, item) for item in iter_api_items(path) if not item.error)
+        if collector_args["sink"] is not None:
+            known_owners = set().union(*(mbox_part_owners(*call) for call in calls))
+        results = (read_mbox_part(*call) for call in calls)
+    collector = FileCollector(**collector_args, known_owners=known_owners)
+    for result in results:
+        collector.absorb(result)
+    return collector
+
+
+def mbox_part_owners(path: Path, part: MboxPart, skip_spam_and_trash: bool) -> set[str]:
+    """The owner addresses a part's messages reveal, from their headers alone (read at bytes
+    level, never by the email package). Messages the main read would skip or reject for their
+    headers are left out here too; a message that fails here is left to it to reject."""
     owners: set[str] = set()
-    for convert in converts:
+    for item in iter_mbox(path, headers_only=True, part=part):
         try:
-            mail = convert()
-            flags = mail.flags
-            skipped = CHAT in flags or (skip_spam_and_trash and bool(flags & {SPAM, TRASH}))
-            if not skipped and key_headers(mail.headers):
-                address = owner_address(mail)
-                if address:
-                    owners.add(address.lower())
-        except Exception:  # the second pass rejects it, with the reason
+            view, flags = mbox_headers(item)
+            address = _revealed_owner(view, flags, skip_spam_and_trash)
+        except Exception:  # the main read rejects it, with the reason
             continue
+        if address:
+            owners.add(address.lower())
     return owners
 
 
-def _read_mbox(collector: FileCollector, path: Path, skip_spam_and_trash: bool) -> None:
-    for item in iter_mbox(path):
+def read_mbox_part(path: Path, part: MboxPart, skip_spam_and_trash: bool) -> ChunkResult:
+    """Read one part of an mbox file (runs in a worker process when the file is big)."""
+    reader = ChunkReader()
+    for item in iter_mbox(path, part=part):
         position = {"message": item.index, "byte_offset": item.offset, "gmail_id": item.gmail_id}
-        _read_one(collector, lambda item=item: from_mbox(item), position, skip_spam_and_trash)
+        _read_one(reader, lambda item=item: from_mbox(item), position, skip_spam_and_trash)
+    return reader.take()
 
 
-def _read_api_dump(collector: FileCollector, path: Path, skip_spam_and_trash: bool) -> None:
+def _revealed_owner(view: HeaderView, flags: frozenset[str], skip: bool) -> str | None:
+    """The owner address of a message the main read would keep, else None."""
+    skipped = CHAT in flags or (skip and bool(flags & {SPAM, TRASH}))
+    if skipped or not key_headers(view):
+        return None
+    return owner_address(view, flags)
+
+
+def _read_api_dump(path: Path, collector_args: dict[str, Any], skip: bool) -> FileCollector:
+    known_owners: set[str] = set()
+    if collector_args["sink"] is not None:
+        known_owners = _api_owners(path, skip)
+    collector = FileCollector(**collector_args, known_owners=known_owners)
+    reader = ChunkReader()
     for item in iter_api_items(path):
         if item.error is not None:
-            collector.count("messages_read")
-            collector.reject({**item.position, "record": item.original}, item.error)
+            reader.count("messages_read")
+            reader.reject({**item.position, "record": item.original}, item.error)
         else:
-            _read_one(
-                collector, lambda item=item: from_api(item), item.position, skip_spam_and_trash
-            )
+            _read_one(reader, lambda item=item: from_api(item), item.position, skip)
+        if reader.pending >= collector.chunk_rows:
+            collector.absorb(reader.take())
+    collector.absorb(reader.take())
+    return collector
+
+
+def _api_owners(path: Path, skip: bool) -> set[str]:
+    """Pre-scan of a streamed API dump: owner addresses from the messages' headers."""
+    owners: set[str] = set()
+    for item in iter_api_items(path):
+        if item.error:
+            continue
+        try:
+            mail = from_api(item)
+            address = _revealed_owner(mail.headers, mail.flags, skip)
+        except Exception:  # the main read rejects it, with the reason
+            continue
+        if address:
+            owners.add(address.lower())
+    return owners
 
 
 def _read_one(
-    collector: FileCollector,
+    reader: ChunkReader,
     convert: Callable[[], RawMail],
     position: dict[str, Any],
     skip_spam_and_trash: bool,
 ) -> None:
-    """Read one message into the collector: an activity, a counted skip, or a rejected row.
+    """Read one message into the reader: an activity, a counted skip, or a rejected row.
 
     Any failure is caught here on purpose: one message the email package chokes on must cost
-    that message (as a rejected row with the reason), never the rest of a many-GB file. What
-    the collector (and so a sink) raises is not the message's fault: it propagates."""
-    collector.count("messages_read")
+    that message (as a rejected row with the reason), never the rest of a many-GB file."""
+    reader.count("messages_read")
     mail: RawMail | None = None
     try:
         mail = convert()
         flags = mail.flags
         if CHAT in flags:
-            collector.count("skipped_chat")
+            reader.count("skipped_chat")
             return
         if skip_spam_and_trash and SPAM in flags:
-            collector.count("skipped_spam")
+            reader.count("skipped_spam")
             return
         if skip_spam_and_trash and TRASH in flags:
-            collector.count("skipped_trash")
+            reader.count("skipped_trash")
             return
         facts = interpret(mail)
     except BadMessageError as exc:
-        collector.reject(_reject_raw(mail, position), str(exc))
+        reader.reject(_reject_raw(mail, position), str(exc))
     except RecursionError:  # the email package recurses once per level of MIME nesting
-        collector.reject(_reject_raw(mail, position), "MIME parts nested too deeply to read")
+        reader.reject(_reject_raw(mail, position), "MIME parts nested too deeply to read")
     except Exception as exc:  # see docstring
         reason = f"unreadable message ({type(exc).__name__}: {exc})"
-        collector.reject(_reject_raw(mail, position), reason)
+        reader.reject(_reject_raw(mail, position), reason)
     else:
-        collector.add(facts)
+        reader.add(facts)
 
 
 def _reject_raw(mail: RawMail | None, position: dict[str, Any]) -> dict[str, Any]:

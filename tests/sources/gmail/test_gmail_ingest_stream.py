@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,10 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from rex_pipeline import ingest
 from rex_pipeline.config import load_settings
 from rex_pipeline.ingest import stage_system
 from rex_pipeline.sources.gmail import parse, parse_gmail_file
-from rex_pipeline.sources.gmail.mbox import MboxMessage
+from rex_pipeline.sources.gmail.mbox import MboxMessage, MboxPart
 from rex_pipeline.warehouse import connect_work
 from tests.conftest import Env
 
@@ -82,9 +85,11 @@ def test_a_file_failing_midway_leaves_no_rows_and_one_rejection(
     env.write("gmail/broken.mbox", _takeout(10))
     real_iter = parse.iter_mbox
 
-    def failing(path: Path, headers_only: bool = False) -> Iterator[MboxMessage]:
-        for n, item in enumerate(real_iter(path, headers_only=headers_only)):
-            if path.name == "broken.mbox" and not headers_only and n == 7:
+    def failing(
+        path: Path, headers_only: bool = False, part: MboxPart | None = None
+    ) -> Iterator[MboxMessage]:
+        for item in real_iter(path, headers_only=headers_only, part=part):
+            if path.name == "broken.mbox" and not headers_only and item.index == 8:
                 raise OSError(5, "Input/output error")
             yield item
 
@@ -106,3 +111,28 @@ def test_a_file_failing_midway_leaves_no_rows_and_one_rejection(
         1,
     )
     assert reports["good.mbox"].records_read == 11
+
+
+def test_unchanged_files_are_not_hashed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file whose path, size and mtime match the cache keeps its hash without being read;
+    touching it or rewriting it reads it again, and the hashes are the real SHA-256."""
+    path = tmp_path / "gmail" / "takeout.mbox"
+    path.parent.mkdir()
+    path.write_bytes(_takeout(3))
+    read: list[str] = []
+    real_sha = ingest.sha256_of
+    monkeypatch.setattr(ingest, "sha256_of", lambda p: read.append(p.name) or real_sha(p))
+    con = duckdb.connect()
+
+    def sha() -> str:
+        return ingest.file_hashes(con, ingest.scan_inbox(tmp_path, "gmail"))[path]
+
+    first = sha()
+    assert first == hashlib.sha256(path.read_bytes()).hexdigest() and read == ["takeout.mbox"]
+    assert sha() == first and read == ["takeout.mbox"]  # cached
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert sha() == first and len(read) == 2  # touched: read again, same content
+    path.write_bytes(_takeout(4))
+    assert sha() == hashlib.sha256(path.read_bytes()).hexdigest() != first and len(read) == 3
