@@ -133,3 +133,31 @@ def test_end_to_end_colleagues_stay_apart_duplicates_join() -> None:
     winners = _winners(cluster(profiles, pairs, None, SETTINGS))
     assert winners["n2"] == winners["n1"]
     assert winners["n3"] == "n3"
+
+
+def _spelt_edges(*edges: tuple[str, str, float, str]) -> pl.DataFrame:
+    """Merge edges with the email level of their evidence."""
+    frame = _edges(*((a, b, s) for a, b, s, _ in edges))
+    level = pl.Series([lvl for *_, lvl in edges], dtype=pl.String)
+    email = pl.struct(level=pl.lit(level), weight=pl.lit(1.0), similarity=pl.lit(None, pl.Float64))
+    return frame.with_columns(evidence=pl.struct(email.alias("email")))
+
+
+def test_an_address_spelling_a_name_never_bridges_two_namesakes() -> None:
+    # two Ada Lovelaces at two companies did not merge; adalovelace@gmail.com spells the name
+    # of both and may be either one's (or a third's): it joins one of them, not both
+    nodes = contacts(
+        person("a", "Ada", "Lovelace", "ada@engines.co.uk",
+               created_at=datetime(2019, 1, 1, tzinfo=UTC)),
+        person("b", "Ada", "Lovelace", "alovelace@analytical.io"),
+        person("c", None, None, "adalovelace@gmail.com"),
+    )  # fmt: skip
+    spelt = "made from the other's name"
+    clusters = cluster(nodes, _spelt_edges(("a", "c", 0.9, spelt), ("b", "c", 0.9, spelt)))
+    winners = _winners(clusters)
+    assert winners["c"] == "a" and winners["b"] == "b"
+    # the same two edges by any other evidence chain as before
+    clusters = cluster(
+        nodes, _spelt_edges(("a", "c", 0.9, "different"), ("b", "c", 0.9, "different"))
+    )
+    assert set(_winners(clusters).values()) == {"a"}

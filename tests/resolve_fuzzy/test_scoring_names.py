@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from rex_pipeline.resolve.fuzzy import explain_pair, find_candidate_pairs
+from rex_pipeline.resolve.fuzzy.features import made_from_full_name
 from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, pair_of, person
 
 
@@ -169,3 +170,15 @@ def test_a_one_off_misspelling_is_filed_under_the_name_for_blocking() -> None:
     pair = pair_of(pairs, "n1", "n2")
     assert pair is not None and pair["blocking_rules"] == ["name"]
     assert pair["evidence"]["last_name"]["level"] == "typo"
+
+
+def _spells(letters: str, last: str, firsts: list[str]) -> bool:
+    return pl.select(made_from_full_name(pl.lit(letters), pl.lit(last), pl.lit(firsts))).item()
+
+
+def test_an_initial_and_a_last_name_are_no_full_name_in_an_address() -> None:
+    # emyers68@ is what every E. Myers (Eric, Emma ...) would have
+    assert not _spells("emyers", "myers", ["e"])
+    assert not _spells("myerse", "myers", ["e"])
+    assert _spells("ericmyers", "myers", ["eric", "rick"])
+    assert _spells("myersrick", "myers", ["eric", "rick"])

@@ -8,7 +8,10 @@ A–B–C therefore cannot drag together an A and C that conflict: after each pa
 of three or more nodes is checked pair by pair with the same comparisons, newly found
 conflicts become cannot-links, and the pass is repeated, so the cluster splits at its
 weakest link. must_merge overrides join first and ignore conflicts (not never_merge).
-The winner of a cluster is its oldest node (created_at, then node_id).
+A nameless node linked only by an address that spells a name (adalovelace@gmail.com) joins at
+most one named cluster: the address says which name, not which of its namesakes, so it never
+bridges two named clusters (two Ada Lovelaces at two companies) that did not merge by
+themselves. The winner of a cluster is its oldest node (created_at, then node_id).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class _Forest:
     never: dict[str, set[str]] = field(default_factory=dict)  # per root: nodes it must avoid
     conflicts: dict[str, set[str]] = field(default_factory=dict)
     best: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # score, rule, via
+    named: dict[str, bool] = field(default_factory=dict)  # per root: holds a named node
     refused: int = 0
 
     def find(self, node: str) -> str:
@@ -58,12 +62,19 @@ class _Forest:
             node, parent = parent, grand
         return node
 
-    def root_of(self, node: str, never: dict[str, set[str]], conflicts: dict[str, set[str]]) -> str:
+    def root_of(
+        self,
+        node: str,
+        never: dict[str, set[str]],
+        conflicts: dict[str, set[str]],
+        nameless: frozenset[str] = frozenset(),
+    ) -> str:
         root = self.find(node)
         if root not in self.members:
             self.members[root] = [root]
             self.never[root] = set(never.get(root, ()))
             self.conflicts[root] = set(conflicts.get(root, ()))
+            self.named[root] = root not in nameless
         return root
 
     def union(
@@ -74,21 +85,26 @@ class _Forest:
         rule: str,
         never: dict[str, set[str]],
         conflicts: dict[str, set[str]],
+        nameless: frozenset[str] = frozenset(),
+        by_spelt_name: bool = False,
     ) -> bool:
-        ra, rb = self.root_of(a, never, conflicts), self.root_of(b, never, conflicts)
+        ra = self.root_of(a, never, conflicts, nameless)
+        rb = self.root_of(b, never, conflicts, nameless)
         if ra == rb:
             return False
         big, small = (ra, rb) if len(self.members[ra]) >= len(self.members[rb]) else (rb, ra)
         avoid = (
             [self.never[big]] if rule == "must_merge" else [self.never[big], self.conflicts[big]]
         )
-        if any(m in blocked for blocked in avoid for m in self.members[small]):
+        bridges = by_spelt_name and self.named[ra] and self.named[rb]
+        if bridges or any(m in blocked for blocked in avoid for m in self.members[small]):
             self.refused += 1
             return False
         self.parent[small] = big
         self.members[big] += self.members.pop(small)
         self.never[big] |= self.never.pop(small)
         self.conflicts[big] |= self.conflicts.pop(small)
+        self.named[big] = self.named[big] or self.named.pop(small)
         for node, other in ((a, b), (b, a)):
             if node not in self.best or self.best[node][0] < score:
                 self.best[node] = (score, rule, other)
@@ -105,16 +121,34 @@ def _links(pairs: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
 
 def _greedy(
     must: Sequence[tuple[str, str]],
-    edges: Sequence[tuple[str, str, float]],
+    edges: Sequence[tuple[str, str, float, bool]],
     never: dict[str, set[str]],
     conflicts: dict[str, set[str]],
+    nameless: frozenset[str] = frozenset(),
 ) -> _Forest:
     forest = _Forest()
     for a, b in must:
-        forest.union(a, b, 1.0, "must_merge", never, conflicts)
-    for a, b, score in edges:
-        forest.union(a, b, score, "fuzzy", never, conflicts)
+        forest.union(a, b, 1.0, "must_merge", never, conflicts, nameless)
+    for a, b, score, by_spelt_name in edges:
+        forest.union(a, b, score, "fuzzy", never, conflicts, nameless, by_spelt_name)
     return forest
+
+
+def _by_spelt_name(pairs: pl.DataFrame) -> pl.Expr:
+    """Contact pairs linked by an address that spells the other's name (a nameless node)."""
+    fields = getattr(pairs.schema.get("evidence"), "fields", [])
+    if not any(f.name == "email" for f in fields):
+        return pl.lit(False)
+    level = pl.col("evidence").struct.field("email").struct.field("level")
+    return (level == "made from the other's name").fill_null(False)
+
+
+def _nameless(nodes: pl.DataFrame) -> frozenset[str]:
+    """Contact nodes with neither a first nor a last name (companies: none)."""
+    if not _is_contacts(nodes):
+        return frozenset()
+    bare = nodes.filter(pl.col("first_name").is_null() & pl.col("last_name").is_null())
+    return frozenset(bare["node_id"].to_list())
 
 
 def _is_contacts(nodes: pl.DataFrame) -> bool:
@@ -188,8 +222,9 @@ def cluster(
     # pair whose nodes are older, so the choice does not hang on the (random) ids
     age = nodes.select("node_id", "created_at")
     edges = [
-        (a, b, s)
-        for a, b, s in pairs.filter(pl.col("decision") == "merge")
+        (a, b, s, spelt)
+        for a, b, s, spelt in pairs.filter(pl.col("decision") == "merge")
+        .with_columns(spelt=_by_spelt_name(pairs))
         .join(age.rename({"node_id": "node_a", "created_at": "age_a"}), on="node_a", how="left")
         .join(age.rename({"node_id": "node_b", "created_at": "age_b"}), on="node_b", how="left")
         .with_columns(
@@ -200,14 +235,15 @@ def cluster(
             descending=[True, False, False, False, False],
             nulls_last=True,
         )
-        .select("node_a", "node_b", "score")
+        .select("node_a", "node_b", "score", "spelt")
         .iter_rows()
     ]
     never = _links(resolved.never)
+    nameless = _nameless(nodes)
     found_conflicts: set[tuple[str, str]] = set()
     find_conflicts = _ConflictFinder(nodes)
     for _ in range(MAX_ROUNDS):
-        forest = _greedy(resolved.must, edges, never, _links(found_conflicts))
+        forest = _greedy(resolved.must, edges, never, _links(found_conflicts), nameless)
         new = find_conflicts(forest) - found_conflicts
         if not new:
             break

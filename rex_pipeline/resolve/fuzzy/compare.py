@@ -23,7 +23,7 @@ from rex_pipeline.resolve.fuzzy.model import Comparison, Level, probability, tot
 from rex_pipeline.resolve.fuzzy.nicknames import (
     known_first_names,
     name_groups_column,
-    related_names,
+    nickname_match,
 )
 from rex_pipeline.resolve.fuzzy.similarity import pairwise
 from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts, both_established, typo_of
@@ -265,7 +265,7 @@ def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
         .then(pl.lit("exact"))
         .when(_other_form(fa, fb) | _other_form(fb, fa))
         .then(pl.lit("different"))
-        .when(pl.col("fn_groups_a").list.set_intersection("fn_groups_b").list.len() > 0)
+        .when(nickname_match(fa, fb, pl.col("fn_groups_a"), pl.col("fn_groups_b")))
         .then(pl.lit("nickname"))
         .when((pl.col("first_name_sim") >= 0.88) & _typo("fn") & ~rarer_known)
         .then(pl.lit("typo"))
@@ -326,7 +326,7 @@ def _owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
     of it), so a namesake would likely have the same one."""
     involved = feats.nodes.filter(pl.col("idx").is_in(nodes.implode())).select("idx", "fn", "ln")
     owners = involved.with_columns(
-        firsts=name_groups_column(involved["fn"], related_names).fill_null([])
+        firsts=name_groups_column(involved["fn"], related=True).fill_null([])
     )
     emails = feats.emails.join(owners, on="idx")
     from_name = made_from_name(pl.col("letters"), pl.col("fn"), pl.col("ln"), pl.col("firsts"))

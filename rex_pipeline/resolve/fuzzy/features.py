@@ -179,15 +179,24 @@ def made_from_name(letters: pl.Expr, first: pl.Expr, last: pl.Expr, firsts: pl.E
 
 def made_from_full_name(letters: pl.Expr, last: pl.Expr, firsts: pl.Expr) -> pl.Expr:
     """True when a local part's letters are a first name (or a form related to it, `firsts`)
-    and the last name, in either order: adalovelace, lovelaceada, lizlovelace."""
+    and the last name, in either order: adalovelace, lovelaceada, lizlovelace. An initial is
+    no first name here: emyers@ is what every E. Myers would have."""
     n = last.str.len_chars()
     after = letters.str.slice(n)
     before = letters.str.slice(0, letters.str.len_chars() - n)
     return (
         (n >= 2)
         & (
-            (letters.str.starts_with(last) & firsts.list.contains(after))
-            | (letters.str.ends_with(last) & firsts.list.contains(before))
+            (
+                letters.str.starts_with(last)
+                & (after.str.len_chars() >= 2)
+                & firsts.list.contains(after)
+            )
+            | (
+                letters.str.ends_with(last)
+                & (before.str.len_chars() >= 2)
+                & firsts.list.contains(before)
+            )
         )
     ).fill_null(False)
 
