@@ -1,7 +1,10 @@
-"""ICP scoring assets: score every contact, and learn from the customers the team won."""
+"""ICP scoring assets: score every contact, and learn from the customers the team won.
+
+The scoring package is imported inside the asset bodies: loading the definitions (every run,
+sensor tick and `dagster` command) should not pay for what only a running step uses."""
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
@@ -13,31 +16,25 @@ from rex_pipeline.assets.stages import canonical_records, run_time
 from rex_pipeline.config import Settings
 from rex_pipeline.faults import crash_point
 from rex_pipeline.resources import RexSettings, WorkDatabase
-from rex_pipeline.score import (
-    IcpModel,
-    check_scores,
-    histogram_markdown,
-    learn_from_customers,
-    learn_markdown,
-    load_icp_model,
-    model_hash,
-    score_contacts,
-    top_contacts_markdown,
-)
-from rex_pipeline.score.inputs import ScoringInputs, merged_away_sql, read_scoring_inputs
-from rex_pipeline.score.state import stage_model_hash, stored_model_hash
+
+if TYPE_CHECKING:  # the scoring package is imported when an asset runs, not when Dagster loads
+    from rex_pipeline.score import IcpModel
+    from rex_pipeline.score.inputs import ScoringInputs
 
 
 def _score(
     context: dg.AssetExecutionContext,
     settings: Settings,
     con: duckdb.DuckDBPyConnection,
-    model: IcpModel,
+    model: "IcpModel",
     everything: bool = True,
     keep_features: bool = False,
-) -> tuple[ScoringInputs, pl.DataFrame]:
+) -> tuple["ScoringInputs", pl.DataFrame]:
     """Score the contacts as they will be after this run, at the run's time: every contact,
     or only those this run can change the score of."""
+    from rex_pipeline.score import score_contacts
+    from rex_pipeline.score.inputs import read_scoring_inputs
+
     inputs = read_scoring_inputs(con, settings.org_id, everything=everything)
     scores = score_contacts(
         inputs.contacts,
@@ -66,6 +63,14 @@ def icp_scores(
     rex_settings: RexSettings,
     work_db: WorkDatabase,
 ) -> dg.MaterializeResult:
+    from rex_pipeline.score import (
+        histogram_markdown,
+        load_icp_model,
+        model_hash,
+        top_contacts_markdown,
+    )
+    from rex_pipeline.score.state import stage_model_hash, stored_model_hash
+
     settings = settings_for(rex_settings, config)
     model = load_icp_model(settings.icp)
     current = model_hash(model)
@@ -97,6 +102,8 @@ def icp_scores(
 def scores_after_run(con: duckdb.DuckDBPyConnection, org: str) -> pl.DataFrame:
     """Every contact's score once this run is applied: this run's scores over the stored
     ones, contacts merged away this run left out (for the histogram of the whole warehouse)."""
+    from rex_pipeline.score.inputs import merged_away_sql
+
     return con.sql(
         f"""SELECT coalesce(s.icp_score, c.icp_score) AS icp_score
             FROM (SELECT id, icp_score FROM contacts WHERE org_id = $org) c
@@ -115,6 +122,8 @@ def scores_after_run(con: duckdb.DuckDBPyConnection, org: str) -> pl.DataFrame:
 def icp_scores_valid(
     config: SyncConfig, rex_settings: RexSettings, work_db: WorkDatabase
 ) -> dg.AssetCheckResult:
+    from rex_pipeline.score import check_scores
+
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings) as con:
         scores = batch.table(con, "batch_icp_scores")
@@ -148,6 +157,13 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         rex_settings: RexSettings,
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
+        from rex_pipeline.score import (
+            learn_from_customers,
+            learn_markdown,
+            load_icp_model,
+            model_hash,
+        )
+
         settings = settings_for(rex_settings, config)
         model = load_icp_model(settings.icp)
         current = model_hash(model)

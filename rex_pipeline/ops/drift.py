@@ -60,7 +60,11 @@ class RunMetrics:
 
 
 def run_metrics(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, RunMetrics]:
-    """Per org, the metrics of the files loaded at or after `since` (the run's start)."""
+    """Per org, the metrics of the files loaded at or after `since` (the run's start); a run
+    that loaded no file (an unchanged inbox) reads nothing but the manifest."""
+    loaded = con.execute("SELECT count(*) FROM manifest WHERE loaded_at >= ?", [since])
+    if not loaded.fetchall()[0][0]:
+        return {}
     rows = con.execute(
         f"""
         WITH run_files AS (

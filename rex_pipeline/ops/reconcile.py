@@ -24,33 +24,48 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+
+def _union_all(*parts: str) -> str:
+    return "\nUNION ALL\n".join(parts)
+
+
 ENTITIES = ("contacts", "companies", "activities", "deals", "tasks")
 _KEY = "org_id, source_system, source_file"
-_PRESENT = f"""
-    SELECT {_KEY}, 'contacts' AS entity, 1 AS n FROM contact_sources s
-        SEMI JOIN contacts c ON c.org_id = s.org_id AND c.id = s.contact_id
-    UNION ALL
-    SELECT {_KEY}, 'companies', 1 FROM company_sources s
-        SEMI JOIN companies c ON c.org_id = s.org_id AND c.id = s.company_id
-    UNION ALL
-    SELECT {_KEY}, 'companies', -1 FROM stg_companies WHERE record_id LIKE '%:company'
-    UNION ALL
-    SELECT {_KEY}, 'activities', 1 FROM stg_activities s
-        SEMI JOIN activities a ON a.org_id = s.org_id AND a.id = s.entity_id
-    UNION ALL
-    SELECT {_KEY}, 'deals', 1 FROM stg_deals s
-        SEMI JOIN deals a ON a.org_id = s.org_id AND a.id = s.entity_id
-    UNION ALL
-    SELECT {_KEY}, 'tasks', 1 FROM stg_tasks s
-        SEMI JOIN tasks a ON a.org_id = s.org_id AND a.id = s.entity_id"""
 
-_STAGED = f"""
-    SELECT {_KEY} FROM stg_contacts
-    UNION ALL SELECT {_KEY} FROM stg_companies WHERE record_id NOT LIKE '%:company'
-    UNION ALL SELECT {_KEY} FROM stg_activities
-    UNION ALL SELECT {_KEY} FROM stg_deals
-    UNION ALL SELECT {_KEY} FROM stg_tasks"""
 
+def _count(entity: str, rows: str) -> str:
+    """Per file, the number of `rows` (a FROM … clause): counted before they are stacked, so
+    the union and the pivot see one row per file instead of one per record."""
+    return f"SELECT {_KEY}, '{entity}' AS entity, count(*) AS n FROM {rows} GROUP BY ALL"
+
+
+_DERIVED_COMPANY = "ends_with(record_id, ':company')"  # named by a contact record, not read
+
+# Per file and entity, the records present (see the module docstring) and staged; the
+# company rows named by contact records are counted once and taken off the companies.
+_PER_FILE = _union_all(
+    _count(
+        "contacts",
+        "contact_sources s SEMI JOIN contacts c ON c.org_id = s.org_id AND c.id = s.contact_id",
+    ),
+    _count(
+        "companies",
+        "company_sources s SEMI JOIN companies c ON c.org_id = s.org_id AND c.id = s.company_id",
+    ),
+    f"""SELECT {_KEY}, CASE WHEN {_DERIVED_COMPANY} THEN 'derived_companies'
+                            ELSE 'staged' END AS entity, count(*) AS n
+        FROM stg_companies GROUP BY ALL""",
+    *(
+        _count(
+            table,
+            f"stg_{table} s SEMI JOIN {table} a ON a.org_id = s.org_id AND a.id = s.entity_id",
+        )
+        for table in ("activities", "deals", "tasks")
+    ),
+    *(_count("staged", f"stg_{table}") for table in ("contacts", "activities", "deals", "tasks")),
+)
+
+_PIVOTED = ", ".join(f"'{e}'" for e in (*ENTITIES, "derived_companies", "staged"))
 _COUNTS = ", ".join(f"coalesce({e}, 0) AS {e}" for e in ENTITIES)
 _PRESENT_SUM = " + ".join(f"coalesce({e}, 0)" for e in ENTITIES)
 
@@ -59,17 +74,18 @@ FILE_RECONCILIATION = f"""
         SELECT org_id, source_system, file_name AS source_file, status,
                CASE WHEN status = 'loaded' THEN records_read ELSE records_rejected END AS read
         FROM manifest),
-    present AS (
-        PIVOT ({_PRESENT}) ON entity IN ({", ".join(f"'{e}'" for e in ENTITIES)})
+    counted AS (
+        PIVOT ({_PER_FILE}) ON entity IN ({_PIVOTED})
         USING sum(n) GROUP BY {_KEY}),
-    staged AS (SELECT {_KEY}, count(*) AS staged FROM ({_STAGED}) GROUP BY ALL),
+    present AS (
+        SELECT {_KEY}, contacts, coalesce(companies, 0) - coalesce(derived_companies, 0)
+               AS companies, activities, deals, tasks, staged FROM counted),
     rejected AS (SELECT {_KEY}, count(*) AS rejected FROM rejected_records GROUP BY ALL)
     SELECT {_KEY}, status, read, {_COUNTS}, coalesce(rejected, 0) AS rejected,
            coalesce(staged, 0) AS staged,
            coalesce(read, 0) - ({_PRESENT_SUM}) - coalesce(rejected, 0) AS missing
     FROM files
     FULL JOIN present USING ({_KEY})
-    FULL JOIN staged USING ({_KEY})
     FULL JOIN rejected USING ({_KEY})
     ORDER BY {_KEY}"""
 
@@ -128,3 +144,30 @@ def published_differences(
         for name, work, pub in rows
         if work != pub
     }
+
+
+# Every table the reconciliation reads, in the work database.
+_INPUT_TABLES = (
+    "manifest",
+    "rejected_records",
+    "contact_sources",
+    "company_sources",
+    *ENTITIES,
+    *(f"stg_{e}" for e in ENTITIES),
+)
+
+
+def inputs_state(con: duckdb.DuckDBPyConnection) -> str:
+    """A fingerprint of what `reconcile` reads, cheap at any size: the canonical tables'
+    generation (bumped by every apply that changes them), a hash of the manifest (every load
+    rewrites its files' rows, with a new `loaded_at`), and the row count of every input table.
+    Equal fingerprints mean the same reconciliation, so a check may reuse an earlier pass."""
+    counts = " UNION ALL ".join(
+        f"SELECT '{t}', count(*)::VARCHAR FROM \"{t}\"" for t in _INPUT_TABLES
+    )
+    rows = con.execute(
+        f"""SELECT 'generation', generation::VARCHAR FROM publish_state
+            UNION ALL SELECT 'manifest_hash', coalesce(sum(hash(m)), 0)::VARCHAR FROM manifest m
+            UNION ALL {counts}"""
+    ).fetchall()
+    return ";".join(f"{name}={value}" for name, value in sorted(rows))

@@ -107,26 +107,49 @@ FOREIGN_KEYS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _dangling(table: str, column: str, target: str, what: str) -> str:
-    """Rows of `table` whose `column` names no row of `target` in the same org."""
+def _unresolved(target: str, links: list[tuple[str, str, str]]) -> str:
+    """Rows whose link names no row of `target` in the same org, for every (table, column,
+    problem) in `links`: the links are stacked and anti-joined with `target` once, so its hash
+    table is built once (an anti join is also about twice as fast as `NOT EXISTS` here)."""
+    stacked = _union(
+        [
+            f"""SELECT '{problem}' AS problem, org_id, "{_label(table)}" AS id,
+                       "{column}" AS value
+                FROM "{table}" WHERE "{column}" IS NOT NULL"""
+            for table, column, problem in links
+        ]
+    )
     return f"""
-        SELECT '{what}' AS problem, x.org_id, x."{_label(table)}" AS id, x."{column}" AS value
-        FROM "{table}" x
-        WHERE x."{column}" IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM "{target}" t WHERE t.id = x."{column}" AND t.org_id = x.org_id)"""
+        SELECT x.problem, x.org_id, x.id, x.value FROM ({stacked}) x
+        ANTI JOIN "{target}" t ON t.id = x.value AND t.org_id = x.org_id"""
 
 
 def _foreign_keys() -> str:
+    targets = dict.fromkeys(target for _, _, target in FOREIGN_KEYS)
     return _union(
-        [_dangling(t, c, r, f"{t}.{c} → {r} does not resolve") for t, c, r in FOREIGN_KEYS]
+        [
+            _unresolved(
+                target,
+                [
+                    (t, c, f"{t}.{c} → {r} does not resolve")
+                    for t, c, r in FOREIGN_KEYS
+                    if r == target
+                ],
+            )
+            for target in targets
+        ]
     )
 
 
 def _orphan_sources() -> str:
     return _union(
         [
-            _dangling("contact_sources", "contact_id", "contacts", "contact_sources: no contact"),
-            _dangling("company_sources", "company_id", "companies", "company_sources: no company"),
+            _unresolved(
+                "contacts", [("contact_sources", "contact_id", "contact_sources: no contact")]
+            ),
+            _unresolved(
+                "companies", [("company_sources", "company_id", "company_sources: no company")]
+            ),
         ]
     )
 
@@ -221,12 +244,16 @@ RULES_BY_NAME = {r.name: r for r in RULES}
 
 
 def run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, sample_rows: int = 10) -> Outcome:
-    """Count the rule's violations per problem and keep a few examples."""
+    """Count the rule's violations per problem and, only when there are some, keep a few
+    examples: the examples cost a second pass that also builds every column (for the duplicate
+    rules, a sorted list of ids per group), which a clean warehouse never needs."""
     started = time.perf_counter()
     counts = con.execute(
         f"SELECT problem, count(*) FROM ({rule.sql}) GROUP BY problem ORDER BY 2 DESC, 1"
     ).fetchall()
-    sample = con.sql(
-        f"SELECT * FROM ({rule.sql}) ORDER BY problem, org_id, id LIMIT {sample_rows}"
-    ).pl()
+    sample = pl.DataFrame(schema=dict.fromkeys(("problem", "org_id", "id", "value"), pl.String))
+    if counts:
+        sample = con.sql(
+            f"SELECT * FROM ({rule.sql}) ORDER BY problem, org_id, id LIMIT {sample_rows}"
+        ).pl()
     return Outcome(rule, {p: int(n) for p, n in counts}, sample, time.perf_counter() - started)

@@ -47,7 +47,71 @@ def missing(built: Warehouse) -> list[tuple[object, ...]]:
 
 
 def check(built: Warehouse) -> dg.AssetCheckResult:
-    return records_accounted_for(rex_settings=RexSettings())
+    """The check called directly, outside any run: with no history, it always reconciles."""
+    context = dg.build_asset_check_context(instance=dg.DagsterInstance.ephemeral())
+    return records_accounted_for(context, rex_settings=RexSettings())
+
+
+def checked_in_runs(instance: dg.DagsterInstance) -> dg.AssetCheckEvaluation:
+    """The check in a run of its own on `instance`, which keeps the evaluations of earlier
+    runs (the warehouse asset stands in as a spec: the check reads the files directly)."""
+    result = dg.materialize(
+        [dg.AssetSpec("warehouse"), records_accounted_for],
+        instance=instance,
+        resources={"rex_settings": RexSettings()},
+        selection=dg.AssetSelection.checks(records_accounted_for),
+        raise_on_error=False,
+    )
+    (evaluation,) = result.get_asset_check_evaluations()
+    return evaluation
+
+
+def reused(evaluation: dg.AssetCheckEvaluation) -> bool:
+    return "unchanged since run" in (evaluation.description or "")
+
+
+def test_an_earlier_pass_is_reused_while_nothing_it_reads_changes(built: Warehouse) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    first = checked_in_runs(instance)
+    assert first.passed and not reused(first)
+    second = checked_in_runs(instance)
+    assert second.passed and reused(second)
+    for name in ("records_read", "records_present", "reconciliation", "inputs_state"):
+        assert second.metadata[name] == first.metadata[name]
+    third = checked_in_runs(instance)  # names the run that really reconciled
+    assert reused(third) and third.metadata["checked_in"] == second.metadata["checked_in"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "DELETE FROM contact_sources WHERE source_row = 4",  # a row count
+        "DELETE FROM stg_tasks",
+        "UPDATE manifest SET records_read = 5 WHERE file_name = 'hubspot-contacts.csv'",
+        "UPDATE publish_state SET generation = generation + 1",  # an apply changed tables
+    ],
+)
+def test_a_change_to_what_it_reads_reconciles_again(built: Warehouse, change: str) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    assert checked_in_runs(instance).passed
+    built.change_work(change)
+    again = checked_in_runs(instance)
+    assert not reused(again)
+
+
+def test_a_new_published_file_reconciles_again(built: Warehouse) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    assert checked_in_runs(instance).passed
+    built.republish()
+    assert not reused(checked_in_runs(instance))
+
+
+def test_a_failed_check_is_never_reused(built: Warehouse) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    built.change_work("DELETE FROM contact_sources WHERE source_row = 4")
+    assert not checked_in_runs(instance).passed
+    again = checked_in_runs(instance)  # the same inputs: reconciled, and failing, again
+    assert not again.passed and not reused(again)
 
 
 def test_a_sound_warehouse_reconciles_file_by_file(built: Warehouse) -> None:
@@ -190,7 +254,8 @@ def test_the_real_pipeline_reconciles_and_a_vanished_record_is_caught(env: Env) 
         con.execute(
             "DELETE FROM contact_sources WHERE rowid = (SELECT min(rowid) FROM contact_sources)"
         )
-    result = records_accounted_for(rex_settings=RexSettings())
+    context = dg.build_asset_check_context(instance=dg.DagsterInstance.ephemeral())
+    result = records_accounted_for(context, rex_settings=RexSettings())
     assert not result.passed
     assert result.metadata["records_missing"].value == 1
 

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from rex_pipeline.ids import new_ids
-from rex_pipeline.ops.rules import RULES, RULES_BY_NAME, Outcome, run_rule
+from rex_pipeline.ops.rules import FOREIGN_KEYS, RULES, RULES_BY_NAME, Outcome, run_rule
 from tests.ops.ops_warehouse import Warehouse
 
 
@@ -78,20 +78,55 @@ def test_duplicate_activity_external_id_fails(built: Warehouse) -> None:
     assert failing(built).keys() == {"unique_activity_external_id"}
 
 
-@pytest.mark.parametrize(
-    ("table", "column", "target", "entity"),
-    [("activities", "contact_id", "contacts", "contact"),
-     ("deals", "company_id", "companies", "company"),
-     ("tasks", "contact_id", "contacts", "contact"),
-     ("activities", "deal_id", "deals", "deal")],
-)  # fmt: skip
+# every link of FOREIGN_KEYS, broken in one row (the WHERE picks one row of the fixture)
+DANGLING = [
+    ("activities", "contact_id", "contacts", "contact", "true"),
+    ("deals", "contact_id", "contacts", "contact", "true"),
+    ("tasks", "contact_id", "contacts", "contact", "true"),
+    ("contact_emails", "contact_id", "contacts", "contact", "email = 'ada@lovelace.dev'"),
+    ("contacts", "company_id", "companies", "company", "first_name = 'Ada'"),
+    ("activities", "company_id", "companies", "company", "true"),
+    ("deals", "company_id", "companies", "company", "true"),
+    ("activities", "deal_id", "deals", "deal", "true"),
+]
+
+
+def test_every_foreign_key_is_exercised() -> None:
+    assert {(t, c, r) for t, c, r, _, _ in DANGLING} == set(FOREIGN_KEYS)
+
+
+@pytest.mark.parametrize(("table", "column", "target", "entity", "where"), DANGLING)
 def test_dangling_links_fail(
-    built: Warehouse, table: str, column: str, target: str, entity: str
+    built: Warehouse, table: str, column: str, target: str, entity: str, where: str
 ) -> None:
     unknown = new_ids(entity, 1)[0]  # a well-formed id that no row has
-    built.change_published(f"UPDATE {table} SET {column} = '{unknown}'")
+    built.change_published(f"UPDATE {table} SET {column} = '{unknown}' WHERE {where}")
     problem = f"{table}.{column} → {target} does not resolve"
     assert failing(built) == {"foreign_keys_resolve": {problem: 1}}
+    example = outcomes(built)["foreign_keys_resolve"].sample.row(0, named=True)
+    assert (example["problem"], example["value"]) == (problem, unknown)
+
+
+def test_several_broken_links_to_one_table_are_counted_apart(built: Warehouse) -> None:
+    unknown = new_ids("contact", 1)[0]
+    built.change_published(
+        f"UPDATE activities SET contact_id = '{unknown}'",
+        f"UPDATE tasks SET contact_id = '{unknown}'",
+    )
+    assert failing(built) == {
+        "foreign_keys_resolve": {
+            "activities.contact_id → contacts does not resolve": 1,
+            "tasks.contact_id → contacts does not resolve": 1,
+        }
+    }
+
+
+def test_unknown_links_are_allowed(built: Warehouse) -> None:
+    built.change_published(
+        "UPDATE activities SET contact_id = NULL, company_id = NULL, deal_id = NULL",
+        "UPDATE contacts SET company_id = NULL",
+    )
+    assert failing(built) == {}
 
 
 def test_link_to_a_company_of_another_org_fails(built: Warehouse) -> None:
@@ -102,6 +137,14 @@ def test_link_to_a_company_of_another_org_fails(built: Warehouse) -> None:
     assert failing(built) == {
         "foreign_keys_resolve": {"contacts.company_id → companies does not resolve": 1}
     }
+
+
+def test_lineage_of_a_company_that_no_longer_exists_fails(built: Warehouse) -> None:
+    built.change_published(
+        f"UPDATE company_sources SET company_id = '{new_ids('company', 1)[0]}' "
+        "WHERE source_file = 'companies.csv'"
+    )
+    assert failing(built) == {"no_orphan_sources": {"company_sources: no company": 1}}
 
 
 def test_deleted_contact_leaves_orphan_lineage_and_links(built: Warehouse) -> None:
