@@ -51,6 +51,8 @@ from rex_pipeline.resolve.fuzzy import (
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.warehouse import execute, scalar
 
+#: A node's name is the spelling most of its records use (ties: the oldest), so one record's
+#: initial or typo ("D.", "Hamiltosn") does not become the name the node is compared by.
 _PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
@@ -61,10 +63,15 @@ WITH recs AS (
     LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
     WHERE s.org_id = $org AND {{wanted}} AND NOT {from_reread_file("s")}
     {{batch}}
+), counted AS (
+    SELECT *, count(*) OVER (PARTITION BY node_id, first_name) AS first_n,
+           count(*) OVER (PARTITION BY node_id, last_name) AS last_n
+    FROM recs
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
-        arg_min(first_name, age) FILTER (WHERE first_name IS NOT NULL) AS first_name,
-        arg_min(last_name, age) FILTER (WHERE last_name IS NOT NULL) AS last_name,
+        arg_min(first_name, (-first_n, age)) FILTER (WHERE first_name IS NOT NULL)
+            AS first_name,
+        arg_min(last_name, (-last_n, age)) FILTER (WHERE last_name IS NOT NULL) AS last_name,
         list_filter(list_distinct(flatten(list(
             list_prepend(email_key, coalesce(other_email_keys, []::VARCHAR[]))))),
             lambda k: k IS NOT NULL) AS email_keys,
@@ -74,7 +81,7 @@ WITH recs AS (
         list_distinct(list(phone) FILTER (WHERE phone IS NOT NULL)) AS phones,
         arg_min(linkedin_url, age) FILTER (WHERE linkedin_url IS NOT NULL) AS linkedin_url,
         arg_max(title, age) FILTER (WHERE title IS NOT NULL) AS title
-    FROM recs GROUP BY node_id
+    FROM counted GROUP BY node_id
 )
 SELECT node_id, is_new, created_at, first_name, last_name, email_keys,
        list_transform(email_keys, lambda k: split_part(k, '@', 2)) AS email_domains,

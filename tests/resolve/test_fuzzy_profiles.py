@@ -1,0 +1,91 @@
+"""Contact profiles of the fuzzy step: the name a node is compared by is the spelling most of
+its records use (ties: the oldest), so one record's initial or typo does not speak for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from rex_pipeline.config import Settings
+from rex_pipeline.resolve.fuzzy_stage import contact_profiles
+
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
+_COLUMNS = """first_name VARCHAR, last_name VARCHAR, email_key VARCHAR,
+    other_email_keys VARCHAR[], phone VARCHAR, linkedin_url VARCHAR, title VARCHAR,
+    company_key VARCHAR, company_domain VARCHAR"""
+
+
+@pytest.fixture
+def con() -> duckdb.DuckDBPyConnection:
+    """The tables the profile query reads, with no batch of its own."""
+    con = duckdb.connect()
+    con.execute(
+        f"""CREATE TABLE stg_contacts (org_id VARCHAR, entity_id VARCHAR, source_system VARCHAR,
+            source_file VARCHAR, created_at TIMESTAMPTZ, loaded_at TIMESTAMPTZ, {_COLUMNS})"""
+    )
+    con.execute("CREATE TABLE batch_merges_contact (winner_id VARCHAR, loser_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE batch_files (org_id VARCHAR, source_system VARCHAR, file_name VARCHAR)"
+    )
+    con.execute(
+        f"CREATE TABLE batch_clean_contacts (record_id VARCHAR, created_at TIMESTAMPTZ, {_COLUMNS})"
+    )
+    con.execute("CREATE TABLE batch_assign_contact (record_id VARCHAR, entity_id VARCHAR)")
+    return con
+
+
+def _stage(con: duckdb.DuckDBPyConnection, entity: str, rows: list[tuple[str, str, str]]) -> None:
+    """(created_at, first_name, last_name) records of one contact from a HubSpot export."""
+    for created, first, last in rows:
+        con.execute(
+            """INSERT INTO stg_contacts (org_id, entity_id, source_system, source_file,
+                   created_at, loaded_at, first_name, last_name, email_key)
+               VALUES ('default', ?, 'hubspot', 'contacts.csv', ?::TIMESTAMPTZ,
+                   '2024-05-01 00:00:00+00'::TIMESTAMPTZ, ?, ?, ?)""",
+            [entity, created, first or None, last or None, f"{entity}@acme-robotics.com"],
+        )
+
+
+def _names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    profiles = contact_profiles(con, Settings(), NOW)
+    names = profiles.select("node_id", "first_name", "last_name").rows()
+    return {node: (first, last) for node, first, last in names}
+
+
+def test_the_most_frequent_spelling_beats_an_older_initial_or_typo(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    _stage(
+        con,
+        "cont_dana",
+        [
+            ("2019-02-01 09:00", "D.", "Hamiltosn"),
+            ("2021-07-12 14:30", "Dana", "Hamilton"),
+            ("2023-01-05 08:15", "Dana", "Hamilton"),
+        ],
+    )
+    _stage(
+        con,
+        "cont_carol",
+        [
+            ("2020-03-03 10:00", "Carl", "Nguyen"),
+            ("2022-09-09 11:00", "Carol", "Nguyen"),
+            ("2023-04-04 12:00", "Carol", ""),  # a missing name is no spelling
+            ("2024-02-02 13:00", "Carol", ""),
+        ],
+    )
+    assert _names(con) == {"cont_dana": ("Dana", "Hamilton"), "cont_carol": ("Carol", "Nguyen")}
+
+
+def test_a_tie_keeps_the_oldest_spelling(con: duckdb.DuckDBPyConnection) -> None:
+    _stage(
+        con,
+        "cont_kate",
+        [
+            ("2023-06-01 09:00", "Kate", "O'Brien"),
+            ("2020-01-15 09:00", "Katherine", "OBrien"),
+        ],
+    )
+    assert _names(con) == {"cont_kate": ("Katherine", "OBrien")}
