@@ -6,9 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from rex_pipeline.config import Settings
-from rex_pipeline.query import SmartListRequest
 from rex_pipeline.resources import RexSettings
-from rex_pipeline.score import load_icp_model
 
 
 class SyncConfig(dg.Config):
@@ -28,6 +26,10 @@ class SyncConfig(dg.Config):
 
 def settings_for(rex: RexSettings, config: SyncConfig) -> Settings:
     """The run's settings: rex.yaml + env, then the launchpad overrides."""
+    # imported here: every `dagster` command loads the definitions, few run a step
+    from rex_pipeline.query import SmartListRequest
+    from rex_pipeline.score import load_icp_model
+
     settings = rex.load(org_id=config.org_id)
     load_icp_model(settings.icp)  # a bad model fails the run at its first step, naming the field
     for view in settings.views:  # so does a saved view that would not run
