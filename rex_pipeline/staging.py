@@ -3,11 +3,13 @@
 Runs the normalisers (rex_pipeline.normalise) over every raw entity table of the batch, gives
 every record its stable `record_id`, drops the org's own mailboxes from the contacts (they are
 never contacts: rejected with that reason), and writes `batch_clean_*` plus the rejections.
+Records are normalised one chunk at a time (each is independent of the others), so memory stays
+flat at a million rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
@@ -16,6 +18,13 @@ import polars as pl
 from rex_pipeline import batch, records
 from rex_pipeline.config import Settings
 from rex_pipeline.ingest import RAW_SCHEMAS
+
+CHUNK_ROWS = 200_000
+"""Raw records normalised at a time: bounds the stage's memory (polars needs about 0.4 GB
+per 100,000 contacts) whatever the batch size."""
+
+_LINEAGE_KEYS = ["org_id", "source_system", "source_file", "source_row", "source_key"]
+"""What identifies a raw record (and is hashed into its record_id)."""
 
 CLEAN_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "contacts": records.CLEAN_CONTACT,
@@ -63,15 +72,25 @@ def own_addresses(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[s
     return {a.lower() for a in addresses}, domains
 
 
-def _with_record_id(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
-    """A stable id per input record: md5 of its lineage (same file + row + key = same id)."""
+_RECORD_ID = (
+    "md5(concat_ws('|', org_id, source_system, source_file, "
+    "coalesce(CAST(source_row AS VARCHAR), ''), coalesce(source_key, ''))) AS record_id"
+)
+"""A stable id per input record: md5 of its lineage (same file + row + key = same id)."""
+
+
+def _store_clean(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, *, create: bool
+) -> None:
+    """Write clean records with their record_id into batch table `name` (created, or
+    appended to); the id is computed on the way in, so the frame is never copied back."""
+    select = f"SELECT {_RECORD_ID}, * FROM __clean"
     con.register("__clean", frame)
     try:
-        return con.sql(
-            "SELECT md5(concat_ws('|', org_id, source_system, source_file, "
-            "coalesce(CAST(source_row AS VARCHAR), ''), coalesce(source_key, ''))) AS record_id, "
-            "* FROM __clean"
-        ).pl()
+        if create:
+            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {select}')
+        else:
+            con.execute(f'INSERT INTO "{name}" BY NAME {select}')
     finally:
         con.unregister("__clean")
 
@@ -91,7 +110,9 @@ def _split_own(
         )
     )
     rejected = (
-        own.join(raw.select("record_id", "raw"), on="record_id", how="left").select(
+        own.join(
+            raw.select([*_LINEAGE_KEYS, "raw"]), on=_LINEAGE_KEYS, how="left", nulls_equal=True
+        ).select(
             "org_id",
             "source_system",
             "source_file",
@@ -105,32 +126,75 @@ def _split_own(
     return kept, rejected
 
 
-def normalise_batch(con: duckdb.DuckDBPyConnection, settings: Settings) -> NormaliseStats:
+def raw_chunks(
+    con: duckdb.DuckDBPyConnection, entity: str, org_id: str, chunk_rows: int
+) -> Iterator[pl.DataFrame]:
+    """The org's raw records of one entity, in staging order, `chunk_rows` at a time (one
+    empty frame when there are none): normalising is per record, so a million-row batch
+    never has to be held in memory at once."""
+    name = f"batch_raw_{entity}"
+    schema = {**RAW_SCHEMAS[entity], "file_sha": pl.String()}
+    if not batch.exists(con, name):
+        yield records.empty(schema)
+        return
+    first, last = con.execute(
+        f'SELECT min(rowid), max(rowid) FROM "{name}" WHERE org_id = ?', [org_id]
+    ).fetchall()[0]
+    if first is None:
+        yield records.empty(schema)
+        return
+    for start in range(first, last + 1, chunk_rows):
+        yield con.sql(
+            f'SELECT * FROM "{name}" WHERE org_id = $org AND rowid >= $start AND rowid < $end '
+            "ORDER BY rowid",
+            params={"org": org_id, "start": start, "end": start + chunk_rows},
+        ).pl()
+
+
+def _normalise_chunk(
+    entity: str, raw: pl.DataFrame, settings: Settings, own: tuple[set[str], set[str]]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(clean records with file_sha, REJECTED rows, REJECTED rows of the org's own
+    mailboxes) of one chunk."""
+    clean, bad = _normalisers()[entity](raw.drop("file_sha", strict=False), settings)
+    clean = records.conform(clean, CLEAN_SCHEMAS[entity])
+    # file_sha travels with the record (same lineage columns on both sides)
+    keys = ["source_system", "source_file", "source_row", "source_key"]
+    clean = clean.join(
+        raw.select([*keys, "file_sha"]).unique(keys), on=keys, how="left", nulls_equal=True
+    )
+    own_rows = records.empty(records.REJECTED)
+    if entity == "contacts":
+        clean, own_rows = _split_own(clean, raw, *own)
+    return (
+        clean,
+        records.conform(bad, records.REJECTED),
+        records.conform(own_rows, records.REJECTED),
+    )
+
+
+def normalise_batch(
+    con: duckdb.DuckDBPyConnection, settings: Settings, chunk_rows: int = CHUNK_ROWS
+) -> NormaliseStats:
+    """Normalise every raw entity table of the batch into `batch_clean_<entity>` (same record
+    order) and `batch_rejected_normalise`, `chunk_rows` raw records at a time; the result
+    does not depend on the chunk size."""
     stats = NormaliseStats()
     rejected: list[pl.DataFrame] = []
-    addresses, domains = own_addresses(con, settings)
-    for entity, normalise in _normalisers().items():
-        raw = batch.read_or_empty(con, f"batch_raw_{entity}", RAW_SCHEMAS[entity])
-        raw = raw.filter(pl.col("org_id") == settings.org_id)
-        stats.read[entity] = raw.height
-        clean, bad = normalise(raw.drop("file_sha", strict=False), settings)
-        clean = records.conform(clean, CLEAN_SCHEMAS[entity])
-        # file_sha travels with the record (same lineage columns on both sides)
-        keys = ["source_system", "source_file", "source_row", "source_key"]
-        clean = clean.join(
-            raw.select([*keys, "file_sha"]).unique(keys), on=keys, how="left", nulls_equal=True
-        )
-        clean = _with_record_id(con, clean)
-        if entity == "contacts":
-            raw_ids = _with_record_id(con, raw.select([*LINEAGE_COLS]))
-            clean, own = _split_own(clean, raw_ids, addresses, domains)
-            bad = pl.concat([records.conform(bad, records.REJECTED), own])
-        stats.clean[entity] = clean.height
-        stats.rejected[entity] = bad.height
-        rejected.append(records.conform(bad, records.REJECTED))
-        batch.replace(con, f"batch_clean_{entity}", clean)
+    own = own_addresses(con, settings)
+    for entity in _normalisers():
+        target = f"batch_clean_{entity}"
+        stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
+        own_rejected: list[pl.DataFrame] = []
+        for number, raw in enumerate(raw_chunks(con, entity, settings.org_id, chunk_rows)):
+            clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
+            stats.read[entity] += raw.height
+            stats.clean[entity] += clean.height
+            stats.rejected[entity] += bad.height + own_rows.height
+            rejected.append(bad)
+            own_rejected.append(own_rows)
+            _store_clean(con, target, clean, create=number == 0)
+            del raw, clean  # free this chunk before reading the next
+        rejected.extend(own_rejected)
     batch.replace(con, "batch_rejected_normalise", pl.concat(rejected))
     return stats
-
-
-LINEAGE_COLS = tuple(records.LINEAGE)

@@ -144,7 +144,7 @@ def _remove(paths: list[Path]) -> None:
 
 
 # A record's identity key `rec:<record id>`, from its lineage: the same md5 as the record_id
-# normalisation gives it (staging._with_record_id); a company named by a contact record has the
+# normalisation gives it (staging._RECORD_ID); a company named by a contact record has the
 # contact record's lineage and the suffix `:company`.
 _RECORD_KEY = """'rec:' || md5(concat_ws('|', s.org_id, s.source_system, s.source_file,
     coalesce(CAST(s.source_row AS VARCHAR), ''), coalesce(s.source_key, '')))"""

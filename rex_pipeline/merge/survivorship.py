@@ -48,9 +48,12 @@ def _metadata_sql(records: str) -> str:
         ) GROUP BY entity_id"""
 
 
-def _ranked(records: str) -> str:
+def _ranked(records: str, columns: list[str]) -> str:
+    """`columns` of the records with their old_rank and new_rank. Only the columns the fold
+    reads are kept: a copy of every column of a million records is what made this stage
+    spill (or, without a memory limit, grow past 5 GB)."""
     return f"""
-        SELECT *,
+        SELECT {", ".join(columns)},
             row_number() OVER (ORDER BY coalesce(created_at, loaded_at), source_system,
                                source_file, source_row, record_id) AS old_rank,
             row_number() OVER (ORDER BY coalesce(updated_at, created_at, loaded_at) DESC,
@@ -132,8 +135,14 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
         _pick(column, rules.get(name, "oldest"), name) for name, column in field_sources.items()
     )
     stages = "[" + ", ".join(f"'{s}'" for s in STAGES) + "]"
+    columns = [
+        *("entity_id", "org_id", "email", "other_emails", "stage", "tags", "metadata"),
+        *("created_at", "loaded_at", *dict.fromkeys(field_sources.values())),
+    ]
     execute(
-        con, f"CREATE OR REPLACE TEMP TABLE ranked_contacts AS {_ranked('batch_contact_records')}"
+        con,
+        "CREATE OR REPLACE TEMP TABLE ranked_contacts AS "
+        + _ranked("batch_contact_records", columns),
     )
     execute(
         con,
@@ -230,6 +239,12 @@ def build_company_records(
     )
 
 
+_COMPANY_COLUMNS = [
+    *("entity_id", "org_id", "record_id", "name", "domain", "industry", "size", "description"),
+    *("metadata", "created_at", "loaded_at"),
+]
+
+
 def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
     """Company files outrank the company names contacts mention; then oldest first."""
     execute(
@@ -238,7 +253,7 @@ def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
         SELECT * REPLACE (
             old_rank + CASE WHEN record_id LIKE '%:company' THEN 1000000000000 ELSE 0 END
                 AS old_rank)
-        FROM ({_ranked("batch_company_records_all")})""",
+        FROM ({_ranked("batch_company_records_all", _COMPANY_COLUMNS)})""",
     )
     execute(
         con,

@@ -106,6 +106,7 @@ def basename(name: str) -> str:
     return _strip_tail(" ".join(words[: len(words) - removed]))
 
 
+@functools.lru_cache(maxsize=200_000)  # a batch is normalised in chunks: names recur in each
 def strip_legal_suffixes(name: str) -> str:
     """cleanco `basename` applied until stable: "Acme Corporation, Inc." -> "Acme"."""
     current = name

@@ -67,6 +67,7 @@ def _extractor() -> tldextract.TLDExtract:
     )
 
 
+@functools.lru_cache(maxsize=200_000)  # a batch is normalised in chunks: hosts recur in each
 def registrable_domain(value: str) -> str | None:
     """The registrable domain of a URL, host or domain, lower case; None if there is none.
 
