@@ -9,6 +9,8 @@ the same files (their manifest entries were never written).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import polars as pl
 
@@ -16,8 +18,12 @@ from rex_pipeline import records
 from rex_pipeline.warehouse import scalar
 
 
-def table(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    return con.sql(f'SELECT * FROM "{name}"').pl()
+def table(
+    con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The batch table as a frame; only `columns` when given (wide tables cost memory)."""
+    wanted = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    return con.sql(f'SELECT {wanted} FROM "{name}"').pl()
 
 
 def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -42,28 +42,6 @@ def contact_keys(contacts: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([emails, linkedin, natural, own]).unique()
 
 
-def company_records_from_contacts(contacts: pl.DataFrame) -> pl.DataFrame:
-    """The company each contact record names (website/work-email domain or company name)
-    becomes a company record of its own, so contacts and companies link by the same keys."""
-    return contacts.filter(
-        pl.col("company_domain").is_not_null() | pl.col("company_key").is_not_null()
-    ).select(
-        "org_id",
-        "source_system",
-        "source_file",
-        "source_row",
-        "source_key",
-        "created_at",
-        "updated_at",
-        "file_sha",
-        record_id=pl.col("record_id") + ":company",
-        name=pl.col("company_name"),
-        domain=pl.col("company_domain"),
-        name_key=pl.col("company_key"),
-        from_contact=pl.lit(True),
-    )
-
-
 def company_keys(companies: pl.DataFrame, claimed_names: pl.DataFrame) -> pl.DataFrame:
     """record_id, key for company records. `claimed_names` (key) are `name:` keys already owned
     by an existing company: a new domain company does not claim them."""

@@ -19,8 +19,9 @@ from rex_pipeline import batch
 from rex_pipeline.config import Settings
 from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
-from rex_pipeline.resolve.exact import Resolution, resolve_by_keys
+from rex_pipeline.resolve.exact import resolve_by_keys
 from rex_pipeline.resolve.fuzzy_stage import link_companies, link_contacts
+from rex_pipeline.warehouse import scalar
 
 ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
 
@@ -67,12 +68,31 @@ def created_of(
         con.unregister("__ids")
 
 
+_ORDER = ["created_at", "source_system", "source_file", "source_row", "record_id"]
+#: The columns resolve reads: the keys' inputs and the record order, never the whole record.
+_COMPANY_COLUMNS = [*_ORDER, "domain", "name_key"]
+_CONTACT_COLUMNS = [*_ORDER, "email_key", "other_email_keys", "linkedin_url", "source_key"]
+
+#: The company each contact record names (website/work-email domain or company name) becomes a
+#: company record of its own, so contacts and companies link by the same keys. Built in DuckDB:
+#: the contact batch is wide, and only these few columns of it are needed.
+_COMPANY_RECORDS_SQL = """
+CREATE OR REPLACE TABLE batch_company_records AS
+SELECT *, FALSE AS from_contact FROM batch_clean_companies
+UNION ALL BY NAME
+SELECT org_id, source_system, source_file, source_row, source_key, created_at, updated_at,
+       file_sha, record_id || ':company' AS record_id, company_name AS name,
+       company_domain AS domain, company_key AS name_key, TRUE AS from_contact
+FROM batch_clean_contacts
+WHERE company_domain IS NOT NULL OR company_key IS NOT NULL
+"""
+
+
 def _record_order(frame: pl.DataFrame) -> pl.DataFrame:
     """Older records first: they mint ids and win fields under the "oldest" rule."""
-    order = ["created_at", "source_system", "source_file", "source_row", "record_id"]
     return (
-        frame.select(order)
-        .sort(order, nulls_last=True)
+        frame.select(_ORDER)
+        .sort(_ORDER, nulls_last=True)
         .with_row_index("record_order")
         .select("record_id", pl.col("record_order").cast(pl.Int64))
     )
@@ -84,60 +104,66 @@ def _resolve(
     entity: str,
     frame: pl.DataFrame,
     record_keys: pl.DataFrame,
-) -> Resolution:
+) -> int:
+    """Resolve the records by their keys and write the decisions; returns the new ids minted."""
     existing = lookup_keys(con, settings.org_id, entity, record_keys)
     created = created_of(con, settings.org_id, entity, existing["entity_id"])
     keyed = record_keys.join(_record_order(frame), on="record_id")
-    return resolve_by_keys(keyed, existing, created, entity)
-
-
-def _write(con: duckdb.DuckDBPyConnection, entity: str, res: Resolution) -> None:
+    res = resolve_by_keys(keyed, existing, created, entity)
     batch.replace(con, f"batch_assign_{entity}", res.assignments)
     batch.replace(con, f"batch_merges_{entity}", res.merges)
     batch.replace(con, f"batch_keys_{entity}", res.keys)
+    return res.new_entities
 
 
-def _stats(stats: ResolveStats, entity: str, frame: pl.DataFrame, res: Resolution) -> None:
-    stats.input_records[entity] = frame.height
-    stats.entities_touched[entity] = res.assignments["entity_id"].n_unique()
-    stats.new_entities[entity] = res.new_entities
-    stats.merges[entity] = res.merges.height
+def _stats(
+    con: duckdb.DuckDBPyConnection, stats: ResolveStats, entity: str, records: int, new: int
+) -> None:
+    """Counts of the final decisions (after fuzzy linking moved some records)."""
+    assignments = batch.table(con, f"batch_assign_{entity}", ["entity_id", "match_rule"])
+    stats.input_records[entity] = records
+    stats.entities_touched[entity] = assignments["entity_id"].n_unique()
+    stats.new_entities[entity] = new
+    stats.merges[entity] = int(scalar(con, f"SELECT count(*) FROM batch_merges_{entity}"))
     stats.rules[entity] = dict(
-        res.assignments.group_by("match_rule").len().sort("match_rule").iter_rows()
+        assignments.group_by("match_rule").len().sort("match_rule").iter_rows()
     )
 
 
-def resolve_companies(
-    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
-) -> None:
-    companies = batch.table(con, "batch_clean_companies").with_columns(from_contact=pl.lit(False))
-    contacts = batch.table(con, "batch_clean_contacts")
-    derived = identity.company_records_from_contacts(contacts)
-    frame = pl.concat([companies, derived], how="diagonal_relaxed")
-    batch.replace(con, "batch_company_records", frame)
+def _exact_companies(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[int, int]:
+    """Exact-key pass over the company records; (records, new ids). Its frames are freed on
+    return, before the fuzzy pass."""
+    con.execute(_COMPANY_RECORDS_SQL)
+    frame = batch.table(con, "batch_company_records", _COMPANY_COLUMNS)
     names = frame.filter(pl.col("name_key").is_not_null()).select(
         key=pl.lit("name:") + pl.col("name_key")
     )
     claimed = lookup_keys(con, settings.org_id, "company", names)
     record_keys = identity.company_keys(frame, claimed)
-    res = _resolve(con, settings, "company", frame, record_keys)
-    _write(con, "company", res)
+    return frame.height, _resolve(con, settings, "company", frame, record_keys)
+
+
+def _exact_contacts(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[int, int]:
+    """Exact-key pass over the contact records; (records, new ids)."""
+    contacts = batch.table(con, "batch_clean_contacts", _CONTACT_COLUMNS)
+    record_keys = identity.contact_keys(contacts)
+    return contacts.height, _resolve(con, settings, "contact", contacts, record_keys)
+
+
+def resolve_companies(
+    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
+) -> None:
+    records, new = _exact_companies(con, settings)
     stats.extra.update(link_companies(con, settings, now))
-    res.assignments = batch.table(con, "batch_assign_company")
-    res.merges = batch.table(con, "batch_merges_company")
-    _stats(stats, "company", frame, res)
+    _stats(con, stats, "company", records, new)
 
 
 def resolve_contacts(
     con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
 ) -> None:
-    contacts = batch.table(con, "batch_clean_contacts")
-    res = _resolve(con, settings, "contact", contacts, identity.contact_keys(contacts))
-    _write(con, "contact", res)
+    records, new = _exact_contacts(con, settings)
     stats.extra.update(link_contacts(con, settings, now))
-    res.assignments = batch.table(con, "batch_assign_contact")
-    res.merges = batch.table(con, "batch_merges_contact")
-    _stats(stats, "contact", contacts, res)
+    _stats(con, stats, "contact", records, new)
 
 
 def assign_natural_ids(
