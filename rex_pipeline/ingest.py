@@ -106,18 +106,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-# What each inbox file hashed to, by path, size and mtime: an unchanged file is not read again
-# (hashing a 50 MB mbox costs a third of a second). Internal to the work database.
-HASH_CACHE_DDL = """CREATE TABLE IF NOT EXISTS file_hash_cache (
-    path VARCHAR PRIMARY KEY, size BIGINT NOT NULL, mtime_ns BIGINT NOT NULL,
-    sha256 VARCHAR NOT NULL)"""
-
-
 def file_hashes(con: duckdb.DuckDBPyConnection, files: Iterable[InboxFile]) -> dict[Path, str]:
     """The SHA-256 of each file: from the cache when its path, size and mtime are those
-    hashed before, else read (and the cache updated). A file rewritten with another size or
-    mtime is always read again."""
-    con.execute(HASH_CACHE_DDL)
+    hashed before, else read (and the cache, `file_hash_cache` in the work database, updated).
+    A file rewritten with another size or mtime is always read again."""
     cached = {
         path: (size, mtime_ns, sha)
         for path, size, mtime_ns, sha in con.execute(

@@ -69,13 +69,12 @@ def apply_table_delta(
     return TableDelta(table.name, int(deleted), int(inserted))
 
 
-def same_columns(con: duckdb.DuckDBPyConnection, catalog: str, table: Table) -> bool:
-    """Whether `catalog` has `table` with the columns it is defined with, of the types the work
-    database has them in (a file written by an older schema is published afresh)."""
+def same_columns(con: duckdb.DuckDBPyConnection, published: str, work: str, table: Table) -> bool:
+    """Whether `published` has `table` with the columns it is defined with, of the types `work`
+    has them in (a file written by an older schema is published afresh)."""
     query = """SELECT list(column_name ORDER BY column_index), list(data_type ORDER BY column_index)
                FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'
                AND table_name = ?"""
-    old = con.execute(query, [catalog, table.name]).fetchall()[0]
-    work = con.execute(query, [con.execute("SELECT current_database()").fetchall()[0][0],
-                               table.name]).fetchall()[0]  # fmt: skip
-    return old[0] == list(table.column_names) and old == work
+    old = con.execute(query, [published, table.name]).fetchall()[0]
+    new = con.execute(query, [work, table.name]).fetchall()[0]
+    return old[0] == list(table.column_names) and old == new

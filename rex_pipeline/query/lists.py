@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from rex_pipeline.publish.derived import OWNER_KEY, OWNER_SORT
 from rex_pipeline.query import textsearch
-from rex_pipeline.query.candidates import Candidates, Positions
+from rex_pipeline.query.candidates import Candidates
 from rex_pipeline.query.connection import Scope, valid_text
 from rex_pipeline.query.cursor import Seal
 from rex_pipeline.query.errors import InvalidRequest, invalid_from_pydantic
@@ -19,7 +19,7 @@ from rex_pipeline.query.filters import ListRequest
 from rex_pipeline.query.layout import Layout
 from rex_pipeline.query.pages import Order, Page, fetch_page, parse_sort
 from rex_pipeline.query.resources import CONTACTS_R, Resource, scope_sql
-from rex_pipeline.schema import CONTACT_SEARCH_ORGS, CONTACTS_BY, OWNER_RECORDS
+from rex_pipeline.schema import CONTACTS_BY, OWNER_RECORDS
 
 M = TypeVar("M", bound=BaseModel)
 # Sort keys with few distinct values (scores, amounts, names): pages find their last key first.
@@ -122,7 +122,6 @@ def sorted_contacts(
     if sort_column not in layout.contacts_by:
         return None
     where, params = ["s.owner_id = ?"] * len(owners), list(owners)
-    span = f'SELECT first_position, row_count FROM "{CONTACT_SEARCH_ORGS.name}" WHERE org_id = ?'
     position = "s.pos_desc" if order.descending else "s.pos_asc"
     return Candidates(
         source=f'"{CONTACTS_BY[sort_column].name}" AS s',
@@ -132,7 +131,7 @@ def sorted_contacts(
         params=params,
         order=replace(order, key=f's."{sort_column}"', tiebreak="s.contact_id"),
         row="s.contact_row",
-        positions=Positions(position, span, [scope.org_id]),
+        positions=textsearch.org_positions(position, scope.org_id),
     )
 
 

@@ -100,7 +100,6 @@ def candidates(
         f"SELECT s.contact_id FROM {SEARCH_SOURCE} WHERE {' AND '.join(['s.org_id = ?', *where])}"
     )
     newest_first = sort_column == "created_at" and order.descending  # the table's own order
-    span = f'SELECT first_position, row_count FROM "{CONTACT_SEARCH_ORGS.name}" WHERE org_id = ?'
     return Candidates(
         source=SEARCH_SOURCE,
         group="s.org_id = ?",
@@ -111,5 +110,12 @@ def candidates(
         row="s.contact_row",
         fallback=[f"t.id IN ({matches})"],
         fallback_params=[scope.org_id, *params],
-        positions=Positions("s.position", span, [scope.org_id]) if newest_first else None,
+        positions=org_positions("s.position", scope.org_id) if newest_first else None,
     )
+
+
+def org_positions(column: str, org_id: str) -> Positions:
+    """Positions numbered per org as contact_search_orgs spans them (contact_search and the
+    contacts_by_* tables count on from the same first position of each org)."""
+    span = f'SELECT first_position, row_count FROM "{CONTACT_SEARCH_ORGS.name}" WHERE org_id = ?'
+    return Positions(column, span, [org_id])

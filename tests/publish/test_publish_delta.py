@@ -45,11 +45,11 @@ def test_a_table_of_another_shape_is_not_updated_in_place() -> None:
     con.execute("ATTACH ':memory:' AS pub")
     con.execute(CONTACT_EMAILS.create_sql("memory"))
     con.execute(CONTACT_EMAILS.create_sql("pub"))
-    assert same_columns(con, "pub", CONTACT_EMAILS)
+    assert same_columns(con, "pub", "memory", CONTACT_EMAILS)
     con.execute("ALTER TABLE pub.main.contact_emails ADD COLUMN note VARCHAR")
-    assert not same_columns(con, "pub", CONTACT_EMAILS)
+    assert not same_columns(con, "pub", "memory", CONTACT_EMAILS)
     con.execute("DROP TABLE pub.main.contact_emails")
-    assert not same_columns(con, "pub", CONTACT_EMAILS)
+    assert not same_columns(con, "pub", "memory", CONTACT_EMAILS)
 
 
 def _publish(built: Warehouse) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rex_pipeline import ingest
+from rex_pipeline import ingest, warehouse
 from rex_pipeline.config import load_settings
 from rex_pipeline.ingest import stage_system
 from rex_pipeline.sources.gmail import parse, parse_gmail_file
@@ -125,6 +125,7 @@ def test_unchanged_files_are_not_hashed_again(
     real_sha = ingest.sha256_of
     monkeypatch.setattr(ingest, "sha256_of", lambda p: read.append(p.name) or real_sha(p))
     con = duckdb.connect()
+    warehouse.ensure_schema(con)
 
     def sha() -> str:
         return ingest.file_hashes(con, ingest.scan_inbox(tmp_path, "gmail"))[path]
