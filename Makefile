@@ -26,10 +26,10 @@ run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster asset materialize -m rex_pipeline.definitions --select '*'
 	$(BIN)/rex summary
 
-## Lint and run the test suite.
+## Lint and run the test suite, one pytest worker per CPU (pytest-xdist).
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 ## The Dagster UI (webserver + daemon: schedules and the inbox sensor) on http://127.0.0.1:3000
 dev: install $(DAGSTER_HOME)/dagster.yaml
