@@ -10,6 +10,10 @@ connected component = one entity:
 * several → they merge: the oldest keeps its id, the others are recorded as merged losers.
 
 Only the batch's keys are looked up, so the cost grows with the new data, not the warehouse.
+
+The graph works on integer nodes numbered oldest record first, so each component's root (its
+smallest node) is its oldest record: that record mints the component's id, and new ids are
+minted in the order of the components' oldest records. The result is the same on every run.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from rex_pipeline.ids import new_ids
-from rex_pipeline.resolve.graph import connected_components
+from rex_pipeline.resolve.graph import component_roots
 
 # When a record is attached by several keys, the rule named is the strongest one.
 KEY_PRIORITY = ("src", "email", "linkedin", "domain", "name", "rec")
+# A key an existing entity owns outranks any key only batch records share.
+_NOT_OWNED = len(KEY_PRIORITY)
 
 
 @dataclass
@@ -33,17 +39,31 @@ class Resolution:
     new_entities: int
 
 
-def _key_type(col: str = "key") -> pl.Expr:
-    return pl.col(col).str.split_exact(":", 1).struct.field("field_0")
+def _rank(key: pl.Expr) -> pl.Expr:
+    """Position of the key's type in KEY_PRIORITY (an unknown type is a bug: it raises)."""
+    key_type = key.str.head(key.str.find(":", literal=True))
+    return key_type.replace_strict(
+        {k: i for i, k in enumerate(KEY_PRIORITY)}, return_dtype=pl.UInt8
+    )
 
 
-def _rank(col: str) -> pl.Expr:
-    return pl.col(col).replace_strict(
-        {k: i for i, k in enumerate(KEY_PRIORITY)}, default=len(KEY_PRIORITY), return_dtype=pl.Int32
+def _strongest(frame: pl.DataFrame, by: str, score: pl.Expr) -> pl.DataFrame:
+    """`by`, rule: the type of the best-scoring (smallest) key of each `by`; scores are
+    `rank + k * _NOT_OWNED`, so the type is the score's remainder."""
+    return (
+        frame.group_by(by)
+        .agg(score.min().alias("score"))
+        .select(
+            by,
+            rule=(pl.col("score") % _NOT_OWNED).replace_strict(
+                dict(enumerate(KEY_PRIORITY)), return_dtype=pl.String
+            ),
+        )
     )
 
 
 def resolve_by_keys(
+    records: pl.DataFrame,
     record_keys: pl.DataFrame,
     existing_keys: pl.DataFrame,
     existing_created: pl.DataFrame,
@@ -51,78 +71,92 @@ def resolve_by_keys(
 ) -> Resolution:
     """Resolve a batch.
 
-    record_keys: record_id, key, record_order (smaller = older record; mints the id).
+    records: record_id, record_order (smaller = older record; the oldest of a new entity mints
+      its id), one row per record.
+    record_keys: record_id, key.
     existing_keys: key, entity_id — the identity-map rows for the batch's keys.
     existing_created: entity_id, created_at — age of those entities (oldest wins).
     """
-    rk = record_keys.select("record_id", "key", "record_order").unique(["record_id", "key"])
+    # nodes: records oldest first (0 … n-1), then the shared keys, then the existing entities
+    nodes = (
+        records.select("record_id", "record_order")
+        .sort(["record_order", "record_id"])
+        .with_row_index("node")
+        .select("node", "record_id")
+    )
+    n_records = nodes.height
+    rk = record_keys.select("record_id", "key").join(nodes, on="record_id").select("node", "key")
+    rk = rk.unique()
     ek = existing_keys.select("key", "entity_id").unique()
     # a key shared by two or more members (records or existing entities) links them; keys
     # seen once link nothing, so they stay out of the graph
-    key_members = pl.concat(
+    shared = (
+        pl.concat([rk.select("key", owned=pl.lit(False)), ek.select("key", owned=pl.lit(True))])
+        .group_by("key")
+        .agg(pl.len().alias("members"), pl.col("owned").any())
+        .filter(pl.col("members") > 1)
+        .with_row_index("key_node", offset=n_records)
+        .select("key", "key_node", "owned", rank=_rank(pl.col("key")))
+    )
+    linked = rk.join(shared, on="key", how="left")  # key_node is null for a key seen once
+    record_edges = linked.filter(pl.col("key_node").is_not_null())
+    owners = ek.join(shared.select("key", "key_node", "rank"), on="key")
+    entity_nodes = (
+        owners.select("entity_id")
+        .unique()
+        .sort("entity_id")
+        .with_row_index("entity_node", offset=n_records + shared.height)
+    )
+    owners = owners.join(entity_nodes, on="entity_id")
+    roots = pl.Series(
+        component_roots(
+            pl.concat([record_edges["node"], owners["entity_node"]]).to_numpy(),
+            pl.concat([record_edges["key_node"], owners["key_node"]]).to_numpy(),
+            n_records + shared.height + entity_nodes.height,
+        ),
+        dtype=pl.UInt32,
+    )
+    nodes = nodes.with_columns(root=roots.head(n_records))
+
+    # winner per component: the oldest existing entity, else a new id minted by the component's
+    # oldest record (its root), in the order of those records
+    existing = (
+        entity_nodes.with_columns(root=roots.gather(entity_nodes["entity_node"]))
+        .filter(pl.col("root") < n_records)  # components without batch records stay as they are
+        .join(existing_created.select("entity_id", "created_at"), on="entity_id", how="left")
+    )
+    winners = (
+        existing.sort(["root", "created_at", "entity_id"], nulls_last=True)
+        .group_by("root", maintain_order=True)
+        .agg(winner_id=pl.col("entity_id").first())
+    )
+    unclaimed = (
+        nodes.filter(pl.col("node") == pl.col("root"))
+        .select("root")
+        .join(winners, on="root", how="anti")
+        .sort("root")
+    )
+    minted = unclaimed.with_columns(
+        winner_id=pl.Series(new_ids(entity, unclaimed.height), dtype=pl.String)
+    )
+    components = pl.concat(
         [
-            rk.select("key", member="record_id"),
-            ek.select("key", member=pl.lit("id:") + pl.col("entity_id")),
+            winners.with_columns(minted=pl.lit(False)),
+            minted.with_columns(minted=pl.lit(True)),
         ]
     )
-    shared = key_members.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
-    edges = key_members.join(shared, on="key", how="semi").select(a="member", b="key")
-    comp = connected_components(edges)
-    records = (
-        rk.select("record_id", "record_order")
-        .unique("record_id")
-        .join(comp, left_on="record_id", right_on="node", how="left")
-    )
-    # records that share no key are components of their own
-    offset = (comp["component"].max() or 0) + 1 if comp.height else 0
-    records = records.with_columns(
-        component=pl.coalesce(
-            "component",
-            (pl.col("component").is_null().cum_sum() + offset - 1).cast(pl.UInt32),
-        )
-    )
-    existing = (
-        ek.join(comp, left_on="key", right_on="node")
-        .join(existing_created, on="entity_id", how="left")
-        .select("component", "entity_id", "created_at")
-        .unique()
-    )
-    # winner per component: the oldest existing entity, else a new id
-    ranked = existing.sort(["component", "created_at", "entity_id"], nulls_last=True)
-    winners = ranked.group_by("component", maintain_order=True).agg(
-        pl.col("entity_id").first().alias("winner_id")
-    )
-    components = records.select("component").unique().join(winners, on="component", how="left")
-    missing = components.filter(pl.col("winner_id").is_null())
-    minted = missing.with_columns(
-        winner_id=pl.Series(new_ids(entity, missing.height), dtype=pl.String)
-    )
-    components = pl.concat([components.filter(pl.col("winner_id").is_not_null()), minted])
 
-    matched_on = ek.select("key").unique().with_columns(hits_existing=pl.lit(True))
-    record_rule = (
-        rk.join(shared.select("key"), on="key", how="semi")
-        .join(matched_on, on="key", how="left")
-        .with_columns(key_type=_key_type(), hits=pl.col("hits_existing").fill_null(False))
-        .with_columns(rank=_rank("key_type"))
-        .sort(["record_id", "hits", "rank"], descending=[False, True, False])
-        .group_by("record_id", maintain_order=True)
-        .agg(pl.col("key_type").first().alias("rule"))
-    )
-    firsts = (
-        records.join(minted.select("component"), on="component", how="semi")
-        .sort(["component", "record_order", "record_id"])
-        .group_by("component", maintain_order=True)
-        .agg(pl.col("record_id").first().alias("minter"))
-    )
+    # a key an existing entity owns first, then the strongest type
+    owned_first = pl.col("rank") + pl.when(pl.col("owned")).then(0).otherwise(_NOT_OWNED)
+    record_rule = _strongest(record_edges, "node", owned_first)
     assignments = (
-        records.join(components, on="component")
-        .join(record_rule, on="record_id", how="left")
-        .join(firsts, left_on="record_id", right_on="minter", how="left", coalesce=False)
+        nodes.join(components, on="root")
+        .join(record_rule, on="node", how="left")
+        .sort("node")
         .select(
             "record_id",
             entity_id="winner_id",
-            match_rule=pl.when(pl.col("minter").is_not_null())
+            match_rule=pl.when(pl.col("minted") & (pl.col("node") == pl.col("root")))
             .then(pl.lit("new"))
             .otherwise(pl.col("rule").fill_null("new")),
             match_score=pl.lit(1.0),
@@ -130,18 +164,12 @@ def resolve_by_keys(
     )
 
     # losers: the other existing entities of a component, with the key type that linked them
-    loser_rule = (
-        ek.join(shared.select("key"), on="key", how="semi")
-        .with_columns(key_type=_key_type())
-        .with_columns(rank=_rank("key_type"))
-        .sort(["entity_id", "rank"])
-        .group_by("entity_id", maintain_order=True)
-        .agg(pl.col("key_type").first().alias("rule"))
-    )
+    loser_rule = _strongest(owners, "entity_id", pl.col("rank"))
     merges = (
-        existing.join(components, on="component")
+        existing.join(components, on="root")
         .filter(pl.col("entity_id") != pl.col("winner_id"))
         .join(loser_rule, on="entity_id", how="left")
+        .sort(["winner_id", "entity_id"])
         .select(
             "winner_id",
             loser_id="entity_id",
@@ -149,18 +177,13 @@ def resolve_by_keys(
             score=pl.lit(1.0),
         )
     )
-    keys = (
-        pl.concat(
-            [
-                rk.select("key", "record_id")
-                .join(records, on="record_id")
-                .select("key", "component"),
-                ek.join(comp, left_on="key", right_on="node").select("key", "component"),
-            ]
-        )
-        .unique()
-        .join(components, on="component")
-        .select("key", entity_id="winner_id")
-        .unique("key")
+    key_roots = pl.concat(
+        [
+            shared.select("key", root=roots.gather(shared["key_node"])),
+            linked.filter(pl.col("key_node").is_null())
+            .join(nodes.select("node", "root"), on="node")
+            .select("key", "root"),
+        ]
     )
-    return Resolution(assignments, merges, keys, missing.height)
+    keys = key_roots.join(components, on="root").select("key", entity_id="winner_id")
+    return Resolution(assignments, merges, keys, minted.height)

@@ -19,7 +19,8 @@ def _is_natural(source_key: pl.Expr) -> pl.Expr:
 
 
 def contact_keys(contacts: pl.DataFrame) -> pl.DataFrame:
-    """record_id, key for every identity key of each contact record."""
+    """record_id, key for every identity key of each contact record. A pair repeats when a
+    record lists an address twice; `exact.resolve_by_keys` takes each pair once."""
     emails = (
         contacts.select(
             "record_id",
@@ -39,7 +40,7 @@ def contact_keys(contacts: pl.DataFrame) -> pl.DataFrame:
         "record_id", key=pl.lit("src:") + pl.col("source_key")
     )
     own = contacts.select("record_id", key=pl.lit("rec:") + pl.col("record_id"))
-    return pl.concat([emails, linkedin, natural, own]).unique()
+    return pl.concat([emails, linkedin, natural, own])
 
 
 def company_keys(companies: pl.DataFrame, claimed_names: pl.DataFrame) -> pl.DataFrame:
@@ -66,7 +67,7 @@ def company_keys(companies: pl.DataFrame, claimed_names: pl.DataFrame) -> pl.Dat
         .join(unique_names, on="key", how="semi")
     )
     own = companies.select("record_id", key=pl.lit("rec:") + pl.col("record_id"))
-    return pl.concat([by_domain, name_only, claims, own]).unique()
+    return pl.concat([by_domain, name_only, claims, own])
 
 
 def natural_keys(frame: pl.DataFrame, kind: str) -> pl.DataFrame:

@@ -108,8 +108,7 @@ def _resolve(
     """Resolve the records by their keys and write the decisions; returns the new ids minted."""
     existing = lookup_keys(con, settings.org_id, entity, record_keys)
     created = created_of(con, settings.org_id, entity, existing["entity_id"])
-    keyed = record_keys.join(_record_order(frame), on="record_id")
-    res = resolve_by_keys(keyed, existing, created, entity)
+    res = resolve_by_keys(_record_order(frame), record_keys, existing, created, entity)
     batch.replace(con, f"batch_assign_{entity}", res.assignments)
     batch.replace(con, f"batch_merges_{entity}", res.merges)
     batch.replace(con, f"batch_keys_{entity}", res.keys)
@@ -166,27 +165,47 @@ def resolve_contacts(
     _stats(con, stats, "contact", records, new)
 
 
+#: Activities, deals and tasks mint their new ids in the order their rows came in.
+_NATURAL_ORDER = ["source_system", "source_file", "source_row", "record_id"]
+#: The columns a natural key is made of (`keys.natural_keys`).
+_NATURAL_KEY_COLUMNS = {
+    "activity": ["source", "external_id"],
+    "deal": ["source_key"],
+    "task": ["source_key"],
+}
+
+
 def assign_natural_ids(
     con: duckdb.DuckDBPyConnection, settings: Settings, kind: str, table: str
 ) -> int:
-    """Activities, deals and tasks: look up their natural key, mint an id when unseen.
-    Returns the number of new ids."""
-    frame = batch.table(con, f"batch_clean_{table}")
-    record_keys = identity.natural_keys(frame, kind)
+    """Activities, deals and tasks: look up their natural key, mint an id when unseen, in the
+    order of each key's first row (the same on every run). Returns the number of new ids."""
+    columns = [*_NATURAL_ORDER, *_NATURAL_KEY_COLUMNS[kind]]
+    frame = batch.table(con, f"batch_clean_{table}", columns)
+    record_keys = identity.natural_keys(
+        frame.sort(_NATURAL_ORDER, nulls_last=True), kind
+    ).with_row_index("row")
     existing = lookup_keys(con, settings.org_id, kind, record_keys)
     assigned = record_keys.join(existing, on="key", how="left")
     unseen = (
-        assigned.filter(pl.col("entity_id").is_null()).select("key").unique(maintain_order=True)
+        assigned.filter(pl.col("entity_id").is_null())
+        .group_by("key")
+        .agg(pl.col("row").min())
+        .sort("row")
     )
-    minted = unseen.with_columns(new_id=pl.Series(new_ids(kind, unseen.height), dtype=pl.String))
-    assigned = assigned.join(minted, on="key", how="left").select(
-        "record_id",
-        "key",
-        entity_id=pl.coalesce("entity_id", "new_id"),
-        match_rule=pl.when(pl.col("new_id").is_not_null())
-        .then(pl.lit("new"))
-        .otherwise(pl.lit("key")),
-        match_score=pl.lit(1.0),
+    minted = unseen.select("key", new_id=pl.Series(new_ids(kind, unseen.height), dtype=pl.String))
+    assigned = (
+        assigned.join(minted, on="key", how="left")
+        .sort("row")
+        .select(
+            "record_id",
+            "key",
+            entity_id=pl.coalesce("entity_id", "new_id"),
+            match_rule=pl.when(pl.col("new_id").is_not_null())
+            .then(pl.lit("new"))
+            .otherwise(pl.lit("key")),
+            match_score=pl.lit(1.0),
+        )
     )
     batch.replace(con, f"batch_assign_{kind}", assigned)
     return minted.height

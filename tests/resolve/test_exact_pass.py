@@ -128,3 +128,116 @@ def test_contacts_resolve_from_their_key_columns(con: duckdb.DuckDBPyConnection)
         "src:hubspot:501",
         "src:hubspot:502",
     ]
+
+
+def _shuffled(frame: pl.DataFrame, seed: int) -> pl.DataFrame:
+    return frame.sample(fraction=1.0, shuffle=True, seed=seed)
+
+
+def _contacts_batch() -> pl.DataFrame:
+    """A HubSpot export and an Apollo list naming the same 20 people (by address), plus 10
+    people only Apollo has; created dates repeat, so ties fall back to the row."""
+    lineage = {"org_id": "default", "file_sha": "cd34"}
+    rows: list[dict[str, object]] = []
+    for i in range(20):
+        rows.append(
+            {
+                **lineage,
+                "record_id": f"hs{i:02d}",
+                "source_system": "csv",
+                "source_file": "hubspot-contacts.csv",
+                "source_row": i + 1,
+                "source_key": f"hubspot:{700 + i}",
+                "email_key": f"person{i}@initech.com",
+                "created_at": JAN if i % 3 else FEB,
+            }
+        )
+    for i in range(30):
+        rows.append(
+            {
+                **lineage,
+                "record_id": f"ap{i:02d}",
+                "source_system": "csv",
+                "source_file": "apollo-people.csv",
+                "source_row": i + 1,
+                "source_key": f"apollo-people.csv:{i + 1}",
+                "email_key": f"person{i}@initech.com",
+                "created_at": FEB,
+            }
+        )
+    return _frame(records.CLEAN_CONTACT, rows)
+
+
+def test_contacts_resolve_the_same_whatever_order_the_batch_is_stored_in(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    results = []
+    for seed in (1, 2):
+        batch.replace(con, "batch_clean_contacts", _shuffled(_contacts_batch(), seed))
+        assert run._exact_contacts(con, Settings()) == (50, 30)
+        results.append(batch.table(con, "batch_assign_contact").sort("record_id"))
+    first, second = results
+    # the same decisions; only the fresh ids differ, one for one
+    assert first.drop("entity_id").equals(second.drop("entity_id"))
+    pairs = pl.DataFrame({"a": first["entity_id"], "b": second["entity_id"]}).unique()
+    assert pairs.height == pairs["a"].n_unique() == pairs["b"].n_unique() == 30
+    for assigned in results:
+        minters = assigned.filter(pl.col("match_rule") == "new").sort("entity_id")
+        # ids sort like their minting records' age: HubSpot's January records are oldest, then
+        # the February ones by file and row (the Apollo file name sorts first)
+        assert minters["record_id"].to_list()[:3] == ["hs01", "hs02", "hs04"]
+        assert minters["record_id"].to_list()[13:16] == ["ap00", "ap03", "ap06"]
+        by_age = minters.join(_contacts_batch(), on="record_id").sort(
+            "created_at", "source_system", "source_file", "source_row"
+        )
+        assert by_age["entity_id"].to_list() == sorted(minters["entity_id"])
+
+
+def _activities_batch() -> pl.DataFrame:
+    """HubSpot calls; the same call id appears twice (an export and a later re-export)."""
+    rows = [
+        {
+            "org_id": "default",
+            "record_id": f"act{file}{i:02d}",
+            "source_system": "csv",
+            "source_file": f"hubspot-calls-{file}.csv",
+            "source_row": i + 1,
+            "source_key": f"hubspot:call-{900 + i}",
+            "file_sha": "ef56",
+            "type": "call",
+            "subject": f"Discovery call {i}",
+            "source": "hubspot",
+            "external_id": f"call-{900 + i}",
+            "occurred_at": JAN,
+        }
+        for file, count in (("a", 25), ("b", 10))
+        for i in range(count)
+    ]
+    return _frame(records.CLEAN_ACTIVITY, rows)
+
+
+def test_activity_ids_are_minted_in_row_order(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        "INSERT INTO identity_keys VALUES ('default', 'activity', 'ext:hubspot:call-903', "
+        "'act_known')"
+    )
+    minted = []
+    for seed in (3, 4):
+        batch.replace(con, "batch_clean_activities", _shuffled(_activities_batch(), seed))
+        assert run.assign_natural_ids(con, Settings(), "activity", "activities") == 24
+        assigned = batch.table(con, "batch_assign_activity")
+        assert assigned.filter(pl.col("key") == "ext:hubspot:call-903")["entity_id"].to_list() == [
+            "act_known",
+            "act_known",
+        ]
+        # the re-exported calls join the ids the first file minted
+        by_call = assigned.group_by("key").agg(pl.col("entity_id").n_unique())
+        assert by_call["entity_id"].max() == 1
+        new = assigned.filter(pl.col("match_rule") == "new").sort("record_id")
+        assert new["record_id"].to_list() == [f"acta{i:02d}" for i in range(25) if i != 3] + [
+            f"actb{i:02d}" for i in range(10) if i != 3
+        ]
+        first_file = new.filter(pl.col("record_id").str.starts_with("acta"))
+        assert first_file["entity_id"].to_list() == sorted(first_file["entity_id"])
+        minted.append(new["record_id"].to_list())
+    assert minted[0] == minted[1]
