@@ -10,7 +10,8 @@ existing losing entity is recorded as a merge, and pairs between the two thresho
 
 Contacts are incremental: a `ContactIndex` of the existing contacts is kept next to the work
 database (`.<db>.fuzzy-index/`, stamped with the newest `loaded_at` of the staged contacts it
-reflects). Each run adds its own contacts at the end of this step and saves only that delta,
+reflects). Each run adds its own contacts at the end of this step (the features it linked them
+with, computed once; nodes merged away leave, winners are re-read) and saves only that delta,
 stamped with the run's `loaded_at`; a run finding a stale stamp refreshes the index with the
 contacts that received records since, and rebuilds it when missing or foreign. The index only
 proposes partners: their profiles are read fresh from the staged records and their pairs scored
@@ -40,13 +41,16 @@ from rex_pipeline.resolve.fuzzy import (
     build_contact_index,
     cluster,
     cluster_stats,
-    find_candidate_pairs,
+    contact_candidates,
     find_company_pairs,
+    forget_contacts,
+    grow_contact_index,
     load_contact_index,
     load_overrides,
     possible_duplicates,
     refresh_contact_index,
     resolve_overrides,
+    score_candidates,
 )
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.warehouse import execute, scalar
@@ -56,7 +60,7 @@ from rex_pipeline.warehouse import execute, scalar
 _PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
-           coalesce(s.created_at, s.loaded_at) AS age, s.first_name, s.last_name,
+           coalesce(s.created_at, s.loaded_at) AS age, s.record_id, s.first_name, s.last_name,
            s.email_key, s.other_email_keys, s.phone, s.linkedin_url, s.title,
            s.company_key, s.company_domain
     FROM stg_contacts s
@@ -69,21 +73,25 @@ WITH recs AS (
     FROM recs
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
-        arg_min(first_name, (-first_n, age)) FILTER (WHERE first_name IS NOT NULL)
+        arg_min(record_id, (age, record_id)) AS first_record,
+        arg_min(first_name, (-first_n, age, record_id)) FILTER (WHERE first_name IS NOT NULL)
             AS first_name,
-        arg_min(last_name, (-last_n, age)) FILTER (WHERE last_name IS NOT NULL) AS last_name,
+        arg_min(last_name, (-last_n, age, record_id)) FILTER (WHERE last_name IS NOT NULL)
+            AS last_name,
         list_filter(list_distinct(flatten(list(
             list_prepend(email_key, coalesce(other_email_keys, []::VARCHAR[]))))),
             lambda k: k IS NOT NULL) AS email_keys,
-        arg_min(company_key, age) FILTER (WHERE company_key IS NOT NULL) AS company_key,
-        arg_min(company_domain, age) FILTER (WHERE company_domain IS NOT NULL)
+        arg_min(company_key, (age, record_id)) FILTER (WHERE company_key IS NOT NULL)
+            AS company_key,
+        arg_min(company_domain, (age, record_id)) FILTER (WHERE company_domain IS NOT NULL)
             AS company_domain,
         list_distinct(list(phone) FILTER (WHERE phone IS NOT NULL)) AS phones,
-        arg_min(linkedin_url, age) FILTER (WHERE linkedin_url IS NOT NULL) AS linkedin_url,
-        arg_max(title, age) FILTER (WHERE title IS NOT NULL) AS title
+        arg_min(linkedin_url, (age, record_id)) FILTER (WHERE linkedin_url IS NOT NULL)
+            AS linkedin_url,
+        arg_max(title, (age, record_id)) FILTER (WHERE title IS NOT NULL) AS title
     FROM counted GROUP BY node_id
 )
-SELECT node_id, is_new, created_at, first_name, last_name, email_keys,
+SELECT node_id, is_new, created_at, first_record, first_name, last_name, email_keys,
        list_transform(email_keys, lambda k: split_part(k, '@', 2)) AS email_domains,
        company_key, company_domain, phones, linkedin_url, title
 FROM nodes
@@ -91,7 +99,8 @@ FROM nodes
 
 
 _BATCH_RECORDS = """UNION ALL
-    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.first_name,
+    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.record_id,
+           c.first_name,
            c.last_name, c.email_key, c.other_email_keys, c.phone, c.linkedin_url, c.title,
            c.company_key, c.company_domain
     FROM batch_clean_contacts c JOIN batch_assign_contact a USING (record_id)
@@ -100,19 +109,21 @@ _BATCH_RECORDS = """UNION ALL
 _COMPANY_PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
-           coalesce(s.created_at, s.loaded_at) AS age, s.name, s.name_key, s.domain
+           coalesce(s.created_at, s.loaded_at) AS age, s.record_id, s.name, s.name_key,
+           s.domain
     FROM stg_companies s
     LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
     WHERE s.org_id = $org AND NOT {from_reread_file("s")}
     UNION ALL
-    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.name, c.name_key,
-           c.domain
+    SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.record_id, c.name,
+           c.name_key, c.domain
     FROM batch_company_records c JOIN batch_assign_company a USING (record_id)
 )
 SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
-    arg_min(name, age) FILTER (WHERE name IS NOT NULL) AS name,
-    arg_min(name_key, age) FILTER (WHERE name_key IS NOT NULL) AS name_key,
-    arg_min(domain, age) FILTER (WHERE domain IS NOT NULL) AS domain
+    arg_min(record_id, (age, record_id)) AS first_record,
+    arg_min(name, (age, record_id)) FILTER (WHERE name IS NOT NULL) AS name,
+    arg_min(name_key, (age, record_id)) FILTER (WHERE name_key IS NOT NULL) AS name_key,
+    arg_min(domain, (age, record_id)) FILTER (WHERE domain IS NOT NULL) AS domain
 FROM recs GROUP BY node_id
 """
 
@@ -253,7 +264,10 @@ def link_contacts(
     index = contact_index(con, settings, now)
     overrides = load_analyst_overrides(con, settings)
     profiles = contact_profiles(con, settings, now, batch_nodes)
-    first = find_candidate_pairs(profiles, settings, index=index)
+    found = contact_candidates(profiles, index)
+    first = score_candidates(found.features, found.keys, settings)
+    # the batch's nodes as the index will hold them: their features are computed once
+    grown = grow_contact_index(index, found, profiles.height)
     # pairs of two batch nodes were scored on fresh profiles; the index only proposes the
     # existing partners, whose profiles are read fresh and whose pairs are scored again, so a
     # stale index can only miss candidates
@@ -263,17 +277,18 @@ def link_contacts(
     named = pl.concat(
         [proposed["node_a"], proposed["node_b"], _override_nodes(con, settings, overrides)]
     )
+    named = named.filter(~named.is_in(in_batch))
     pairs = first.filter(both_new)
     if named.len():
+        # pairs of a partner (the side looked up now) and a batch node (as just indexed)
         partners = contact_profiles(con, settings, now, named)
-        known = partners["node_id"].implode()
-        rescored = find_candidate_pairs(partners, settings, index=index).filter(
-            ~both_new & pl.col("node_a").is_in(known) & pl.col("node_b").is_in(known)
-        )
+        again = contact_candidates(partners.with_columns(is_new=pl.lit(True)), grown)
+        batch_idx = again.features.nodes.filter(pl.col("node_id").is_in(in_batch))["idx"]
+        rescored = score_candidates(again.features, again.keys, settings, touching=batch_idx)
         pairs = pl.concat([pairs, rescored]).sort("node_a", "node_b")
         profiles = pl.concat([profiles, partners]).unique("node_id", keep="first")
     stats = _link(con, settings, now, "contact", profiles, pairs, overrides)
-    _index_batch(con, settings, now, index)
+    _index_batch(con, settings, now, grown, batch_nodes)
     return {**stats, "fuzzy_seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -344,19 +359,29 @@ def contact_index(
 
 
 def _index_batch(
-    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, index: ContactIndex
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    index: ContactIndex,
+    linked: pl.Series,
 ) -> None:
-    """Add this batch's contacts (as they will be once applied) to the index and save it
+    """Save the index with this batch's contacts as they will be once applied (`index` holds
+    the `linked` nodes as they were linked: losers leave it, winners are re-read),
     stamped with this run's `loaded_at`, so the next run starts from an up-to-date index and
     pays only for its own records. If this run fails before applying, the stamp matches no
     staged data and the next run rebuilds the index: stale entries never survive."""
-    touched = con.sql(
-        "SELECT entity_id FROM batch_assign_contact UNION SELECT winner_id FROM "
-        "batch_merges_contact"
-    ).pl()["entity_id"]
-    if touched.is_empty():
-        return
-    index = refresh_contact_index(index, contact_profiles(con, settings, now, touched))
+    # gone: fuzzy losers and existing entities merged away; changed: fuzzy winners, and
+    # winners of exact merges whose profiles were not read with the batch's
+    merges = con.sql(
+        "SELECT loser, winner FROM batch_fuzzy_moves "
+        "UNION SELECT loser_id, winner_id FROM batch_merges_contact"
+    ).pl()
+    index = forget_contacts(index, merges["loser"])
+    changed = merges["winner"].filter(~merges["winner"].is_in(linked.implode()))
+    fuzzy_winners = con.sql("SELECT DISTINCT winner FROM batch_fuzzy_moves").pl()["winner"]
+    changed = pl.concat([changed, fuzzy_winners]).unique()
+    if changed.len():
+        index = refresh_contact_index(index, contact_profiles(con, settings, now, changed))
     folder = index_dir(settings)
     (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
     index.save(folder)

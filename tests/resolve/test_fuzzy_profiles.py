@@ -22,8 +22,9 @@ def con() -> duckdb.DuckDBPyConnection:
     """The tables the profile query reads, with no batch of its own."""
     con = duckdb.connect()
     con.execute(
-        f"""CREATE TABLE stg_contacts (org_id VARCHAR, entity_id VARCHAR, source_system VARCHAR,
-            source_file VARCHAR, created_at TIMESTAMPTZ, loaded_at TIMESTAMPTZ, {_COLUMNS})"""
+        f"""CREATE TABLE stg_contacts (org_id VARCHAR, record_id VARCHAR, entity_id VARCHAR,
+            source_system VARCHAR, source_file VARCHAR, created_at TIMESTAMPTZ,
+            loaded_at TIMESTAMPTZ, {_COLUMNS})"""
     )
     con.execute("CREATE TABLE batch_merges_contact (winner_id VARCHAR, loser_id VARCHAR)")
     con.execute(
@@ -36,16 +37,24 @@ def con() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _stage(con: duckdb.DuckDBPyConnection, entity: str, rows: list[tuple[str, str, str]]) -> None:
-    """(created_at, first_name, last_name) records of one contact from a HubSpot export."""
-    for created, first, last in rows:
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    rows: list[tuple[str, str, str]],
+    record_ids: list[str] | None = None,
+) -> None:
+    """(created_at, first_name, last_name) records of one contact from a HubSpot export
+    (record ids: md5 of the lineage, as staging makes them, unless given)."""
+    for row, (created, first, last) in enumerate(rows):
+        record = record_ids[row] if record_ids else None
         con.execute(
-            """INSERT INTO stg_contacts (org_id, entity_id, source_system, source_file,
-                   created_at, loaded_at, first_name, last_name, email_key)
-               VALUES ('default', ?, 'hubspot', 'contacts.csv', ?::TIMESTAMPTZ,
-                   '2024-05-01 00:00:00+00'::TIMESTAMPTZ, ?, ?, ?)""",
-            [entity, created, first or None, last or None, f"{entity}@acme-robotics.com"],
-        )
+            """INSERT INTO stg_contacts (org_id, record_id, entity_id, source_system,
+                   source_file, created_at, loaded_at, first_name, last_name, email_key)
+               VALUES ('default', coalesce(?, md5(? || '|' || ?)), ?, 'hubspot', 'contacts.csv',
+                   ?::TIMESTAMPTZ, '2024-05-01 00:00:00+00'::TIMESTAMPTZ, ?, ?, ?)""",
+            [record, entity, str(row), entity, created, first or None, last or None,
+             f"{entity}@acme-robotics.com"],
+        )  # fmt: skip
 
 
 def _names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
@@ -89,3 +98,16 @@ def test_a_tie_keeps_the_oldest_spelling(con: duckdb.DuckDBPyConnection) -> None
         ],
     )
     assert _names(con) == {"cont_kate": ("Katherine", "OBrien")}
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_records_of_one_moment_are_folded_in_record_id_order(
+    con: duckdb.DuckDBPyConnection, order: tuple[int, int]
+) -> None:
+    """Two records of one import share created_at: the name and the node's first record come
+    from the smaller record id, whatever order the rows are stored in."""
+    rows = [("2024-03-01 10:00", "Jon", "Baker"), ("2024-03-01 10:00", "John", "Baker")]
+    ids = ["4f1c0a", "9b2e77"]
+    _stage(con, "cont_baker", [rows[i] for i in order], [ids[i] for i in order])
+    profile = contact_profiles(con, Settings(), NOW).row(0, named=True)
+    assert (profile["first_name"], profile["first_record"]) == ("Jon", "4f1c0a")

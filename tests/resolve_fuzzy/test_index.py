@@ -10,7 +10,10 @@ import pytest
 from rex_pipeline.resolve.fuzzy import (
     ContactIndex,
     build_contact_index,
+    contact_candidates,
     find_candidate_pairs,
+    forget_contacts,
+    grow_contact_index,
     load_contact_index,
     refresh_contact_index,
 )
@@ -104,3 +107,32 @@ def test_saving_a_refreshed_index_writes_a_delta_that_loads_back_the_same(
     again.save(folder)
     assert [p.name for p in folder.glob("part-*-nodes.parquet")] == ["part-0-nodes.parquet"]
     assert _frames(load_contact_index(folder)) == _frames(again)
+
+
+def test_a_run_saves_the_features_it_linked_with_minus_the_nodes_merged_away(
+    tmp_path: Path,
+) -> None:
+    """grow_contact_index keeps what contact_candidates computed for the batch (as a refresh
+    would give it); forget_contacts drops a node merged away, and the saved delta says so."""
+    index = build_contact_index(EXISTING)
+    index.save(tmp_path / "index")
+    index = load_contact_index(tmp_path / "index")
+    found = contact_candidates(NEW, index)
+    grown = grow_contact_index(index, found, NEW.height)
+    refreshed = refresh_contact_index(index, NEW)
+    assert grown.size == refreshed.size == index.size + NEW.height
+    assert not grown.features.nodes["is_new"].any() and not grown.keys["is_new"].any()
+    assert grown.keys.sort("idx", "key").equals(refreshed.keys.sort("idx", "key"))
+    assert grown.features.nodes.drop("is_new").equals(refreshed.features.nodes.drop("is_new"))
+
+    later = contacts(person("tmp_9", "Ada", "Lovelace", "ada.lovelace@gmail.com",
+                            phones=["+447700900123"]))  # fmt: skip
+    assert ("cont_1", "tmp_9", "merge") in _found(
+        find_candidate_pairs(later, SETTINGS, index=grown)
+    )
+    merged_away = forget_contacts(grown, pl.Series(["cont_1"]))
+    merged_away.save(tmp_path / "index")
+    reloaded = load_contact_index(tmp_path / "index")
+    partners = _found(find_candidate_pairs(later, SETTINGS, index=reloaded))
+    assert not any("cont_1" in pair for pair in partners)
+    assert ("tmp_1", "tmp_9", "merge") in partners  # the node it merged into is still there

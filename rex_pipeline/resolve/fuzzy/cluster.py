@@ -11,7 +11,8 @@ weakest link. must_merge overrides join first and ignore conflicts (not never_me
 A nameless node linked only by an address that spells a name (adalovelace@gmail.com) joins at
 most one named cluster: the address says which name, not which of its namesakes, so it never
 bridges two named clusters (two Ada Lovelaces at two companies) that did not merge by
-themselves. The winner of a cluster is its oldest node (created_at, then node_id).
+themselves. The winner of a cluster is its oldest node (created_at, then its oldest record's
+id: new nodes of one batch share created_at and their ids are minted at random).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ MAX_ROUNDS = 10
 class _Forest:
     parent: dict[str, str] = field(default_factory=dict)
     members: dict[str, list[str]] = field(default_factory=dict)
-    never: dict[str, set[str]] = field(default_factory=dict)  # per root: nodes it must avoid
+    # per root: nodes it must avoid (only roots that have any: most have none)
+    never: dict[str, set[str]] = field(default_factory=dict)
     conflicts: dict[str, set[str]] = field(default_factory=dict)
     best: dict[str, tuple[float, str, str]] = field(default_factory=dict)  # score, rule, via
     named: dict[str, bool] = field(default_factory=dict)  # per root: holds a named node
@@ -72,8 +74,10 @@ class _Forest:
         root = self.find(node)
         if root not in self.members:
             self.members[root] = [root]
-            self.never[root] = set(never.get(root, ()))
-            self.conflicts[root] = set(conflicts.get(root, ()))
+            if root in never:
+                self.never[root] = set(never[root])
+            if root in conflicts:
+                self.conflicts[root] = set(conflicts[root])
             self.named[root] = root not in nameless
         return root
 
@@ -93,17 +97,17 @@ class _Forest:
         if ra == rb:
             return False
         big, small = (ra, rb) if len(self.members[ra]) >= len(self.members[rb]) else (rb, ra)
-        avoid = (
-            [self.never[big]] if rule == "must_merge" else [self.never[big], self.conflicts[big]]
-        )
+        tables = (self.never,) if rule == "must_merge" else (self.never, self.conflicts)
+        avoid = [blocked for table in tables if (blocked := table.get(big))]
         bridges = by_spelt_name and self.named[ra] and self.named[rb]
         if bridges or any(m in blocked for blocked in avoid for m in self.members[small]):
             self.refused += 1
             return False
         self.parent[small] = big
         self.members[big] += self.members.pop(small)
-        self.never[big] |= self.never.pop(small)
-        self.conflicts[big] |= self.conflicts.pop(small)
+        for table in (self.never, self.conflicts):
+            if moved := table.pop(small, None):
+                table.setdefault(big, set()).update(moved)
         self.named[big] = self.named[big] or self.named.pop(small)
         for node, other in ((a, b), (b, a)):
             if node not in self.best or self.best[node][0] < score:
@@ -219,20 +223,24 @@ def cluster(
     for a, b in resolved.unsatisfiable:
         log.warning("never_merge %s / %s: both are already one entity by exact keys", a, b)
     # strongest first; equal scores (a node fitting two namesakes equally well) go to the
-    # pair whose nodes are older, so the choice does not hang on the (random) ids
-    age = nodes.select("node_id", "created_at")
+    # pair whose nodes are older, then to the pair of older first records: never to the order
+    # of the ids (a batch's new ids are minted at random, so two runs would differ)
+    age = nodes.select("node_id", "created_at", "first_record")
     edges = [
         (a, b, s, spelt)
         for a, b, s, spelt in pairs.filter(pl.col("decision") == "merge")
         .with_columns(spelt=_by_spelt_name(pairs))
-        .join(age.rename({"node_id": "node_a", "created_at": "age_a"}), on="node_a", how="left")
-        .join(age.rename({"node_id": "node_b", "created_at": "age_b"}), on="node_b", how="left")
+        .join(_suffixed(age, "a"), on="node_a", how="left")
+        .join(_suffixed(age, "b"), on="node_b", how="left")
         .with_columns(
-            newer=pl.max_horizontal("age_a", "age_b"), older=pl.min_horizontal("age_a", "age_b")
+            newer=pl.max_horizontal("created_at_a", "created_at_b"),
+            older=pl.min_horizontal("created_at_a", "created_at_b"),
+            first_lo=pl.min_horizontal("first_record_a", "first_record_b"),
+            first_hi=pl.max_horizontal("first_record_a", "first_record_b"),
         )
         .sort(
-            ["score", "newer", "older", "node_a", "node_b"],
-            descending=[True, False, False, False, False],
+            ["score", "newer", "older", "first_lo", "first_hi", "node_a", "node_b"],
+            descending=[True, False, False, False, False, False, False],
             nulls_last=True,
         )
         .select("node_a", "node_b", "score", "spelt")
@@ -259,6 +267,11 @@ def cluster(
     return _assign(nodes, forest)
 
 
+def _suffixed(age: pl.DataFrame, side: str) -> pl.DataFrame:
+    """node_id, created_at, first_record as node_<side>, created_at_<side>, ..."""
+    return age.select(pl.all().name.suffix(f"_{side}")).rename({f"node_id_{side}": f"node_{side}"})
+
+
 def _assign(nodes: pl.DataFrame, forest: _Forest) -> pl.DataFrame:
     touched = list(forest.parent)
     roots = pl.DataFrame(
@@ -266,8 +279,8 @@ def _assign(nodes: pl.DataFrame, forest: _Forest) -> pl.DataFrame:
         schema={"node_id": pl.String, "root": pl.String},
     )
     winners = (
-        roots.join(nodes.select("node_id", "created_at"), on="node_id", how="left")
-        .sort(["created_at", "node_id"], nulls_last=True)
+        roots.join(nodes.select("node_id", "created_at", "first_record"), on="node_id", how="left")
+        .sort(["created_at", "first_record", "node_id"], nulls_last=True)
         .group_by("root", maintain_order=True)
         .agg(pl.col("node_id").first().alias("winner"))
     )

@@ -121,7 +121,9 @@ def name_frequencies(population: pl.Series, forms: pl.DataFrame | None = None) -
     may be recorded as "Michael"."""
     counts = population.drop_nulls().rename("value").value_counts(name="n")
     total = max(int(counts["n"].sum()), 1)
-    u_avg = float((counts["n"].cast(pl.Float64) / total).pow(2).sum())
+    # summed in a fixed order: value_counts comes in any order, and a float sum in another
+    # order differs in the last bits, so two runs would score the same pair differently
+    u_avg = float((counts["n"].sort().cast(pl.Float64) / total).pow(2).sum())
     if forms is not None:
         commonest = (
             forms.explode("form")

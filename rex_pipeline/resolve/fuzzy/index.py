@@ -11,13 +11,13 @@ frequencies and shared lines of the index are those of the day it was built.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from rex_pipeline.resolve.fuzzy.contacts import contact_block_keys
+from rex_pipeline.resolve.fuzzy.contacts import Candidates, contact_block_keys, contact_candidates
 from rex_pipeline.resolve.fuzzy.features import ContactFeatures, contact_features
 
 _FRAMES = ("nodes", "emails", "phones", "keys")
@@ -118,14 +118,31 @@ def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> Contac
     if profiles.is_empty():
         return index
     existing = profiles.with_columns(is_new=pl.lit(False))
-    base = index.features.without(existing["node_id"])
-    fresh = contact_features(existing, offset=index.size, population=base)
-    replaced = index.features.nodes.filter(pl.col("node_id").is_in(existing["node_id"].implode()))
-    kept = index.keys.filter(~pl.col("idx").is_in(replaced["idx"].implode()))
+    return grow_contact_index(index, contact_candidates(existing, index), existing.height)
+
+
+def grow_contact_index(index: ContactIndex, found: Candidates, added: int) -> ContactIndex:
+    """The index holding what `contact_candidates(profiles, index)` found (`added` profiles):
+    the features a run computed to link its nodes are the ones it saves for the next run."""
+    existing = pl.lit(False)
     return ContactIndex(
-        features=base.plus(fresh),
-        keys=pl.concat([kept, contact_block_keys(fresh, base.plus(fresh).spellings)]),
-        size=index.size + existing.height,
+        features=replace(found.features, nodes=found.features.nodes.with_columns(is_new=existing)),
+        keys=found.keys.with_columns(is_new=existing),
+        size=index.size + added,
         saved_size=index.saved_size,
-        dropped=pl.concat([index.dropped, replaced["idx"].cast(pl.UInt32)]),
+        dropped=pl.concat([index.dropped, found.replaced.cast(pl.UInt32)]),
+    )
+
+
+def forget_contacts(index: ContactIndex, node_ids: pl.Series) -> ContactIndex:
+    """The index without the given nodes (merged away: they are no one's partner any more)."""
+    gone = index.features.nodes.filter(pl.col("node_id").is_in(node_ids.implode()))["idx"]
+    if gone.is_empty():
+        return index
+    return ContactIndex(
+        features=index.features.without(node_ids),
+        keys=index.keys.filter(~pl.col("idx").is_in(gone.implode())),
+        size=index.size,
+        saved_size=index.saved_size,
+        dropped=pl.concat([index.dropped, gone.cast(pl.UInt32)]),
     )

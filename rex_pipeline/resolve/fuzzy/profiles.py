@@ -20,6 +20,7 @@ CONTACT_PROFILE: dict[str, pl.DataType] = {
     "node_id": pl.String(),  # existing cont_… id, or a temporary id for a new node
     "is_new": pl.Boolean(),  # the node has records from this run
     "created_at": UTC_TS,  # older wins a cluster
+    "first_record": pl.String(),  # record_id of its oldest record: breaks ties of age
     "first_name": pl.String(),
     "last_name": pl.String(),
     "email_keys": STR_LIST,  # canonical matching keys of every address
@@ -35,6 +36,7 @@ COMPANY_PROFILE: dict[str, pl.DataType] = {
     "node_id": pl.String(),  # existing comp_… id, or a temporary id
     "is_new": pl.Boolean(),
     "created_at": UTC_TS,
+    "first_record": pl.String(),  # record_id of its oldest record: breaks ties of age
     "name": pl.String(),  # display name as given
     "name_key": pl.String(),  # cleaned name key (legal suffixes stripped, case-folded)
     "domain": pl.String(),  # registrable domain, never free-mail

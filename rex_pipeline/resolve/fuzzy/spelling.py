@@ -73,11 +73,14 @@ def _forms(values: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([values.select("value", form=value), *dropped]).unique()
 
 
-def typo_sources(counts: pl.DataFrame) -> pl.DataFrame:
+def typo_sources(counts: pl.DataFrame, among: pl.Series | None = None) -> pl.DataFrame:
     """value, source: for each one-off spelling (on one node), the spellings it reads as a
     typo of (see `typo_of`). Computed on distinct spellings, not on nodes. (A misspelling
-    that recurs is one of a common name, whose blocks are too large to keep anyway.)"""
+    that recurs is one of a common name, whose blocks are too large to keep anyway.) With
+    `among`, only for those spellings: a batch's names, not the whole population's."""
     rare = counts.filter(pl.col("n") == 1).select("value", "n")
+    if among is not None:
+        rare = rare.join(among.drop_nulls().unique().to_frame("value"), on="value", how="semi")
     common = counts.filter(pl.col("n") >= TYPO_SOURCE_NODES).select("value", "n")
     if rare.is_empty() or common.is_empty():
         return pl.DataFrame(schema={"value": pl.String, "source": pl.String})
