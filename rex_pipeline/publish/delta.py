@@ -8,8 +8,11 @@ changed are deleted, new or changed rows are appended. DuckDB keeps deletions as
 the row group and writes appended rows as new row groups, so a checkpoint costs what changed.
 
 Rows are compared as a multiset: a row present twice on one side and once on the other loses
-one copy. Two different rows agree on their 64-bit hash with a chance of about 1 in 10^8 per
-million-row table, which would leave the older of them in place until the next full publish.
+one copy. Rows are matched by hash alone, and only rows whose hash occurs more than once on a
+side are numbered to pair copies up (numbering every row by a window over the hash cost as much
+as hashing; canonical rows are nearly always unique). Two different rows agree on their 64-bit
+hash with a chance of about 1 in 10^8 per million-row table, which would leave the older of
+them in place until the next full publish.
 """
 
 from __future__ import annotations
@@ -28,14 +31,26 @@ class TableDelta:
     deleted: int
     inserted: int
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.deleted or self.inserted)
 
-def _numbered_hashes(catalog: str, table: Table) -> str:
-    """Each row's rowid, hash, and its number among equal rows (so duplicates pair up)."""
+
+def _hashes(catalog: str, table: Table) -> str:
     columns = ", ".join(f'"{c}"' for c in table.column_names)
-    return f"""
-        SELECT rowid AS row_id, h, row_number() OVER (PARTITION BY h) AS n
-        FROM (SELECT rowid, hash({columns}) AS h FROM "{catalog}".main."{table.name}")
-    """
+    return f'SELECT rowid AS row_id, hash({columns}) AS h FROM "{catalog}".main."{table.name}"'
+
+
+# Rows of `side` not matched on the other: a hash missing there, or a duplicated hash's copies
+# beyond the other side's count of it (numbered among equal rows, so duplicates pair up).
+_UNMATCHED = """
+    SELECT a.row_id FROM delta_{a} a ANTI JOIN delta_{b} b ON b.h = a.h
+    UNION ALL
+    SELECT row_id FROM (
+        SELECT a.row_id, row_number() OVER (PARTITION BY a.h) AS n, d.count_{b} AS other
+        FROM delta_{a} a JOIN delta_dups d ON d.h = a.h
+    ) WHERE other > 0 AND n > other  -- other = 0: all taken by the anti join
+"""
 
 
 def apply_table_delta(
@@ -45,12 +60,15 @@ def apply_table_delta(
     differences. New rows go in the publish order, after the old ones."""
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE delta_old AS {_numbered_hashes(published, table)};
-        CREATE OR REPLACE TEMP TABLE delta_new AS {_numbered_hashes(work, table)};
-        CREATE OR REPLACE TEMP TABLE delta_gone AS
-            SELECT o.row_id FROM delta_old o ANTI JOIN delta_new n ON n.h = o.h AND n.n = o.n;
-        CREATE OR REPLACE TEMP TABLE delta_added AS
-            SELECT n.row_id FROM delta_new n ANTI JOIN delta_old o ON o.h = n.h AND o.n = n.n;
+        CREATE OR REPLACE TEMP TABLE delta_old AS {_hashes(published, table)};
+        CREATE OR REPLACE TEMP TABLE delta_new AS {_hashes(work, table)};
+        CREATE OR REPLACE TEMP TABLE delta_dups AS
+            SELECT d.h, (SELECT count(*) FROM delta_old o WHERE o.h = d.h) AS count_old,
+                   (SELECT count(*) FROM delta_new n WHERE n.h = d.h) AS count_new
+            FROM (SELECT h FROM delta_old GROUP BY h HAVING count(*) > 1
+                  UNION SELECT h FROM delta_new GROUP BY h HAVING count(*) > 1) AS d;
+        CREATE OR REPLACE TEMP TABLE delta_gone AS {_UNMATCHED.format(a="old", b="new")};
+        CREATE OR REPLACE TEMP TABLE delta_added AS {_UNMATCHED.format(a="new", b="old")};
         """
     )
     deleted = con.execute(
@@ -64,7 +82,8 @@ def apply_table_delta(
         f" WHERE rowid IN (SELECT row_id FROM delta_added) {PUBLISH_ORDER.get(table.name, '')}"
     ).fetchall()[0][0]
     con.execute(
-        "DROP TABLE delta_old; DROP TABLE delta_new; DROP TABLE delta_gone; DROP TABLE delta_added"
+        "DROP TABLE delta_old; DROP TABLE delta_new; DROP TABLE delta_dups;"
+        " DROP TABLE delta_gone; DROP TABLE delta_added"
     )
     return TableDelta(table.name, int(deleted), int(inserted))
 

@@ -2,8 +2,12 @@
 derived tables built from them for the query module. Kept apart from the copy-and-swap in
 `warehouse.publish` so the query benchmark builds exactly the same layout.
 
-Derived tables are rebuilt from the file's own canonical tables on every publish, so they can
-never disagree with them; the query module works without them (older files), only slower.
+Derived tables are built from the file's own canonical tables, so they can never disagree with
+them; the query module works without them (older files), only slower. An updated copy of the
+last published file rebuilds only those whose canonical tables changed (`stale_derived`): the
+others still hold the right rows and rowids (a checkpoint may renumber the rows of a table with
+deletions, never those of an untouched one; `warehouse.publish` rebuilds the derived tables of
+a table it renumbered).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from rex_pipeline.schema import (
     CONTACTS_BY,
     DERIVED_INPUTS,
     OWNER_RECORDS,
+    Table,
 )
 
 # Newest rows first, as the query module's default sort: DuckDB then skips whole row groups for
@@ -45,14 +50,59 @@ _OTHER_EMAILS = """
 """
 
 
-def build_derived_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
-    """(Re)build the derived tables of `catalog` from its own canonical tables. Run by
-    `publish` and by the query benchmark, so both get the same layout."""
+# What each derived table is built from (canonical tables, and derived ones built before it).
+_SEARCH_FROM = frozenset({"contacts", "contact_emails", "companies"})
+BUILT_FROM: dict[str, frozenset[str]] = {
+    CONTACT_SEARCH.name: _SEARCH_FROM,
+    CONTACT_SEARCH_ORGS.name: _SEARCH_FROM,
+    **{t.name: frozenset({"contacts", CONTACT_SEARCH_ORGS.name}) for t in CONTACTS_BY.values()},
+    OWNER_RECORDS.name: frozenset(DERIVED_FROM),
+}
+
+
+def stale_derived(
+    con: duckdb.DuckDBPyConnection, catalog: str, changed: set[str]
+) -> set[str] | None:
+    """The derived tables of `catalog` that the `changed` canonical tables make out of date, or
+    that are missing or of another shape; None (all of them) when there is no derived_inputs
+    table to vouch for the rest."""
+    found = dict(
+        con.execute(
+            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
+            " WHERE database_name = ? AND schema_name = 'main' GROUP BY table_name",
+            [catalog],
+        ).fetchall()
+    )
+
+    def current(table: Table) -> bool:
+        return tuple(found.get(table.name) or ()) == table.column_names
+
+    if not current(DERIVED_INPUTS):
+        return None
+    stale = {name for name, sources in BUILT_FROM.items() if sources & changed}
+    own = (CONTACT_SEARCH, *CONTACTS_BY.values(), OWNER_RECORDS)
+    stale |= {t.name for t in own if not current(t)}
+    if CONTACT_SEARCH.name in stale or not current(CONTACT_SEARCH_ORGS):
+        stale |= {CONTACT_SEARCH_ORGS.name, CONTACT_SEARCH.name}
+    if CONTACT_SEARCH_ORGS.name in stale:  # their positions count on from its
+        stale |= {t.name for t in CONTACTS_BY.values()}
+    return stale
+
+
+def build_derived_tables(
+    con: duckdb.DuckDBPyConnection, catalog: str, only: set[str] | None = None
+) -> None:
+    """(Re)build the derived tables of `catalog` from its own canonical tables: all of them, or
+    `only` those named (see `stale_derived`). Run by `publish` and by the query benchmark, so
+    both get the same layout."""
     db = f'"{catalog}"'
-    _build_contact_search(con, db)
-    for column in CONTACTS_BY:
-        _build_contacts_by(con, db, column)
-    _build_owner_records(con, db)
+    if only is None or CONTACT_SEARCH.name in only:
+        _build_contact_search(con, db)
+    for column, table in CONTACTS_BY.items():
+        if only is None or table.name in only:
+            _build_contacts_by(con, db, column)
+    if only is None or OWNER_RECORDS.name in only:
+        _build_owner_records(con, db)
     con.execute(DERIVED_INPUTS.create_sql(db))
     con.execute(
         f'INSERT INTO {db}.main."{DERIVED_INPUTS.name}" '
