@@ -32,3 +32,40 @@ def test_metadata_union_is_sorted_and_newest_wins() -> None:
     assert list(json.loads(merged)) == sorted(json.loads(merged))
     for _ in range(5):  # same text for any order of the rows
         assert _merged(list(reversed(rows))) == merged
+
+
+def test_text_is_what_duckdb_writes_for_a_json_map() -> None:
+    """The object is assembled as text; it must be the text `to_json` gives for the same
+    MAP (escapes, unicode, numbers, nested values, JSON nulls), or a re-run after this change
+    would see every contact's metadata as changed."""
+    record = {
+        "Lead Status": None,
+        'quote"d': "tab\there, ctrl\u0001, line\u2028sep",
+        "Città": "Zürich 😀",
+        "n": -1e-7,
+        "big": 2**70,
+        "float": 1.0,
+        "nested": {"b": [1, {"z": None}], "a": True},
+        "empty": {},
+    }
+    text = json.dumps(record)
+    merged = _merged([("c1", 1, text)])
+    con = duckdb.connect()
+    expected = con.execute(
+        """SELECT to_json(map(list_sort(json_keys(j)),
+                              list_transform(list_sort(json_keys(j)), lambda k: j -> k)))
+           FROM (SELECT ?::JSON AS j)""",
+        [text],
+    ).fetchall()[0][0]
+    assert merged == expected
+    assert json.loads(merged) == record
+
+
+def test_records_without_an_object_add_nothing() -> None:
+    rows = [
+        ("c1", 1, "[1, 2]"),
+        ("c1", 2, "{}"),
+        ("c1", 3, '"just text"'),
+        ("c1", 4, json.dumps({"Seniority": "Vp"})),
+    ]
+    assert _merged(rows) == '{"Seniority":"Vp"}'
