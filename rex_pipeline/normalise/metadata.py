@@ -17,13 +17,18 @@ def _member(key: str, value: pl.Expr) -> pl.Expr:
     return pl.when(value.is_not_null()).then(encoded.str.slice(1, encoded.str.len_chars() - 2))
 
 
-def add_to_metadata(metadata: pl.Expr, additions: dict[str, pl.Expr]) -> pl.Expr:
-    """`metadata` with each non-NULL addition set as a key; NULL or blank metadata becomes
-    an object holding just the additions (or NULL when there are none)."""
+def _members(additions: dict[str, pl.Expr]) -> pl.Expr:
+    """The members the non-NULL additions contribute, comma-separated; NULL when none."""
     members = pl.concat_str(
         [_member(k, v) for k, v in additions.items()], separator=",", ignore_nulls=True
     )
-    members = pl.when(members.str.len_chars() > 0).then(members)
+    return pl.when(members.str.len_chars() > 0).then(members)
+
+
+def add_to_metadata(metadata: pl.Expr, additions: dict[str, pl.Expr]) -> pl.Expr:
+    """`metadata` with each non-NULL addition set as a key; NULL or blank metadata becomes
+    an object holding just the additions (or NULL when there are none)."""
+    members = _members(additions)
     body = metadata.str.strip_chars()
     empty = body.is_null() | body.str.contains(r"^\{\s*\}$") | (body.str.len_chars() == 0)
     return (
@@ -42,3 +47,15 @@ def add_to_metadata(metadata: pl.Expr, additions: dict[str, pl.Expr]) -> pl.Expr
             )
         )
     )
+
+
+def with_additions(frame: pl.DataFrame, additions: dict[str, pl.Expr]) -> pl.Series:
+    """`add_to_metadata` of the frame's `metadata` column, worked out only for the rows that
+    gain a key: few records do, and rewriting every record's JSON costs far more than
+    finding those few."""
+    metadata = frame.get_column("metadata")
+    rows = frame.select(_members(additions).is_not_null()).to_series().arg_true()
+    if rows.is_empty():
+        return metadata
+    changed = frame[rows].select(add_to_metadata(pl.col("metadata"), additions)).to_series()
+    return metadata.clone().scatter(rows, changed)

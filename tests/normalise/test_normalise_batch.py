@@ -146,3 +146,27 @@ def test_work_database_memory_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
     with pytest.raises(ConfigError, match="REX_DUCKDB_MEMORY_LIMIT='lots'"):
         _limit(settings)
+
+
+def test_each_record_keeps_the_hash_of_its_own_file(tmp_path: Path) -> None:
+    """Two files of one name in a batch (a re-export in another folder) keep their own hash:
+    the per-file lookup must not mix them up or duplicate records."""
+    first = _raw(_CONTACTS[:2])
+    second = _raw(_CONTACTS[:2]).with_columns(
+        source_row=pl.col("source_row") + 10,
+        source_key=pl.format("hubspot:{}", pl.col("source_row") + 10),
+        file_sha=pl.lit("sha-of-the-other-copy"),
+    )
+    third = _raw(_CONTACTS[:2], file="apollo.csv")
+    with warehouse.connect_work(tmp_path / "rex.duckdb") as con:
+        batch.replace(con, "batch_raw_contacts", pl.concat([first, second, third]))
+        normalise_batch(con, SETTINGS)
+        clean = batch.table(con, "batch_clean_contacts")
+    assert clean.select("source_file", "source_row", "file_sha").rows() == [
+        ("hubspot.csv", 1, "sha-of-hubspot.csv"),
+        ("hubspot.csv", 2, "sha-of-hubspot.csv"),
+        ("hubspot.csv", 11, "sha-of-the-other-copy"),
+        ("hubspot.csv", 12, "sha-of-the-other-copy"),
+        ("apollo.csv", 1, "sha-of-apollo.csv"),
+        ("apollo.csv", 2, "sha-of-apollo.csv"),
+    ]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 
 import polars as pl
 import pytest
+import tldextract
 
-from rex_pipeline.normalise.domains import email_domains, registrable_domain, website_domains
+from rex_pipeline.normalise.domains import (
+    email_domains,
+    registrable_domain,
+    registrable_domains,
+    website_domains,
+)
 from rex_pipeline.normalise.linkedin import linkedin_urls
-from rex_pipeline.normalise.metadata import add_to_metadata
+from rex_pipeline.normalise.metadata import add_to_metadata, with_additions
 from rex_pipeline.normalise.money import parse_money
 from rex_pipeline.normalise.text import blank_to_null, fold_key, repair_mojibake
 from rex_pipeline.normalise.vocab import deal_status_from_stage, map_vocab
@@ -37,6 +45,40 @@ from rex_pipeline.normalise.vocab import deal_status_from_stage, map_vocab
 )
 def test_website_domains(website: str | None, domain: str | None) -> None:
     assert website_domains(pl.Series([website], dtype=pl.String())).item() == domain
+
+
+_TLDEXTRACT = tldextract.TLDExtract(
+    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+)
+
+
+def _tldextract_domain(value: str) -> str | None:
+    """tldextract on the whole value, as `registrable_domain` did before it read hosts."""
+    text = value.strip().lower()
+    if not text or any(c.isspace() for c in text):
+        return None
+    domain = _TLDEXTRACT(text).top_domain_under_public_suffix
+    if not domain or not re.match(r"^[\w-]+(\.[\w-]+)+$", domain) or "_" in domain:
+        return None
+    try:
+        return domain.encode("ascii").decode("idna") if "xn--" in domain else domain
+    except UnicodeError:
+        return None
+
+
+def test_registrable_domains_read_each_host_once_with_tldextracts_result() -> None:
+    """Values are reduced to tldextract's own host before it runs once per host: the result
+    must be what tldextract gives for the whole value."""
+    pieces = ["http://", "https://", "//", "www.", "Acme", "xn--", "shop", ".", "\u3002", ".com"]
+    pieces += [".co.uk", ".github.io", "/", "?", "#", "@", ":", "443", "[", "]", "_", "-", "ü"]
+    rng = random.Random(7)
+    values = ["".join(rng.choices(pieces, k=rng.randint(1, 8))) for _ in range(3000)]
+    values += ["user:pw@Acme.co.uk:8080/x", "[2001:db8::1]", "192.168.0.1", "\x1facme.com"]
+    values += ["acme.com\u00a0", "ACME.COM.", "acme.com.", "xn--bcher-kva.ch", "http:///acme.com"]
+    values += ["mail.acme.co.uk", "-", ".", "a", "acme.com-", "123.45.67.89"]
+    expected = [_tldextract_domain(v) for v in values]
+    assert registrable_domains(pl.Series(values)).to_list() == expected
+    assert [registrable_domain(v) for v in values] == expected
 
 
 def test_email_domains_keep_free_mail_and_use_the_registrable_part() -> None:
@@ -251,3 +293,20 @@ def test_add_to_metadata_merges_keys_into_json_objects() -> None:
         {"raw_stage": 'say "hi"'},
         {"a": "x"},
     ]
+
+
+def test_with_additions_splices_only_the_rows_that_gain_a_key() -> None:
+    frame = pl.DataFrame(
+        {
+            "metadata": ['{"hs_id": 1}', None, "{}", '{"a":"x"}', " ", '{"b": 2}'],
+            "s": ["Do Not Contact", None, 'say "hi"', None, "Cold?", None],
+            "l": [["bad@"], None, None, None, None, ["x@"]],
+        },
+        schema={"metadata": pl.String, "s": pl.String, "l": pl.List(pl.String)},
+    )
+    additions = {"raw_stage": pl.col("s"), "invalid_emails": pl.col("l")}
+    expected = frame.select(add_to_metadata(pl.col("metadata"), additions)).to_series()
+    assert with_additions(frame, additions).to_list() == expected.to_list()
+    assert frame["metadata"][0] == '{"hs_id": 1}'  # the frame's own column is left alone
+    nothing = {"raw_stage": pl.lit(None, pl.String)}
+    assert with_additions(frame, nothing).to_list() == frame["metadata"].to_list()

@@ -239,11 +239,17 @@ class _Builder:
 
 
 def build_mapping(
-    dialect: Dialect, headers: Sequence[str], cells: pl.DataFrame, width: int, file_name: str
+    dialect: Dialect,
+    headers: Sequence[str],
+    cells: pl.DataFrame,
+    width: int,
+    file_name: str,
+    empty: frozenset[str] = frozenset(),
 ) -> Mapping:
     """Expressions for the raw fields of `dialect.kind`, over `cells`: the frame whose columns
     c0..c{width-1} are already trimmed (empty cells NULL). The cells are looked at only to
-    choose the date formats of timestamp columns."""
+    choose the date formats of timestamp columns. The `empty` columns (all NULL) add nothing
+    to metadata, so they are left out of it."""
     names = labels(headers, width)
     columns = [Column(column_name(i), names[i]) for i in range(width)]
     in_header = columns[: len(headers)]
@@ -266,7 +272,7 @@ def build_mapping(
         claimed.add(key.name)
     return Mapping(
         fields=builder.fields,
-        metadata=builder.metadata(columns),
+        metadata=builder.metadata([c for c in columns if c.name not in empty]),
         source_key=_source_key(dialect, key, file_name),
         mapped={f: [c.header for c in cs] for f, cs in builder.claimed.items()},
         unknown=[c.header for c in in_header if c.name not in claimed],

@@ -55,7 +55,9 @@ def parse_csv_file(path: Path, org_id: str) -> records.ParsedFile:
     decoded = decode_bytes(data)
     layout = find_layout(decoded.text)
     read = read_records(layout.body, layout.delimiter, len(layout.header))
-    parsed = _map(read.frame, layout, Path(path).name, org_id, corrupt=decoded.replaced > 0)
+    parsed = _map(
+        read.frame, layout, Path(path).name, org_id, read.empty, corrupt=decoded.replaced > 0
+    )
     parsed.stats.update(
         {
             "encoding": decoded.encoding,
@@ -70,24 +72,30 @@ def parse_csv_file(path: Path, org_id: str) -> records.ParsedFile:
 
 
 def _map(
-    frame: pl.DataFrame, layout: Layout, file_name: str, org_id: str, corrupt: bool = False
+    frame: pl.DataFrame,
+    layout: Layout,
+    file_name: str,
+    org_id: str,
+    empty: frozenset[str] = frozenset(),
+    corrupt: bool = False,
 ) -> records.ParsedFile:
+    """The records of `frame` mapped to the dialect's raw fields; `empty` names the columns
+    without a value in any record (they become NULL and get no per-cell work)."""
     dialect = layout.dialect
     width = frame.width - 1  # the cells; the last column is the field count
     names = labels(layout.header, width)
-    cells = [pl.col(column_name(i)) for i in range(width)]
-    raw = json_object(
-        [(label, pl.when(c != "").then(c)) for c, label in zip(cells, names, strict=True)]
-    )
+    filled = [(column_name(i), names[i]) for i in range(width) if column_name(i) not in empty]
+    cells = [pl.col(name) for name, _ in filled]
+    raw = json_object([(label, pl.when(pl.col(n) != "").then(pl.col(n))) for n, label in filled])
     trimmed = [pl.when(c.str.strip_chars() != "").then(c.str.strip_chars()) for c in cells]
     frame = (
         frame.with_row_index("_row", offset=1)
         .with_columns(pl.col("_row").cast(pl.Int64), _raw=raw)
-        .with_columns(trimmed)
+        .with_columns(*trimmed, *(pl.lit(None, pl.String).alias(n) for n in sorted(empty)))
     )
-    mapping = build_mapping(dialect, layout.header, frame, width, file_name)
-    reason = reject_reason(dialect.kind, layout.header, names, width)
-    if corrupt:
+    mapping = build_mapping(dialect, layout.header, frame, width, file_name, empty)
+    reason = reject_reason(dialect.kind, layout.header, names, width, empty)
+    if corrupt and cells:
         replaced = pl.concat_str(cells, ignore_nulls=True).str.contains("\ufffd", literal=True)
         reason = pl.when(replaced).then(pl.lit(INVALID_UTF8)).otherwise(reason)
     frame = (

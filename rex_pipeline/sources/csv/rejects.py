@@ -43,33 +43,47 @@ def _all_null(exprs: Sequence[pl.Expr]) -> pl.Expr:
     return pl.all_horizontal([e.is_null() for e in exprs]) if exprs else pl.lit(True)
 
 
+def _repeated_header(headers: Sequence[str], width: int, empty: frozenset[str]) -> pl.Expr:
+    """The record repeats the header row. A column without values cannot repeat a header
+    that names it, and matches a blank one."""
+    checks = []
+    for i, header in enumerate(headers[:width]):
+        expected = header.strip() or None
+        if column_name(i) in empty:
+            if expected is not None:
+                return pl.lit(False)
+            continue
+        checks.append(pl.col(column_name(i)).eq_missing(pl.lit(expected, pl.String)))
+    return pl.all_horizontal(checks) if checks else pl.lit(True)
+
+
 def reject_reason(
-    kind: EntityKind, headers: Sequence[str], labels: Sequence[str], width: int
+    kind: EntityKind,
+    headers: Sequence[str],
+    labels: Sequence[str],
+    width: int,
+    empty: frozenset[str] = frozenset(),
 ) -> pl.Expr:
     """The reason a record is rejected, over the trimmed cells c0..c{width-1}, FIELDS and the
-    mapped fields of `kind`."""
+    mapped fields of `kind`. The `empty` columns are NULL in every record: they are left out
+    of the per-cell checks."""
     n = len(headers)
     named = n
     while named > 1 and not headers[named - 1].strip():
         named -= 1  # a header ending in a delimiter: rows may leave the nameless column out
-    cells = [pl.col(column_name(i)) for i in range(width)]
+    filled_at = [i for i in range(width) if column_name(i) not in empty]
+    cells = {i: pl.col(column_name(i)) for i in filled_at}
     fields = pl.col(FIELDS)
-    blank = _all_null(cells)
-    footer = cells[0].str.contains(_FOOTER) & _all_null(cells[1:])
-    repeated = pl.all_horizontal(
-        c.eq_missing(pl.lit(h.strip() or None, pl.String))
-        for c, h in zip(cells, headers, strict=False)
-    )
-    extras_blank = _all_null(cells[n:])
+    blank = _all_null(list(cells.values()))
+    first = pl.col(column_name(0))
+    footer = first.str.contains(_FOOTER) & _all_null([c for i, c in cells.items() if i >= 1])
+    repeated = _repeated_header(headers, width, empty)
+    extras_blank = _all_null([c for i, c in cells.items() if i >= n])
     wrong_count = (fields < named) | ((fields > n) & ~extras_blank)
     content, what = CONTENT_FIELDS[kind]
-    filled = pl.concat_str(
-        [
-            pl.when(c.is_not_null()).then(pl.lit(name))
-            for c, name in zip(cells, labels, strict=True)
-        ],
-        separator=", ",
-        ignore_nulls=True,
+    named_cells = [pl.when(c.is_not_null()).then(pl.lit(labels[i])) for i, c in cells.items()]
+    filled = (
+        pl.concat_str(named_cells, separator=", ", ignore_nulls=True) if named_cells else pl.lit("")
     )
     return (
         pl.when(fields == UNCLOSED)

@@ -127,3 +127,54 @@ def test_file_without_a_recognisable_header_is_unreadable() -> None:
 def test_missing_file_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFileError, match="cannot open"):
         parse_csv_file(tmp_path / "gone.csv", "o")
+
+
+def test_columns_without_any_value_change_nothing(tmp_path: Path) -> None:
+    """A wide export whose columns are mostly empty in every row (HubSpot all-properties):
+    the empty columns skip the per-cell work, yet the rows, rejections and raw JSON are those
+    of the same file without them."""
+    header = (
+        '"Record ID","First Name","Fax Number","Email","Lifecycle Stage","Contact owner","IP City"'
+    )
+    rows = [
+        '"101","Ada","","ada@acme.com","lead","","  "',
+        '"","","","","","",""',  # blank row
+        header,  # a second export pasted below the first
+        '"102","","","","","",""',  # only an id: nothing that identifies a person
+        '"103","Alan","","alan@acme.com"',  # wrong field count
+    ]
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    parsed = parse_csv_file(wide, "o")
+    assert _reasons(parsed) == {
+        2: "blank row",
+        3: "repeated header row",
+        4: "blank row: only Record ID (no name, email, phone or LinkedIn URL)",
+        5: "wrong field count: expected 7, got 4",
+    }
+    ada = parsed.contacts.row(0, named=True)
+    assert (ada["email"], ada["stage"], ada["source_key"]) == (
+        "ada@acme.com",
+        "lead",
+        "hubspot:101",
+    )
+    # a cell of blanks is kept in raw as written; empty cells are not
+    assert json.loads(ada["raw"]) == {
+        "Record ID": "101",
+        "First Name": "Ada",
+        "Email": "ada@acme.com",
+        "Lifecycle Stage": "lead",
+        "IP City": "  ",
+    }
+    assert json.loads(ada["metadata"]) == {}
+
+
+def test_a_header_naming_an_empty_column_is_still_recognised_when_repeated(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("Email,Name,Notes\na@x.io,Ann,\nEmail,Name,Notes\nb@x.io,Bo,\n")
+    parsed = parse_csv_file(path, "o")
+    assert _reasons(parsed) == {2: "repeated header row"}
+    empty = read_records("a@x.io,Ann,\nb@x.io,Bo,\n", ",", 3).empty
+    assert empty == frozenset({"c2"})
