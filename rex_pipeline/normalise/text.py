@@ -58,9 +58,11 @@ def repair_mojibake(values: pl.Series) -> pl.Series:
 def fold_key(expr: pl.Expr) -> pl.Expr:
     """A matching key: lower case, accents and punctuation removed (apostrophes dropped, other
     punctuation read as a space), whitespace collapsed; NULL when nothing is left.
-    "Zoë  O’Brien-Smith" -> "zoe obrien smith"."""
+    "Zoë  O’Brien-Smith" -> "zoe obrien smith". Compatibility forms fold first (NFKC), so a
+    styled capital such as "𝘈" lower-cases like "A"."""
     folded = (
-        expr.str.to_lowercase()
+        expr.str.normalize("NFKC")
+        .str.to_lowercase()
         .str.replace_many(list(_FOLD), list(_FOLD.values()))
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")

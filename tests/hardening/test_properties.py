@@ -19,7 +19,7 @@ from pathlib import Path
 import cleanco
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from rex_pipeline import records
@@ -280,6 +280,7 @@ def test_vocabularies_map_into_the_contract_or_null(values: pl.Series) -> None:
 
 @FAST
 @given(series(any_text))
+@example(pl.Series("v", ["𝘈", "Ｒｅｘ", "ﬁnance"]))  # styled capitals and ligatures
 def test_fold_key_is_idempotent_and_mojibake_repair_is_total(values: pl.Series) -> None:
     keys = values.to_frame().select(fold_key(pl.col("v"))).to_series()
     again = keys.to_frame().select(fold_key(pl.col("v"))).to_series()
