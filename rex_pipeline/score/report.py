@@ -70,11 +70,8 @@ def top_contacts(
     """The `n` best contacts (ties by id, so the list is stable) with name, email and title
     when `contacts` is given."""
     cutoff = scores["icp_score"].top_k(n).min()  # sort only the contenders, not every row
-    best = (
-        scores.filter(pl.col("icp_score") >= cutoff)
-        .sort(["icp_score", "id"], descending=[True, False])
-        .head(n)
-    )
+    contenders = scores.clear() if cutoff is None else scores.filter(pl.col("icp_score") >= cutoff)
+    best = contenders.sort(["icp_score", "id"], descending=[True, False]).head(n)
     if contacts is None:
         return best.select("id", "icp_score", "icp_score_reason")
     people = contacts.select(

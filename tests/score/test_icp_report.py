@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import polars as pl
 
 from rex_pipeline.score.report import (
@@ -63,6 +65,14 @@ def test_top_contacts_best_first_ties_by_id_with_people() -> None:
     text = top_contacts_markdown(scores, people)
     assert "Linus Torvalds" in text and "VP title (+25)" in text
     assert r"Founder \| CEO" in text  # a pipe in a value cannot split the cell
+
+
+def test_top_contacts_of_an_unscored_warehouse_is_empty_without_a_warning() -> None:
+    for scores in (_scores([]), _scores([None, None])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # polars warns when compared with a None cutoff
+            best = top_contacts(scores)
+        assert best.is_empty() and best.columns == ["id", "icp_score", "icp_score_reason"]
 
 
 def test_check_passes_on_valid_scores() -> None:
