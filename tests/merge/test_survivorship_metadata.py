@@ -69,3 +69,12 @@ def test_records_without_an_object_add_nothing() -> None:
         ("c1", 4, json.dumps({"Seniority": "Vp"})),
     ]
     assert _merged(rows) == '{"Seniority":"Vp"}'
+
+
+def test_keys_that_look_like_json_paths_keep_their_own_values() -> None:
+    """Unmapped CSV columns become metadata keys, and a header can be blank or start with "$"
+    or "/" (a trailing comma, "$ Revenue", "/notes"): each keeps its own value, not the value
+    of the path it spells."""
+    record = {"": "blank header", "$ Revenue": "1,200", "$": 1, "/notes": "n", "a": {"b": 2}}
+    rows = [("c1", 1, json.dumps(record)), ("c1", 2, json.dumps({"/a": "older"}))]
+    assert json.loads(_merged(rows)) == {**record, "/a": "older"}
