@@ -285,6 +285,45 @@ def report_false_merges(run: Run, persons: pl.DataFrame, desc: pl.DataFrame) -> 
         print(f"      {e['desc_a']}\n      {e['desc_b']}")
 
 
+def report_hard_negatives(run: Run, persons: pl.DataFrame, desc: pl.DataFrame) -> None:
+    """Every hard-negative pair of persons that shares a cluster, however it got there: one
+    exact node holding rows of both (the exact stage joined them), or a chain of merge edges
+    (each edge printed with the persons its two nodes mostly hold)."""
+    hard = persons.filter(pl.col("hard_negative_of") >= 0).select(
+        "person_id", "kind", other="hard_negative_of"
+    )
+    where = run.node_rows.join(run.clusters, on="idx").select("idx", "person_id", "cluster_id")
+    shared = (
+        hard.join(where.unique(["person_id", "cluster_id"]), on="person_id")
+        .join(
+            where.unique(["person_id", "cluster_id"]).rename({"person_id": "other"}),
+            on=["other", "cluster_id"],
+        )
+        .select("person_id", "other", "kind", "cluster_id")
+        .unique(["person_id", "other"])
+        .sort("person_id")
+    )
+    print(f"\n== hard-negative pairs sharing a cluster: {shared.height}")
+    owner = dict(run.owner.iter_rows())
+    text = dict(desc.iter_rows())
+    for p, q, kind, cid in shared.iter_rows():
+        both = where.filter(pl.col("person_id").is_in([p, q]))
+        one_node = (
+            both.group_by("idx").agg(n=pl.col("person_id").n_unique()).filter(pl.col("n") > 1)
+        )
+        how = "one exact node" if one_node.height else "merge edges"
+        print(f"  [{kind}] persons {p} / {q}: {how}")
+        nodes = run.clusters.filter(pl.col("cluster_id") == cid)["idx"]
+        for e in run.merges.filter(
+            pl.col("a").is_in(nodes.implode()) & pl.col("b").is_in(nodes.implode())
+        ).iter_rows(named=True):
+            a, b = e["a"], e["b"]
+            print(f"    {e['score']:.3f} {owner.get(a)} ~ {owner.get(b)}: {e['reasons']}")
+            print(f"      {text[a]}\n      {text[b]}")
+        for (i,) in one_node.select("idx").iter_rows():
+            print(f"    node {i}: {text[i]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -305,6 +344,7 @@ def main() -> None:
     report_missed(best, missed, desc, args.examples)
     report_calibration(run)
     report_false_merges(run, persons, desc)
+    report_hard_negatives(run, persons, desc)
 
 
 if __name__ == "__main__":

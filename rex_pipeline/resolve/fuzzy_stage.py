@@ -225,20 +225,9 @@ def _review_rows(
     now: datetime,
     entity: str,
 ) -> pl.DataFrame:
-    review = possible_duplicates(pairs, clusters, never=never)
-    winner = clusters.select("node_id", "cluster_id")
-    evidence = (
-        pairs.join(winner.rename({"node_id": "node_a", "cluster_id": "ca"}), on="node_a")
-        .join(winner.rename({"node_id": "node_b", "cluster_id": "cb"}), on="node_b")
-        .select(
-            entity_a=pl.min_horizontal("ca", "cb"),
-            entity_b=pl.max_horizontal("ca", "cb"),
-            score="score",
-            evidence=pl.col("evidence").struct.json_encode(),
-        )
-        .unique(["entity_a", "entity_b", "score"], keep="first")
-    )
-    return review.join(evidence, on=["entity_a", "entity_b", "score"], how="left").select(
+    encoded = pairs.with_columns(evidence=pl.col("evidence").struct.json_encode())
+    review = possible_duplicates(encoded, clusters, never=never, carry=["evidence"])
+    return review.select(
         org_id=pl.lit(org),
         entity=pl.lit(entity),
         id_a="entity_a",

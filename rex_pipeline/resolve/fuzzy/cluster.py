@@ -313,21 +313,28 @@ def possible_duplicates(
     clusters: pl.DataFrame,
     *,
     never: Sequence[tuple[str, str]] = (),
+    carry: Sequence[str] = (),
 ) -> pl.DataFrame:
     """Review items: pairs scored at or above the review threshold whose nodes ended in
     different clusters, as pairs of cluster winners (entity_a < entity_b, best score kept).
-    Pairs a person already ruled apart (`never`, node ids) are left out."""
+    Pairs a person already ruled apart (`never`, node ids) are left out. `carry`: more
+    columns of `pairs` (sortable, e.g. evidence as JSON text) to keep, from the same pair.
+
+    Of pairs tied on score between the same two clusters, the one first by reasons, conflict
+    and the carried columns is kept: the pick depends on what the pairs say, not on the row
+    order or on node ids (a batch's are minted at random), so a rerun gives the same queue."""
     winner = clusters.select("node_id", "cluster_id")
     frame = (
         pairs.join(winner.rename({"node_id": "node_a", "cluster_id": "ca"}), on="node_a")
         .join(winner.rename({"node_id": "node_b", "cluster_id": "cb"}), on="node_b")
         .filter(pl.col("ca") != pl.col("cb"))
         .select(
-            entity_a=pl.min_horizontal("ca", "cb"),
-            entity_b=pl.max_horizontal("ca", "cb"),
-            score="score",
-            reasons="reasons",
-            conflict="conflict",
+            pl.min_horizontal("ca", "cb").alias("entity_a"),
+            pl.max_horizontal("ca", "cb").alias("entity_b"),
+            "score",
+            "reasons",
+            "conflict",
+            *carry,
         )
     )
     if never:
@@ -341,8 +348,9 @@ def possible_duplicates(
             .select(entity_a=pl.min_horizontal("ca", "cb"), entity_b=pl.max_horizontal("ca", "cb"))
         )
         frame = frame.join(ruled, on=["entity_a", "entity_b"], how="anti")
+    order = ["score", "reasons", "conflict", *carry]
     return (
-        frame.sort("score", descending=True)
+        frame.sort(order, descending=[True] + [False] * (len(order) - 1), nulls_last=True)
         .unique(["entity_a", "entity_b"], keep="first")
         .sort("entity_a", "entity_b")
     )

@@ -19,6 +19,7 @@ from rex_pipeline.resolve.fuzzy.features import (
     made_from_full_name,
     made_from_name,
 )
+from rex_pipeline.resolve.fuzzy.given_names import common_given_names, same_gender_pairs
 from rex_pipeline.resolve.fuzzy.model import Comparison, Level, probability, total_weight
 from rex_pipeline.resolve.fuzzy.nicknames import (
     known_first_names,
@@ -26,7 +27,12 @@ from rex_pipeline.resolve.fuzzy.nicknames import (
     nickname_match,
 )
 from rex_pipeline.resolve.fuzzy.similarity import pairwise
-from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts, both_established, typo_of
+from rex_pipeline.resolve.fuzzy.spelling import (
+    SpellingCounts,
+    both_established,
+    one_edit_apart,
+    typo_of,
+)
 
 #: Match weight of a candidate pair before any comparison: two nodes that share a block key
 #: are still far more often different people than not.
@@ -67,7 +73,8 @@ FIRST_NAME = Comparison(
             "another known name",
             -4.0,
             "two different given names that look alike (Carl / Carol, Michael / Michelle): a"
-            " typo rarely makes another real name, a colleague or namesake often has one",
+            " typo rarely makes another real name, a colleague or namesake often has one; so is a"
+            " typo of a name of the other gender (Micchael / Michelle)",
         ),
         Level("different", -5.0, "different first names (Paul / Paula counts as different)"),
         Level("missing", 0.0, "no first name on one side"),
@@ -82,7 +89,8 @@ LAST_NAME = Comparison(
             7.0,
             "one edit from a name other nodes carry and far rarer (Lovelace / Lovelcae): counts"
             " as that name, less a bit for the typo (adjusted down for a common name, not up"
-            " for a rare one: next to a rare name a one-off may as well be another rare name)",
+            " for a rare one: next to a rare name a one-off may as well be another rare name;"
+            " not when it is as near the name with an s added or dropped: Hamiltosn / Hamilton)",
         ),
         Level(
             "another family name",
@@ -121,7 +129,8 @@ EMAIL = Comparison(
         Level(
             "one typo apart, same domain",
             2.5,
-            "ada.lovelac@acme.com / ada.lovelace@acme.com: one edit, not both made from the name",
+            "ada.lovelac@acme.com / ada.lovelace@acme.com: one edit, not both made from the name"
+            " nor from a man's and a woman's given name (carl_fernandez@ / carol_fernandez@)",
         ),
         Level(
             "another address at the same work domain",
@@ -245,6 +254,57 @@ def _plus_s(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     return ((a.str.len_chars() >= 3) & (b == a + "s")).fill_null(False)
 
 
+def _typo_across_genders(frame: pl.DataFrame, counts: pl.DataFrame) -> pl.Series:
+    """For each pair: the rarer first name reads as a typo (spelling.typo_of) of common given
+    names that are all of one gender, and the other side's name is of the other (Micchael,
+    Michael misspelt, even when the typo recurs, next to Michelle): a typo counts as the name
+    it misspells, so two people."""
+    rarer_a = pl.col("fn_n_a").fill_null(0) <= pl.col("fn_n_b").fill_null(0)
+    named = frame.select(
+        rarer=pl.when(rarer_a).then("fn_a").otherwise("fn_b"),
+        other=pl.when(rarer_a).then("fn_b").otherwise("fn_a"),
+        near=(pl.col("first_name_sim") >= 0.88) & (pl.col("fn_a") != pl.col("fn_b")),
+    )
+    combos = named.filter("near").select("rarer", "other").unique()
+    n = counts.select(rarer="value", n_rarer="n")
+    sources = (
+        one_edit_apart(combos["rarer"], common_given_names())
+        .rename({"value": "rarer"})
+        .join(n, on="rarer")
+        .join(counts.select(source="value", n_source="n"), on="source")
+        .filter(typo_of(pl.col("n_rarer"), pl.col("n_source"), pl.lit(1)))
+    )
+    candidates = combos.join(sources.select("rarer", "source"), on="rarer")
+    fits = same_gender_pairs(candidates, "source", "other").with_columns(fits=pl.lit(True))
+    crossed = (
+        candidates.join(fits, on=["rarer", "other", "source"], how="left")
+        .group_by("rarer", "other")
+        .agg(crossed=~pl.col("fits").fill_null(False).any())
+    )
+    joined = named.join(crossed, on=["rarer", "other"], how="left", maintain_order="left")
+    return (joined["crossed"] & joined["near"]).fill_null(False)
+
+
+def _other_family_typo(frame: pl.DataFrame) -> pl.Series:
+    """For each pair: the rarer last name is one edit from the other and also from the other
+    with a trailing s added or dropped, and has an s more or less (Hamiltosn next to Hamilton:
+    Hamiltons misspelt as well; Kalasenars next to Kalasenard): Robert and Roberts are two
+    families, so the typo may be either's and is not read as the other's."""
+    rarer_a = pl.col("ln_n_a").fill_null(0) <= pl.col("ln_n_b").fill_null(0)
+    rarer = pl.when(rarer_a).then("ln_a").otherwise("ln_b")
+    other = pl.when(rarer_a).then("ln_b").otherwise("ln_a")
+    family = (
+        pl.when(other.str.ends_with("s"))
+        .then(other.str.slice(0, other.str.len_chars() - 1))
+        .otherwise(other + "s")
+    )
+    esses = rarer.str.count_matches("s") != other.str.count_matches("s")
+    sides = frame.select(
+        rarer=pl.when(esses & (pl.col("ln_edits") == 1)).then(rarer), family=family
+    )
+    return (pairwise(sides, "rarer", "family", OSA.distance) == 1).fill_null(False)
+
+
 def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
     frame = _with_counts(_with_counts(frame, counts.first, "fn"), counts.last, "ln")
     frame = frame.with_columns(
@@ -252,6 +312,10 @@ def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
         last_name_sim=pairwise(frame, "ln_a", "ln_b", JaroWinkler.normalized_similarity),
         fn_edits=pairwise(frame, "fn_a", "fn_b", OSA.distance),
         ln_edits=pairwise(frame, "ln_a", "ln_b", OSA.distance),
+    )
+    frame = frame.with_columns(
+        fn_typo_crossed=_typo_across_genders(frame, counts.first),
+        ln_other_family=_other_family_typo(frame),
     )
     fa, fb = pl.col("fn_a"), pl.col("fn_b")
     known = known_first_names().implode()
@@ -269,7 +333,10 @@ def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
         .then(pl.lit("nickname"))
         .when((pl.col("first_name_sim") >= 0.88) & _typo("fn") & ~rarer_known)
         .then(pl.lit("typo"))
-        .when((pl.col("first_name_sim") >= 0.88) & (both_known | _both_established("fn")))
+        .when(
+            (pl.col("first_name_sim") >= 0.88)
+            & (both_known | _both_established("fn") | pl.col("fn_typo_crossed"))
+        )
         .then(pl.lit("another known name"))
         .when(pl.col("first_name_sim") >= 0.88)
         .then(pl.lit("similar"))
@@ -288,7 +355,7 @@ def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
         .then(pl.lit("exact"))
         .when(_plus_s(la, lb) | _plus_s(lb, la))
         .then(pl.lit("another family name"))
-        .when((pl.col("last_name_sim") >= 0.9) & _typo("ln"))
+        .when((pl.col("last_name_sim") >= 0.9) & _typo("ln") & ~pl.col("ln_other_family"))
         .then(pl.lit("typo"))
         .when((pl.col("last_name_sim") >= 0.9) & _both_established("ln"))
         .then(pl.lit("another family name"))
@@ -339,8 +406,35 @@ def _owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
         "ln",
         "firsts",
         from_name=from_name,
+        given_box=_given_name_mailbox(pl.col("letters"), pl.col("ln")),
         nameless=pl.col("fn").is_null() & pl.col("ln").is_null(),
     )
+
+
+def _given_name_mailbox(letters: pl.Expr, last: pl.Expr) -> pl.Expr:
+    """The given name a mailbox is made from, with the node's last name, in either order
+    (carolfernandez, fernandezcarol -> carol), when it is a known given name: perhaps not the
+    node's own name (its record may misspell it). Null otherwise."""
+    known = known_first_names().implode()
+    n = last.str.len_chars()
+    head = letters.str.slice(0, letters.str.len_chars() - n)
+    tail = letters.str.slice(n)
+    return (
+        pl.when((n >= 2) & letters.str.ends_with(last) & head.is_in(known))
+        .then(head)
+        .when((n >= 2) & letters.str.starts_with(last) & tail.is_in(known))
+        .then(tail)
+    )
+
+
+def _given_names_across_genders(combos: pl.DataFrame) -> pl.Series:
+    """For each combination of two addresses: they are made from a man's and a woman's given
+    name (carl_fernandez@ / carol_fernandez@): two people's mailboxes, not one typo apart."""
+    names = combos.select(left="given_box_a", right="given_box_b")
+    distinct = names.drop_nulls().unique()
+    fits = same_gender_pairs(distinct, "left", "right").with_columns(fits=pl.lit(True))
+    joined = names.join(fits, on=["left", "right"], how="left", maintain_order="left")
+    return joined["left"].is_not_null() & joined["right"].is_not_null() & joined["fits"].is_null()
 
 
 def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
@@ -353,6 +447,7 @@ def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
         .join(owned.select(pl.all().name.suffix("_b")), left_on="b", right_on="idx_b")
         .with_row_index("combo")
     )
+    combos = combos.with_columns(given_names_across_genders=_given_names_across_genders(combos))
     same_domain = pl.col("domain_a") == pl.col("domain_b")
     # edit distance only where it can matter: two different mailboxes at one domain
     differ = combos.filter(same_domain & (pl.col("local_a") != pl.col("local_b")))
@@ -384,6 +479,7 @@ def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
         & ~pl.col("nameless_a")
         & made_from_full_name(pl.col("letters_b"), pl.col("ln_a"), pl.col("firsts_a"))
     )
+    across_genders = pl.col("given_names_across_genders")
     code = (
         pl.when(same & ~from_name_a & ~from_name_b)
         .then(0)
@@ -393,11 +489,11 @@ def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
         .then(2)
         .when(same)
         .then(3)
-        .when(one_edit & same_domain & ~(from_name_a & from_name_b))
+        .when(one_edit & same_domain & ~(from_name_a & from_name_b) & ~across_genders)
         .then(4)
         .when(same_domain & ~pl.col("is_free_a"))
         .then(_OTHER_WORK_ADDRESS)
-        .when((one_edit | same_letters) & ~(from_name_a & from_name_b))
+        .when((one_edit | same_letters) & ~(from_name_a & from_name_b) & ~across_genders)
         .then(6)
         .otherwise(7)
     )

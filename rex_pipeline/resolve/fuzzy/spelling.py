@@ -59,9 +59,11 @@ def typo_of(n_a: pl.Expr, n_b: pl.Expr, edits: pl.Expr) -> pl.Expr:
     ).fill_null(False)
 
 
-def _forms(values: pl.DataFrame) -> pl.DataFrame:
+def _forms(values: pl.DataFrame, among: pl.Series | None = None) -> pl.DataFrame:
     """value, form: the value itself and every form of it with one letter left out. Any one
-    typo leaves two spellings with a form in common (Smith / Smiht share "smit")."""
+    typo leaves two spellings with a form in common (Smith / Smiht share "smit"). With
+    `among`, only those forms: a batch's few spellings look up the forms of the whole
+    population without making all of them distinct first."""
     value = pl.col("value")
     longest = int(values["value"].str.len_chars().max() or 0)
     dropped = [
@@ -70,7 +72,10 @@ def _forms(values: pl.DataFrame) -> pl.DataFrame:
         )
         for i in range(longest)
     ]
-    return pl.concat([values.select("value", form=value), *dropped]).unique()
+    forms = pl.concat([values.select("value", form=value), *dropped])
+    if among is not None:
+        forms = forms.filter(pl.col("form").is_in(among.implode()))
+    return forms.unique()
 
 
 def typo_sources(counts: pl.DataFrame, among: pl.Series | None = None) -> pl.DataFrame:
@@ -84,14 +89,25 @@ def typo_sources(counts: pl.DataFrame, among: pl.Series | None = None) -> pl.Dat
     common = counts.filter(pl.col("n") >= TYPO_SOURCE_NODES).select("value", "n")
     if rare.is_empty() or common.is_empty():
         return pl.DataFrame(schema={"value": pl.String, "source": pl.String})
+    near = one_edit_apart(rare["value"], common["value"])
+    near = near.join(rare, on="value").join(
+        common.rename({"value": "source", "n": "n_source"}), on="source"
+    )
+    return near.filter(typo_of(pl.col("n"), pl.col("n_source"), pl.lit(1))).select(
+        "value", "source"
+    )
+
+
+def one_edit_apart(values: pl.Series, sources: pl.Series) -> pl.DataFrame:
+    """value, source: the pairs of a value and a different source at most one edit apart (a
+    letter dropped, added, replaced or two swapped). Found through the forms with one letter
+    left out, so without comparing every value with every source."""
+    forms = _forms(values.drop_nulls().unique().to_frame("value"))
+    sources_forms = _forms(sources.drop_nulls().unique().to_frame("value"), among=forms["form"])
     near = (
-        _forms(rare)
-        .join(_forms(common).rename({"value": "source"}), on="form")
+        forms.join(sources_forms.rename({"value": "source"}), on="form")
         .filter(pl.col("value") != pl.col("source"))
         .select("value", "source")
         .unique()
-        .join(rare, on="value")
-        .join(common.rename({"value": "source", "n": "n_source"}), on="source")
     )
-    edits = pairwise(near, "value", "source", OSA.distance)
-    return near.filter(typo_of(pl.col("n"), pl.col("n_source"), edits)).select("value", "source")
+    return near.filter(pairwise(near, "value", "source", OSA.distance) <= 1)
