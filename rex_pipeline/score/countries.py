@@ -90,9 +90,13 @@ def country_codes() -> tuple[str, ...]:
 
 
 def country_of_text(text: str) -> str | None:
-    """Alpha-2 code of one country value or location string; None when none is recognised."""
-    names = _names()
+    """Alpha-2 code of one country value or location string; None when none is recognised.
+    A region code ("US", the ICP model's usual key) is answered without the locale table, so
+    loading the model does not cost a run a second."""
     whole = normalise(text)
+    if len(whole) == 2 and whole.upper() in phonenumbers.SUPPORTED_REGIONS:
+        return whole.upper()
+    names = _names()
     if whole in names:
         return names[whole]
     # A location: the country is usually the last comma-separated part.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from rex_pipeline.score import countries
 from rex_pipeline.score.countries import country_codes, country_of, country_of_text
 from rex_pipeline.score.industries import INDUSTRIES, industry_of, industry_of_text
 from rex_pipeline.score.model import load_icp_model
@@ -102,6 +103,15 @@ def test_industry_of_series_applies_team_aliases_first() -> None:
 )
 def test_country_of_text(text: str, code: str | None) -> None:
     assert country_of_text(text) == code
+
+
+def test_a_region_code_is_read_without_loading_the_locale_table() -> None:
+    """The ICP model's country keys are codes: loading it must not load every locale's
+    country names (about a second of each run's start)."""
+    countries._names.cache_clear()
+    assert [country_of_text(code) for code in ("US", " gb ", "de")] == ["US", "GB", "DE"]
+    assert countries._names.cache_info().currsize == 0
+    assert country_of_text("UK") == "GB"  # a nickname, not a region code: the table is read
 
 
 def test_country_of_series() -> None:
