@@ -104,10 +104,13 @@ def exact_nodes(clean: pl.DataFrame) -> pl.DataFrame:
 
 
 def contact_profiles(clean: pl.DataFrame, row_node: pl.DataFrame, *, is_new: bool) -> pl.DataFrame:
-    """One profile per node: most frequent names (ties: the oldest, as the pipeline's
-    profiles), newest company and title, all keys and phones."""
+    """One profile per node: most frequent names (ties: the spelling more rows carry, then the
+    oldest, as the pipeline's profiles), newest company and title, all keys and phones."""
     rows = (
-        clean.join(row_node, on="row")
+        clean.with_columns(
+            first_pop=pl.len().over("first_name"), last_pop=pl.len().over("last_name")
+        )
+        .join(row_node, on="row")
         .sort("created_at")
         .with_columns(
             first_n=pl.len().over("node", "first_name"), last_n=pl.len().over("node", "last_name")
@@ -120,15 +123,15 @@ def contact_profiles(clean: pl.DataFrame, row_node: pl.DataFrame, *, is_new: boo
     def oldest(col: str) -> pl.Expr:
         return pl.col(col).drop_nulls().first()
 
-    def most_frequent(col: str, count: str) -> pl.Expr:
+    def most_frequent(col: str, count: str, population: str) -> pl.Expr:
         named = pl.col(col).is_not_null()
-        by_count = pl.col(count).filter(named)
-        return pl.col(col).filter(named).sort_by(by_count, descending=True, maintain_order=True)
+        keys = [pl.col(count).filter(named), pl.col(population).filter(named)]
+        return pl.col(col).filter(named).sort_by(keys, descending=[True, True], maintain_order=True)
 
     profiles = rows.group_by("node").agg(
         created_at=pl.col("created_at").min(),
-        first_name=most_frequent("first_name", "first_n").first(),
-        last_name=most_frequent("last_name", "last_n").first(),
+        first_name=most_frequent("first_name", "first_n", "first_pop").first(),
+        last_name=most_frequent("last_name", "last_n", "last_pop").first(),
         email_keys=pl.col("email_key").drop_nulls().unique().sort(),
         company_key=newest("company_key"),
         company_domain=newest("company_domain"),

@@ -55,8 +55,11 @@ from rex_pipeline.resolve.fuzzy import (
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.warehouse import execute, scalar
 
-#: A node's name is the spelling most of its records use (ties: the oldest), so one record's
-#: initial or typo ("D.", "Hamiltosn") does not become the name the node is compared by.
+#: A node's name is the spelling most of its records use, so one record's initial or typo
+#: ("D.", "Hamiltosn") does not become the name the node is compared by. Ties go to the
+#: spelling more of the org's records carry (a typo is rare: Kalasenards over Kalasenars), then
+#: to the oldest. Those counts include this batch, so a first load and a later sync agree; only
+#: the spellings of the nodes profiled are counted.
 _PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
@@ -67,17 +70,30 @@ WITH recs AS (
     LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
     WHERE s.org_id = $org AND {{wanted}} AND NOT {from_reread_file("s")}
     {{batch}}
+), known_names AS (
+    SELECT s.first_name, s.last_name FROM stg_contacts s
+    WHERE s.org_id = $org AND NOT {from_reread_file("s")}
+    UNION ALL SELECT first_name, last_name FROM batch_clean_contacts
+), first_pop AS (
+    SELECT first_name AS spelling, count(*) AS n FROM known_names
+    WHERE first_name IN (SELECT first_name FROM recs) GROUP BY first_name
+), last_pop AS (
+    SELECT last_name AS spelling, count(*) AS n FROM known_names
+    WHERE last_name IN (SELECT last_name FROM recs) GROUP BY last_name
 ), counted AS (
-    SELECT *, count(*) OVER (PARTITION BY node_id, first_name) AS first_n,
-           count(*) OVER (PARTITION BY node_id, last_name) AS last_n
+    SELECT recs.*, count(*) OVER (PARTITION BY node_id, first_name) AS first_n,
+           count(*) OVER (PARTITION BY node_id, last_name) AS last_n,
+           coalesce(fp.n, 0) AS first_pop, coalesce(lp.n, 0) AS last_pop
     FROM recs
+    LEFT JOIN first_pop fp ON fp.spelling = recs.first_name
+    LEFT JOIN last_pop lp ON lp.spelling = recs.last_name
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
         arg_min(record_id, (age, record_id)) AS first_record,
-        arg_min(first_name, (-first_n, age, record_id)) FILTER (WHERE first_name IS NOT NULL)
-            AS first_name,
-        arg_min(last_name, (-last_n, age, record_id)) FILTER (WHERE last_name IS NOT NULL)
-            AS last_name,
+        arg_min(first_name, (-first_n, -first_pop, age, record_id))
+            FILTER (WHERE first_name IS NOT NULL) AS first_name,
+        arg_min(last_name, (-last_n, -last_pop, age, record_id))
+            FILTER (WHERE last_name IS NOT NULL) AS last_name,
         list_filter(list_distinct(flatten(list(
             list_prepend(email_key, coalesce(other_email_keys, []::VARCHAR[]))))),
             lambda k: k IS NOT NULL) AS email_keys,
