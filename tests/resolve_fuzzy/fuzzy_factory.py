@@ -42,6 +42,25 @@ def companies(*rows: dict) -> pl.DataFrame:
     return frame_of(list(rows), COMPANY_PROFILE)
 
 
+def crowd(size: int, names: dict[str, int] | None = None) -> pl.DataFrame:
+    """A name population: `size` people of unique made-up names, plus `names`
+    ({"Maria Lopez": 5}) repeated that many times."""
+    n = pl.int_range(size, eager=True).cast(pl.String)
+    people = pl.DataFrame(
+        {
+            "node_id": "p" + n,
+            "first_name": "First" + (n.cast(pl.Int64) % 500).cast(pl.String),
+            "last_name": "Last" + n,
+        }
+    )
+    extra = [
+        {"node_id": f"x{full}{i}", "first_name": full.split()[0], "last_name": full.split()[1]}
+        for full, count in (names or {}).items()
+        for i in range(count)
+    ]
+    return pl.concat([people, pl.DataFrame(extra)]) if extra else people
+
+
 def pair_of(pairs: pl.DataFrame, a: str, b: str) -> dict | None:
     found = pairs.filter((pl.col("node_a") == min(a, b)) & (pl.col("node_b") == max(a, b)))
     return found.row(0, named=True) if found.height else None

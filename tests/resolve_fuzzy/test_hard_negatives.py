@@ -3,37 +3,13 @@ name it misspells, so it must not count as a name it only happens to look like."
 
 from __future__ import annotations
 
-import polars as pl
-
 from rex_pipeline.resolve.fuzzy import explain_pair
-from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, person
-
-
-def _crowd(size: int, **names: int) -> pl.DataFrame:
-    """`size` people of unique made-up names, plus `names` ("Larry_Hamilton"=5) repeated."""
-    n = pl.int_range(size, eager=True).cast(pl.String)
-    crowd = pl.DataFrame(
-        {
-            "node_id": "p" + n,
-            "first_name": "First" + (n.cast(pl.Int64) % 500).cast(pl.String),
-            "last_name": "Last" + n,
-        }
-    )
-    extra = [
-        {
-            "node_id": f"x{full}{i}",
-            "first_name": full.split("_")[0],
-            "last_name": full.split("_")[1],
-        }
-        for full, count in names.items()
-        for i in range(count)
-    ]
-    return pl.concat([crowd, pl.DataFrame(extra)])
+from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, crowd, person
 
 
 def test_a_typo_between_two_family_names_counts_as_neither() -> None:
     # Hamiltosn is one edit from Hamilton and from Hamiltons, another family (a colleague)
-    population = _crowd(2000, Larry_Hamilton=40)
+    population = crowd(2000, {"Larry Hamilton": 40})
     colleague = dict(company_key="sunny spark", company_domain="sunnyspark.com")
     explained = explain_pair(
         person("n1", "Larry", "Hamiltosn", "rocket76s@gmail.com", **colleague),
@@ -55,7 +31,7 @@ def test_a_typo_between_two_family_names_counts_as_neither() -> None:
 def test_a_typo_of_one_name_is_not_a_look_alike_of_another() -> None:
     # Micchael is Michael misspelt; Michelle, his colleague, is another person
     # the typo recurs (on 3 nodes) but is far rarer than Michael
-    population = _crowd(2000, Michael_Smith=400, Michelle_Jones=40, Micchael_Ito=2)
+    population = crowd(2000, {"Michael Smith": 400, "Michelle Jones": 40, "Micchael Ito": 2})
     colleague = dict(company_key="vector hive", company_domain="vectorhive.io")
     explained = explain_pair(
         person("n1", "Micchael", "Yaroridge", "contact@vectorhive.io", **colleague),

@@ -7,29 +7,11 @@ import polars as pl
 
 from rex_pipeline.resolve.fuzzy import explain_pair, find_candidate_pairs
 from rex_pipeline.resolve.fuzzy.features import made_from_full_name
-from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, pair_of, person
-
-
-def _crowd(size: int, **names: int) -> pl.DataFrame:
-    """`size` people of unique made-up names, plus `names` ("Maria Lopez"=5) repeated."""
-    n = pl.int_range(size, eager=True).cast(pl.String)
-    crowd = pl.DataFrame(
-        {
-            "node_id": "p" + n,
-            "first_name": "First" + (n.cast(pl.Int64) % 500).cast(pl.String),
-            "last_name": "Last" + n,
-        }
-    )
-    extra = [
-        {"node_id": f"x{full}{i}", "first_name": full.split()[0], "last_name": full.split()[1]}
-        for full, count in names.items()
-        for i in range(count)
-    ]
-    return pl.concat([crowd, pl.DataFrame(extra)]) if extra else crowd
+from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, crowd, pair_of, person
 
 
 def test_a_one_off_misspelling_counts_as_the_name_it_misspells() -> None:
-    population = _crowd(2000, **{"Melissa Okafor": 40, "Ada Lovelace": 3})
+    population = crowd(2000, {"Melissa Okafor": 40, "Ada Lovelace": 3})
     typo = explain_pair(
         person("n1", "Mlissa", "Lovelace", "mlissa.l@gmail.com"),
         person("n2", "Melissa", "Lovelace", "melissa@fjord-labs.no"),
@@ -49,7 +31,7 @@ def test_a_one_off_misspelling_counts_as_the_name_it_misspells() -> None:
 
 def test_look_alike_names_that_are_both_common_are_two_people() -> None:
     # Mario is not in the nicknames package, but 30 nodes carry it: a name, not a typo of Maria
-    population = _crowd(2000, **{"Maria Lopez": 300, "Mario Lopez": 30})
+    population = crowd(2000, {"Maria Lopez": 300, "Mario Lopez": 30})
     explained = explain_pair(
         person("n1", "Maria", "Zelavicin", "maria.zelavicin@orangepeak.com",
                company_domain="orangepeak.com", phones=["+13772993486"]),
@@ -110,7 +92,7 @@ def test_a_numbered_copy_of_a_work_address_is_a_second_person_of_that_name() -> 
 
 
 def test_a_rare_full_name_needs_less_company_than_a_common_one() -> None:
-    population = _crowd(20_000, **{"John Smith": 60})
+    population = crowd(20_000, {"John Smith": 60})
     rare = explain_pair(
         person("n1", "Ruth", "Balarinisky", "ruth.balarinisky@northwind.com",
                company_key="northwind", company_domain="northwind.com"),
