@@ -137,15 +137,8 @@ def test_an_updated_copy_holds_what_a_fresh_file_would(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM contacts").fetchall() == [(2,)]
 
 
-def test_an_update_rebuilds_only_the_derived_tables_of_changed_tables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    built = Warehouse.build(tmp_path / "a")
-    _change(built)
-    assert _publish(built) == "updated"  # contacts changed: everything is rebuilt
-    built.change_work(
-        f"UPDATE activities SET subject = 'Re: pricing' WHERE id = '{built.ids.email}'"
-    )
+def _record_derived_builds(monkeypatch: pytest.MonkeyPatch) -> list[set[str] | None]:
+    """What each publish asks `build_derived_tables` to build (None: all), in order."""
     rebuilt: list[set[str] | None] = []
     build = derived.build_derived_tables
     monkeypatch.setattr(
@@ -153,6 +146,23 @@ def test_an_update_rebuilds_only_the_derived_tables_of_changed_tables(
         "build_derived_tables",
         lambda con, catalog, only=None: rebuilt.append(only) or build(con, catalog, only),
     )
+    return rebuilt
+
+
+def _edit_an_activity(built: Warehouse) -> None:
+    built.change_work(
+        f"UPDATE activities SET subject = 'Re: pricing' WHERE id = '{built.ids.email}'"
+    )
+
+
+def test_an_update_rebuilds_only_the_derived_tables_of_changed_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = Warehouse.build(tmp_path / "a")
+    _change(built)
+    assert _publish(built) == "updated"  # contacts changed: everything is rebuilt
+    _edit_an_activity(built)
+    rebuilt = _record_derived_builds(monkeypatch)
     assert _publish(built) == "updated"
     assert rebuilt == [{OWNER_RECORDS.name}]  # activities feed owner_records only
     _assert_equal_to_a_fresh_write(built, tmp_path)
@@ -165,16 +175,8 @@ def test_derived_tables_of_an_older_publish_are_all_rebuilt(
     checkpoint renumbered: its first update rebuilds every derived table."""
     built = Warehouse.build(tmp_path / "a")
     built.change_work("UPDATE publish_state SET derived_checked = NULL")
-    built.change_work(
-        f"UPDATE activities SET subject = 'Re: pricing' WHERE id = '{built.ids.email}'"
-    )
-    rebuilt: list[set[str] | None] = []
-    build = derived.build_derived_tables
-    monkeypatch.setattr(
-        warehouse,
-        "build_derived_tables",
-        lambda con, catalog, only=None: rebuilt.append(only) or build(con, catalog, only),
-    )
+    _edit_an_activity(built)
+    rebuilt = _record_derived_builds(monkeypatch)
     assert _publish(built) == "updated"
     assert rebuilt == [None]
 
