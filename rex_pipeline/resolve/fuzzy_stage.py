@@ -378,13 +378,12 @@ def _index_batch(
     # gone: fuzzy losers and existing entities merged away; changed: fuzzy winners, and
     # winners of exact merges whose profiles were not read with the batch's
     merges = con.sql(
-        "SELECT loser, winner FROM batch_fuzzy_moves "
-        "UNION SELECT loser_id, winner_id FROM batch_merges_contact"
+        "SELECT loser, winner, TRUE AS fuzzy FROM batch_fuzzy_moves "
+        "UNION SELECT loser_id, winner_id, FALSE FROM batch_merges_contact"
     ).pl()
     index = forget_contacts(index, merges["loser"])
-    changed = merges["winner"].filter(~merges["winner"].is_in(linked.implode()))
-    fuzzy_winners = con.sql("SELECT DISTINCT winner FROM batch_fuzzy_moves").pl()["winner"]
-    changed = pl.concat([changed, fuzzy_winners]).unique()
+    changed = merges.filter(pl.col("fuzzy") | ~pl.col("winner").is_in(linked.implode()))
+    changed = changed["winner"].unique()
     if changed.len():
         index = refresh_contact_index(index, contact_profiles(con, settings, now, changed))
     folder = index_dir(settings)
