@@ -70,6 +70,14 @@ def company_keys(companies: pl.DataFrame, claimed_names: pl.DataFrame) -> pl.Dat
     return pl.concat([by_domain, name_only, claims, own])
 
 
+#: The columns `natural_keys` reads, per kind (a caller may read only these).
+NATURAL_KEY_COLUMNS = {
+    "activity": ("record_id", "source", "external_id"),
+    "deal": ("record_id", "source_system", "source_key"),
+    "task": ("record_id", "source_system", "source_key"),
+}
+
+
 def natural_keys(frame: pl.DataFrame, kind: str) -> pl.DataFrame:
     """record_id, key for activities (`ext:`), deals and tasks (`src:`)."""
     if kind == "activity":

@@ -167,12 +167,6 @@ def resolve_contacts(
 
 #: Activities, deals and tasks mint their new ids in the order their rows came in.
 _NATURAL_ORDER = ["source_system", "source_file", "source_row", "record_id"]
-#: The columns a natural key is made of (`keys.natural_keys`).
-_NATURAL_KEY_COLUMNS = {
-    "activity": ["source", "external_id"],
-    "deal": ["source_key"],
-    "task": ["source_key"],
-}
 
 
 def assign_natural_ids(
@@ -180,7 +174,7 @@ def assign_natural_ids(
 ) -> int:
     """Activities, deals and tasks: look up their natural key, mint an id when unseen, in the
     order of each key's first row (the same on every run). Returns the number of new ids."""
-    columns = [*_NATURAL_ORDER, *_NATURAL_KEY_COLUMNS[kind]]
+    columns = list(dict.fromkeys([*_NATURAL_ORDER, *identity.NATURAL_KEY_COLUMNS[kind]]))
     frame = batch.table(con, f"batch_clean_{table}", columns)
     record_keys = identity.natural_keys(
         frame.sort(_NATURAL_ORDER, nulls_last=True), kind
