@@ -2,10 +2,10 @@
 run (a manifest of sizes and SHA-256 hashes), parse them with the parser of their folder, and
 stage the raw records as this run's batch.
 
-Unchanged files cost one `stat` each (their hash is cached by path, size and mtime), so a sync
-of an unchanged inbox is nearly free. A file
-that cannot be read is reported (one `rejected_records` row and a failed manifest entry) and the
-other files still load.
+Unchanged files cost one `stat` each (their hash is cached by place in the inbox, size and
+mtime), and no parser is even imported for a folder with nothing new, so a sync of an unchanged
+inbox is nearly free. A file that cannot be read is reported (one `rejected_records` row and a
+failed manifest entry) and the other files still load.
 
 Gmail files (Takeout mbox, possibly many GB) are streamed: the parser hands chunks to a sink
 that appends them to the batch tables at once, so memory stays flat however large the file; a
@@ -58,10 +58,17 @@ class InboxFile:
     path: Path
     size: int
     mtime_ns: int
+    relative: str = ""  # the path under inbox/<system>/ ("" when not found by scan_inbox)
 
     @property
     def name(self) -> str:
         return self.path.name
+
+    @property
+    def cache_key(self) -> str:
+        """Its key in `file_hash_cache`: "<system>/<relative path>", so that an inbox that is
+        moved or restored elsewhere (times kept) keeps its hashes."""
+        return f"{self.system}/{self.relative}" if self.relative else str(self.path)
 
 
 @dataclass
@@ -94,7 +101,7 @@ def scan_inbox(inbox: Path, system: str) -> list[InboxFile]:
         if path.suffix.lower() not in _SUFFIXES[system]:
             continue
         st = path.stat()
-        found.append(InboxFile(system, path, st.st_size, st.st_mtime_ns))
+        found.append(InboxFile(system, path, st.st_size, st.st_mtime_ns, rel.as_posix()))
     return found
 
 
@@ -106,28 +113,55 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_HASH_CACHE_SCHEMA = {
+    "path": pl.String,
+    "size": pl.Int64,
+    "mtime_ns": pl.Int64,
+    "sha256": pl.String,
+}
+
+
 def file_hashes(con: duckdb.DuckDBPyConnection, files: Iterable[InboxFile]) -> dict[Path, str]:
-    """The SHA-256 of each file: from the cache when its path, size and mtime are those
-    hashed before, else read (and the cache, `file_hash_cache` in the work database, updated).
-    A file rewritten with another size or mtime is always read again."""
+    """The SHA-256 of each file: from the cache when its place in the inbox, size and mtime
+    are those hashed before, else read (and the cache, `file_hash_cache` in the work
+    database, updated). A file rewritten with another size or mtime is always read again.
+
+    Trusting (place, size, mtime to the nanosecond) is rsync's quick check: every write sets
+    the mtime, so a file can match with other content only if its mtime was set back on
+    purpose. The inbox's own location is not part of the key: copies that keep times (cp -a,
+    rsync -a, a restored backup, another mount point) are the same files."""
     cached = {
-        path: (size, mtime_ns, sha)
-        for path, size, mtime_ns, sha in con.execute(
+        (_relative_key(key), size, mtime_ns): sha
+        for key, size, mtime_ns, sha in con.execute(
             "SELECT path, size, mtime_ns, sha256 FROM file_hash_cache"
         ).fetchall()
     }
     hashes: dict[Path, str] = {}
     fresh: list[tuple[str, int, int, str]] = []
     for f in files:
-        hit = cached.get(str(f.path))
-        if hit is not None and hit[:2] == (f.size, f.mtime_ns):
-            hashes[f.path] = hit[2]
+        hit = cached.get((f.cache_key, f.size, f.mtime_ns))
+        if hit is not None:
+            hashes[f.path] = hit
             continue
         hashes[f.path] = sha256_of(f.path)
-        fresh.append((str(f.path), f.size, f.mtime_ns, hashes[f.path]))
-    if fresh:
-        con.executemany("INSERT OR REPLACE INTO file_hash_cache VALUES (?, ?, ?, ?)", fresh)
+        fresh.append((f.cache_key, f.size, f.mtime_ns, hashes[f.path]))
+    if fresh:  # one statement, one commit (executemany commits each row)
+        rows = pl.DataFrame(fresh, schema=_HASH_CACHE_SCHEMA, orient="row")
+        con.register("__hashed", rows)
+        try:
+            con.execute("INSERT OR REPLACE INTO file_hash_cache SELECT * FROM __hashed")
+        finally:
+            con.unregister("__hashed")
     return hashes
+
+
+def _relative_key(key: str) -> str:
+    """A cache key as `InboxFile.cache_key`: entries written before the keys were relative
+    hold the absolute path, whose part after the last "/<system>/" is the relative one."""
+    if not key.startswith("/"):
+        return key
+    at, system = max((key.rfind(f"/{system}/"), system) for system in SYSTEMS)
+    return f"{system}/{key[at + len(system) + 2 :]}" if at >= 0 else key
 
 
 def files_to_load(
@@ -237,7 +271,7 @@ def parse_files(
     system: str, todo: list[tuple[InboxFile, str]], settings: Settings, own: set[str]
 ) -> Batch:
     """Parse each file; a failing file becomes a report and a rejected row, never an abort."""
-    parse = _parser_for(system, settings, own)
+    parse: Callable[[Path], Any] | None = None
     frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
     rejected: list[pl.DataFrame] = []
     reports: list[FileReport] = []
@@ -245,6 +279,8 @@ def parse_files(
     for f, sha in todo:
         started = time.perf_counter()
         report = FileReport(system, f.name, str(f.path), f.size, sha, "loaded")
+        if parse is None:  # imported for the first file: an unchanged inbox needs no parser
+            parse = _parser_for(system, settings, own)
         try:
             parsed: records.ParsedFile = parse(f.path)
         except Exception as exc:  # a bad file must never stop the others
@@ -422,7 +458,7 @@ def stage_system(
     todo, skipped = files_to_load(con, settings.org_id, files, force=force)
     own = known_own_addresses(con, settings.org_id)
     where, params = "source_system = ?", [system]
-    if system in STREAMED:
+    if system in STREAMED and todo:  # nothing to stream: cleared below like the others
         parsed = stream_files(con, system, todo, settings, own, chunk_messages)
     else:
         parsed = parse_files(system, todo, settings, own)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from rex_pipeline.schema import Table
@@ -29,6 +30,15 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10, max_chars: int = 40) -> 
         tbl_width_chars=10_000,
     ):
         return dg.MetadataValue.md(str(preview))
+
+
+def table_head(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[str] | None = None, rows: int = 10
+) -> pl.DataFrame:
+    """The first rows of a table, for a preview: reading a million-row batch table whole to
+    show ten of its rows cost a full run seconds and memory."""
+    wanted = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    return con.sql(f'SELECT {wanted} FROM "{name}" LIMIT {int(rows)}').pl()
 
 
 def counts_table(

@@ -7,7 +7,7 @@ import dagster as dg
 
 from rex_pipeline import batch
 from rex_pipeline.assets.config import SyncConfig, settings_for
-from rex_pipeline.assets.metadata import counts_table, markdown_table
+from rex_pipeline.assets.metadata import counts_table, markdown_table, table_head
 from rex_pipeline.assets.sources import SOURCE_ASSETS
 from rex_pipeline.faults import crash_point
 from rex_pipeline.merge.links import build_canonical_links
@@ -43,8 +43,10 @@ def normalised_records(
     with work_db.connect(settings) as con:
         stats = normalise_batch(con, settings)
         rejected = batch.table(con, "batch_rejected_normalise")
-        preview = batch.table(con, "batch_clean_contacts").select(
-            "email", "email_key", "first_name", "last_name", "phone", "company_domain", "stage"
+        preview = table_head(
+            con,
+            "batch_clean_contacts",
+            ["email", "email_key", "first_name", "last_name", "phone", "company_domain", "stage"],
         )
     crash_point("normalised_records.done")
     reasons = rejected.get_column("reason").str.replace(r"'.*'", "'…'").value_counts(sort=True)
@@ -78,9 +80,11 @@ def resolved_identities(
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings, RESOLVE_MEMORY_LIMIT) as con:
         stats = resolve_batch(con, settings, run_time(context))
-        merges = batch.table(con, "batch_merges_contact")
-        company_merges = batch.table(con, "batch_merges_company")
-        review = batch.table(con, "batch_possible_duplicates")
+        merges = table_head(con, "batch_merges_contact")
+        company_merges = table_head(con, "batch_merges_company")
+        review = table_head(
+            con, "batch_possible_duplicates", ["entity", "id_a", "id_b", "score", "reasons"]
+        )
     crash_point("resolved_identities.done")
     return dg.MaterializeResult(
         metadata={
@@ -95,9 +99,7 @@ def resolved_identities(
             "company_match_rules": counts_table(stats.rules.get("company", {}), "rule", "records"),
             "contact_merges_preview": markdown_table(merges),
             "company_merges_preview": markdown_table(company_merges),
-            "review_queue_preview": markdown_table(
-                review.select("entity", "id_a", "id_b", "score", "reasons")
-            ),
+            "review_queue_preview": markdown_table(review),
             **stats.extra,
         }
     )

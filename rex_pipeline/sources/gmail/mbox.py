@@ -106,28 +106,51 @@ def iter_mbox(
             yield _message(current, lines, is_last=last)
 
 
-def split_mbox(path: Path, messages_per_part: int, min_parts: int = 1) -> list[MboxPart]:
-    """Cut the file into parts of at most `messages_per_part` messages (smaller when that
-    makes at least `min_parts` parts, to keep every worker busy) at the separator lines
-    `iter_mbox` splits on, found with bytes searches rather than a Python loop over every
-    line. Reading the parts one after the other gives exactly the messages of the whole file.
+@dataclass(frozen=True)
+class MboxLayout:
+    """Where a file's messages start (by `iter_mbox`'s separator rule) and its size: enough
+    to cut it into parts, and to count its messages before deciding how to read it."""
 
-    Raises UnreadableFileError as `iter_mbox` does."""
+    offsets: array  # offset of each message's separator line
+    size: int
+
+    @property
+    def messages(self) -> int:
+        return len(self.offsets)
+
+    def parts(self, messages_per_part: int, min_parts: int = 1) -> list[MboxPart]:
+        """Parts of at most `messages_per_part` messages (smaller when that makes at least
+        `min_parts` parts, to keep every worker busy)."""
+        offsets = self.offsets
+        per_part = max(1, min(messages_per_part, -(-len(offsets) // max(1, min_parts))))
+        starts = offsets[::per_part]
+        return [
+            MboxPart(
+                first_index=number * per_part + 1,
+                start=start,
+                end=starts[number + 1] if number + 1 < len(starts) else self.size,
+                messages=min(per_part, len(offsets) - number * per_part),
+                last=number + 1 == len(starts),
+            )
+            for number, start in enumerate(starts)
+        ]
+
+
+def scan_mbox(path: Path) -> MboxLayout:
+    """The separator lines `iter_mbox` splits on, found with bytes searches rather than a
+    Python loop over every line. Raises UnreadableFileError as `iter_mbox` does."""
     with path.open("rb") as handle:
         offsets = array("q", _separator_offsets(handle, _skip_preamble(path, handle)))
         size = handle.seek(0, 2)
-    per_part = max(1, min(messages_per_part, -(-len(offsets) // max(1, min_parts))))
-    starts = offsets[::per_part]
-    return [
-        MboxPart(
-            first_index=number * per_part + 1,
-            start=start,
-            end=starts[number + 1] if number + 1 < len(starts) else size,
-            messages=min(per_part, len(offsets) - number * per_part),
-            last=number + 1 == len(starts),
-        )
-        for number, start in enumerate(starts)
-    ]
+    return MboxLayout(offsets, size)
+
+
+def split_mbox(path: Path, messages_per_part: int, min_parts: int = 1) -> list[MboxPart]:
+    """Cut the file into parts (see `MboxLayout.parts`). Reading the parts one after the
+    other gives exactly the messages of the whole file.
+
+    Raises UnreadableFileError as `iter_mbox` does."""
+    return scan_mbox(path).parts(messages_per_part, min_parts)
 
 
 def _separator_offsets(handle: BinaryIO, offset: int) -> Iterator[int]:

@@ -17,7 +17,7 @@ from rex_pipeline.sources.gmail.collect import (
 from rex_pipeline.sources.gmail.headers import HeaderView
 from rex_pipeline.sources.gmail.inputs import from_api, from_mbox, mbox_headers
 from rex_pipeline.sources.gmail.labels import CHAT, SPAM, TRASH
-from rex_pipeline.sources.gmail.mbox import MboxPart, iter_mbox, split_mbox
+from rex_pipeline.sources.gmail.mbox import MboxPart, iter_mbox, scan_mbox
 from rex_pipeline.sources.gmail.message import (
     BadMessageError,
     RawMail,
@@ -113,8 +113,11 @@ def _read_mbox(
     """Cut the file into parts and read them, here or in the pool's workers: the same
     functions on the same parts, so both ways give the same output."""
     workers = pool.workers if pool is not None else 1
-    parts = split_mbox(path, collector_args["chunk_messages"], min_parts=4 * workers)
-    parallel = workers > 1 and sum(part.messages for part in parts) >= PARALLEL_MIN_MESSAGES
+    layout = scan_mbox(path)
+    parallel = workers > 1 and layout.messages >= PARALLEL_MIN_MESSAGES
+    # read here, a file is cut by chunk size only: each further part is one more sink call
+    min_parts = 4 * workers if parallel else 1
+    parts = layout.parts(collector_args["chunk_messages"], min_parts)
     calls = [(path, part, skip) for part in parts]
     known_owners: set[str] = set()
     if pool is not None and parallel:
