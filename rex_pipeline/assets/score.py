@@ -35,15 +35,17 @@ def _score(
     from rex_pipeline.score import score_contacts
     from rex_pipeline.score.inputs import read_scoring_inputs
 
-    inputs = read_scoring_inputs(con, settings.org_id, everything=everything)
+    now = run_time(context)
+    inputs = read_scoring_inputs(con, settings.org_id, everything=everything, now=now)
     scores = score_contacts(
         inputs.contacts,
         inputs.companies,
         inputs.activities,
         model,
-        now=run_time(context),
+        now=now,
         previous=inputs.previous,
         keep_features=keep_features,
+        latest_activity=inputs.latest_activity,
     )
     return inputs, scores
 

@@ -133,7 +133,7 @@ def canonical_records(
             t: int(scalar(con, f"SELECT count(*) FROM batch_canonical_{t}") or 0)
             for t in ("contacts", "companies", "activities", "deals", "tasks")
         }
-        records_in = int(scalar(con, "SELECT count(*) FROM batch_contact_records") or 0)
+        records_in = int(scalar(con, "SELECT count(*) FROM contact_fold_records") or 0)
         preview = con.sql(
             "SELECT id, email, first_name, last_name, title, stage, company_id "
             "FROM batch_canonical_contacts LIMIT 10"

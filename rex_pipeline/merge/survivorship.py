@@ -12,6 +12,10 @@ batch's) are folded into one row in DuckDB SQL:
   `lead` when no record names one;
 * tags and metadata keys are unioned (on a metadata key conflict the newest record wins);
 * every address of every record is kept in contact_emails.
+
+The records this run writes to staging (`batch_*_records*`: new ones, and persisted ones whose
+ids follow a merge) are kept apart from the persisted ones that stay as they are: those are only
+read, at their row ids and only in the columns the fold needs, so the cost follows the batch.
 """
 
 from __future__ import annotations
@@ -76,11 +80,76 @@ def _ranked(records: str, columns: list[str]) -> str:
         ) k ON k.row_id = r.rowid"""
 
 
+def _old_rows(
+    con: duckdb.DuckDBPyConnection, staged: str, affected: str, moved: str, into: str, org: str
+) -> None:
+    """`into`: the row id of every persisted record of the affected entities (except those of a
+    file this run reads again) and whether it `moved` (a SQL condition on `s`): its ids follow
+    a merge of this batch, or a new record replaces it. Found on the few columns these filters
+    need, so that the wide records are then read only where they are needed: filtered in one
+    query, every column of every staged record was read (the re-read-file anti join ran before
+    the affected-entity semi join), a cost that followed the warehouse, not the batch."""
+    execute(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE {into} AS
+            SELECT s.rowid AS row_id, coalesce({moved}, false) AS moved FROM {staged} s
+            WHERE s.org_id = $org AND s.entity_id IN (SELECT entity_id FROM {affected})
+              AND NOT {from_reread_file("s")}""",
+        {"org": org},
+    )
+
+
+def _fold_input(
+    con: duckdb.DuckDBPyConnection, staged: str, rows: str, written: str, into: str
+) -> None:
+    """`into`: what survivorship reads (`_FOLDED[into]`) of every record of the affected
+    entities: the persisted ones that stay as they are, read at their row ids, and the ones
+    this run writes (`written`)."""
+    picked = ", ".join(dict.fromkeys([*_FOLDED[into], *_RANK_COLUMNS]))
+    execute(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE {into} AS
+            SELECT {picked} FROM {staged}
+            WHERE rowid IN (SELECT row_id FROM {rows} WHERE NOT moved)
+            UNION ALL SELECT {picked} FROM {written}""",
+    )
+
+
+# The canonical contact's fields picked from one record, and the staged column each reads.
+_CONTACT_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "phone": "phone",
+    "title": "title",
+    "linkedin_url": "linkedin_url",
+    "source": "source",
+    "source_detail": "source_detail",
+    "company_id": "company_id",
+    "owner_id": "owner",
+}
+# What the fold reads of each record (besides the columns that rank the records).
+_FOLDED = {
+    "contact_fold_records": [
+        *("entity_id", "org_id", "email", "other_emails", "stage", "tags", "metadata"),
+        *("created_at", "loaded_at", *dict.fromkeys(_CONTACT_FIELDS.values())),
+    ],
+    "company_fold_records": [
+        *("entity_id", "org_id", "record_id", "name", "domain", "industry", "size"),
+        *("description", "metadata", "created_at", "loaded_at"),
+    ],
+}
+_RANK_COLUMNS = ("record_id", "source_system", "source_file", "source_row", "updated_at")
+
+
 def build_contact_records(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> None:
-    """`batch_contact_records`: every staged record of every affected contact, with ids
-    already following this batch's merges; `batch_affected_contact` lists those contacts."""
+    """`batch_contact_records`: the contact records this run writes to staging, with ids
+    following this batch's merges: its new records, and the persisted ones of affected contacts
+    whose ids a merge moves. The persisted records that stay as they are are only listed (in
+    `old_contact_rows`): rewriting them changed nothing but cost a copy of every column.
+    `batch_affected_contact` lists the contacts to fold again, `contact_fold_records` what the
+    fold reads of all of their records."""
     params = {"org": settings.org_id, "now": now}
     execute(
         con,
@@ -97,9 +166,15 @@ def build_contact_records(
         )""",
         params,
     )
+    moved = """(s.entity_id IN (SELECT loser_id FROM batch_merges_contact)
+                OR s.company_id IN (SELECT loser_id FROM batch_merges_company)
+                OR s.record_id IN (SELECT record_id FROM batch_clean_contacts))"""
+    _old_rows(
+        con, "stg_contacts", "batch_affected_contact", moved, "old_contact_rows", settings.org_id
+    )
     execute(
         con,
-        f"""
+        """
         CREATE OR REPLACE TABLE batch_contact_records AS
         WITH old AS (
             SELECT s.* REPLACE (
@@ -108,9 +183,7 @@ def build_contact_records(
             FROM stg_contacts s
             LEFT JOIN batch_merges_contact cm ON s.entity_id = cm.loser_id
             LEFT JOIN batch_merges_company km ON s.company_id = km.loser_id
-            WHERE s.org_id = $org
-              AND s.entity_id IN (SELECT entity_id FROM batch_affected_contact)
-              AND NOT {from_reread_file("s")}
+            WHERE s.rowid IN (SELECT row_id FROM old_contact_rows WHERE moved)
         ), new AS (
             SELECT c.*, a.entity_id, coalesce(km.winner_id, ca.entity_id) AS company_id,
                    -- a record seen before keeps the explanation of its first match
@@ -129,34 +202,22 @@ def build_contact_records(
         """,
         params,
     )
+    _fold_input(
+        con, "stg_contacts", "old_contact_rows", "batch_contact_records", "contact_fold_records"
+    )
 
 
 def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """`batch_canonical_contacts` and `batch_canonical_contact_emails` for affected contacts."""
     rules = settings.resolution.survivorship
-    field_sources = {
-        "first_name": "first_name",
-        "last_name": "last_name",
-        "phone": "phone",
-        "title": "title",
-        "linkedin_url": "linkedin_url",
-        "source": "source",
-        "source_detail": "source_detail",
-        "company_id": "company_id",
-        "owner_id": "owner",
-    }
     picks = ",\n".join(
-        _pick(column, rules.get(name, "oldest"), name) for name, column in field_sources.items()
+        _pick(column, rules.get(name, "oldest"), name) for name, column in _CONTACT_FIELDS.items()
     )
     stages = "[" + ", ".join(f"'{s}'" for s in STAGES) + "]"
-    columns = [
-        *("entity_id", "org_id", "email", "other_emails", "stage", "tags", "metadata"),
-        *("created_at", "loaded_at", *dict.fromkeys(field_sources.values())),
-    ]
     execute(
         con,
         "CREATE OR REPLACE TEMP TABLE ranked_contacts AS "
-        + _ranked("batch_contact_records", columns),
+        + _ranked("contact_fold_records", _FOLDED["contact_fold_records"]),
     )
     _fold_metadata(con, "ranked_contacts", "contact_metadata")
     execute(
@@ -211,6 +272,9 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
 def build_company_records(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> None:
+    """`batch_company_records_all`: the company records this run writes to staging (its new
+    ones, and persisted ones whose id a merge moves); `batch_affected_company` lists the
+    companies to fold again, `company_fold_records` all of their records (as for contacts)."""
     params = {"org": settings.org_id, "now": now}
     execute(
         con,
@@ -225,17 +289,20 @@ def build_company_records(
         )""",
         params,
     )
+    moved = """(s.entity_id IN (SELECT loser_id FROM batch_merges_company)
+                OR s.record_id IN (SELECT record_id FROM batch_company_records))"""
+    _old_rows(
+        con, "stg_companies", "batch_affected_company", moved, "old_company_rows", settings.org_id
+    )
     execute(
         con,
-        f"""
+        """
         CREATE OR REPLACE TABLE batch_company_records_all AS
         WITH old AS (
             SELECT s.* REPLACE (coalesce(m.winner_id, s.entity_id) AS entity_id)
             FROM stg_companies s
             LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
-            WHERE s.org_id = $org
-              AND s.entity_id IN (SELECT entity_id FROM batch_affected_company)
-              AND NOT {from_reread_file("s")}
+            WHERE s.rowid IN (SELECT row_id FROM old_company_rows WHERE moved)
         ), new AS (
             SELECT c.* EXCLUDE (from_contact), a.entity_id,
                    CASE WHEN prev.entity_id = a.entity_id THEN prev.match_rule
@@ -251,12 +318,13 @@ def build_company_records(
         """,
         params,
     )
-
-
-_COMPANY_COLUMNS = [
-    *("entity_id", "org_id", "record_id", "name", "domain", "industry", "size", "description"),
-    *("metadata", "created_at", "loaded_at"),
-]
+    _fold_input(
+        con,
+        "stg_companies",
+        "old_company_rows",
+        "batch_company_records_all",
+        "company_fold_records",
+    )
 
 
 def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
@@ -267,7 +335,7 @@ def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
         SELECT * REPLACE (
             old_rank + CASE WHEN record_id LIKE '%:company' THEN 1000000000000 ELSE 0 END
                 AS old_rank)
-        FROM ({_ranked("batch_company_records_all", _COMPANY_COLUMNS)})""",
+        FROM ({_ranked("company_fold_records", _FOLDED["company_fold_records"])})""",
     )
     _fold_metadata(con, "ranked_companies", "company_metadata")
     execute(

@@ -107,17 +107,30 @@ def _attributes(contacts: pl.DataFrame, companies: pl.DataFrame, model: IcpModel
     )
 
 
-def reference_time(activities: pl.DataFrame, engagement: Engagement, now: datetime) -> datetime:
+def reference_time(
+    activities: pl.DataFrame,
+    engagement: Engagement,
+    now: datetime,
+    latest_activity: datetime | None = None,
+) -> datetime:
     """The moment engagement windows end: the newest activity not later than `now` (so the
     same data always scores the same), or `now` itself when the model says `run` or there
-    is no activity. Activities planned after it (a meeting next week) still count."""
+    is no activity. Activities planned after it (a meeting next week) still count.
+    `latest_activity` is the newest of the whole org's when `activities` holds only some
+    contacts' (an incremental run): a contact then scores as it would among all of them."""
     now = as_utc(now)
-    if engagement.relative_to == "run" or activities.is_empty():
+    if engagement.relative_to == "run":
         return now
-    newest = activities.select(
-        pl.col("occurred_at").filter(pl.col("occurred_at") <= now).max()
-    ).item()
-    return as_utc(newest) if newest is not None else now
+    newest = (
+        None
+        if activities.is_empty()
+        else activities.select(
+            pl.col("occurred_at").filter(pl.col("occurred_at") <= now).max()
+        ).item()
+    )
+    candidates = [as_utc(t) for t in (newest, latest_activity) if t is not None]
+    candidates = [t for t in candidates if t <= now]
+    return max(candidates) if candidates else now
 
 
 def _signals(kinds: pl.DataFrame) -> pl.DataFrame:
@@ -176,6 +189,7 @@ def build_features(
     activities: pl.DataFrame,
     model: IcpModel,
     now: datetime,
+    latest_activity: datetime | None = None,
 ) -> pl.DataFrame:
     """One row per contact (input order kept): id, stage, has_title, the attribute features
     (NULL = unknown), engagement signal counts (0 when none) and `reference_at`, the moment
@@ -183,7 +197,7 @@ def build_features(
     activities = activities.with_columns(
         utc_column("occurred_at", activities.schema["occurred_at"]).alias("occurred_at")
     )
-    reference = reference_time(activities, model.engagement, now)
+    reference = reference_time(activities, model.engagement, now, latest_activity)
     counts = engagement_counts(activities, model.engagement, reference)
     return (
         _attributes(contacts, companies, model)

@@ -3,8 +3,10 @@ they will be after this run (persisted rows overlaid with the batch's recomputed
 previous scores, so that a score's `icp_scored_at` only moves when the score does.
 
 An incremental run reads only the contacts this run can change the score of: contacts it
-wrote, merge winners, contacts with new activities, contacts whose company it wrote or merged
-away. So its cost follows the batch, and an unchanged inbox rescores nothing. The whole
+wrote, merge winners, contacts with new activities, contacts whose company it merged away or
+wrote with other values in a column the scorer reads (a company is rewritten, mostly unchanged,
+whenever a contact record names it: its contacts were 95% of what a 1% increment rescored). So
+its cost follows the batch, and an unchanged inbox rescores nothing. The whole
 warehouse is read when asked (`everything`: a full refresh, or a model other than the one the
 stored scores came from), which is also when time-based criteria (days since the last reply)
 catch up on contacts nothing happened to.
@@ -13,6 +15,7 @@ catch up on contacts nothing happened to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import duckdb
 import polars as pl
@@ -30,6 +33,8 @@ class ScoringInputs:
     companies: pl.DataFrame
     activities: pl.DataFrame
     previous: pl.DataFrame
+    # the org's newest activity up to the run time, when `activities` are only some contacts'
+    latest_activity: datetime | None = None
 
 
 def _overlay_sql(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> str:
@@ -41,6 +46,22 @@ def _overlay_sql(con: duckdb.DuckDBPyConnection, table: str, columns: str) -> st
                UNION ALL
                SELECT {columns} FROM {table}
                WHERE org_id = $org AND id NOT IN (SELECT id FROM {staged})"""
+
+
+def _changed_companies_sql() -> str:
+    """SQL for the ids of the companies this run wrote with other values than the stored ones
+    in a column the scorer reads (or wrote for the first time). A company is rewritten
+    whenever one of its records is seen again (every contact record naming it), mostly
+    unchanged: its contacts' scores can only move when what the scorer reads of it does."""
+    differs = " OR ".join(
+        f"n.{c} IS DISTINCT FROM o.{c}"
+        for c in _COMPANY_COLUMNS.split(", ")
+        if c not in ("id", "metadata")
+    )
+    return f"""SELECT n.id FROM batch_canonical_companies n
+               LEFT JOIN companies o ON o.id = n.id AND o.org_id = $org
+               WHERE o.id IS NULL OR {differs}
+                  OR n.metadata::VARCHAR IS DISTINCT FROM o.metadata::VARCHAR"""
 
 
 def _affected_sql(con: duckdb.DuckDBPyConnection) -> str:
@@ -56,7 +77,7 @@ def _affected_sql(con: duckdb.DuckDBPyConnection) -> str:
         )
     companies = []
     if batch.exists(con, "batch_canonical_companies"):
-        companies.append("SELECT id FROM batch_canonical_companies")
+        companies.append(_changed_companies_sql())
     if batch.exists(con, "batch_merges_company"):
         companies.append("SELECT loser_id FROM batch_merges_company")
     if companies:
@@ -88,10 +109,14 @@ def _winner_of(con: duckdb.DuckDBPyConnection, activities: pl.DataFrame) -> pl.D
 
 
 def read_scoring_inputs(
-    con: duckdb.DuckDBPyConnection, org: str, everything: bool = True
+    con: duckdb.DuckDBPyConnection,
+    org: str,
+    everything: bool = True,
+    now: datetime | None = None,
 ) -> ScoringInputs:
     """Everything the scorer needs for the org's contacts as they will be after this run: all
-    of them, or (`everything=False`) only those this run may change the score of."""
+    of them, or (`everything=False`) only those this run may change the score of, with the
+    org's newest activity up to `now` (engagement windows end there, as in a full scoring)."""
     contacts_sql = _overlay_sql(con, "contacts", _CONTACT_COLUMNS)
     # contacts merged away this run are not scored
     wanted = f"id NOT IN ({merged_away_sql(con)})"
@@ -132,4 +157,10 @@ def read_scoring_inputs(
         ).pl()
     finally:
         con.unregister("__scored")
-    return ScoringInputs(contacts, companies, _winner_of(con, activities), previous)
+    latest = None
+    if now is not None:
+        latest = con.execute(
+            f"SELECT max(occurred_at) FROM ({activities_sql}) WHERE occurred_at <= $now",
+            {"org": org, "now": now},
+        ).fetchall()[0][0]
+    return ScoringInputs(contacts, companies, _winner_of(con, activities), previous, latest)

@@ -271,11 +271,14 @@ def score_contacts(
     previous: pl.DataFrame | None = None,
     *,
     keep_features: bool = False,
+    latest_activity: datetime | None = None,
 ) -> pl.DataFrame:
     """Score every contact (input order kept): id, icp_score (Int32 0–100), icp_score_reason,
     icp_scored_at (UTC). `now` is the run time, passed in so results are reproducible;
     `previous` is the last published (id, icp_score, icp_scored_at). With `keep_features`
-    the features and per-factor points stay in the frame (for `learn_from_customers`)."""
-    features = build_features(contacts, companies, activities, model, now)
+    the features and per-factor points stay in the frame (for `learn_from_customers`).
+    `latest_activity`: the org's newest activity, when `activities` are only the scored
+    contacts' (see `reference_time`)."""
+    features = build_features(contacts, companies, activities, model, now, latest_activity)
     scored = stamp_scored_at(score_features(features, model), previous, now)
     return scored if keep_features else scored.select(SCORE_COLUMNS)
