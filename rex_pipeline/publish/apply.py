@@ -73,7 +73,7 @@ def _upsert(
     also deletes ids that have no new row (e.g. merge losers). Returns (rows written, rows
     whose content changed)."""
     spec = TABLES_BY_NAME[table]
-    same = f"(o.id IS NOT NULL AND {_content_hash('n', table)} = {_content_hash('o', table)})"
+    same = "(o.id IS NOT NULL AND n.__content = o.__content)"
     kept = [
         "coalesce(o.created_at, n.created_at) AS created_at",
         f"CASE WHEN {same} THEN o.updated_at ELSE $now::TIMESTAMPTZ END AS updated_at",
@@ -85,12 +85,23 @@ def _upsert(
     ]
     if table == "contacts":  # the score asset sets new scores after the upsert
         kept += [f"o.{c} AS {c}" for c in ("icp_score", "icp_score_reason", "icp_scored_at")]
+    # Each side's content hash is computed once (it is costly: JSON objects are sorted). The
+    # old rows are fetched by rowid: a scan of the ids finds them, and only their wide columns
+    # are then read (a join on id reads every column of every row).
     execute(
         con,
         f"""
         CREATE OR REPLACE TEMP TABLE upsert_rows AS
-        SELECT n.* REPLACE ({", ".join(kept)}), NOT {same} AS changed
-        FROM {source} n LEFT JOIN "{table}" o ON o.id = n.id AND o.org_id = $org
+        WITH o AS (
+            SELECT *, {_content_hash(table, table)} AS __content FROM "{table}"
+            WHERE rowid IN (
+                SELECT rowid FROM "{table}" WHERE org_id = $org AND id IN (SELECT id FROM {source})
+            )
+        ), n AS (
+            SELECT *, {_content_hash(source, table)} AS __content FROM {source}
+        )
+        SELECT n.* EXCLUDE (__content) REPLACE ({", ".join(kept)}), NOT {same} AS changed
+        FROM n LEFT JOIN o ON o.id = n.id
         """,
         {"now": now, "org": org},
     )
@@ -108,23 +119,35 @@ def _upsert(
     return written, changed
 
 
+def _delete_any(
+    con: duckdb.DuckDBPyConnection, table: str, predicates: list[str], org: str
+) -> None:
+    """Delete the org's rows of `table` (alias t) that match any of `predicates`, one
+    statement each: DuckDB pushes a lone semi-join into the scan as a filter, but plans an OR
+    of them as mark joins over every row (1M warehouse, stg_companies: 0.35 s -> 0.09 s)."""
+    for predicate in predicates:
+        execute(con, f"DELETE FROM {table} t WHERE t.org_id = $org AND {predicate}", {"org": org})
+
+
 def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None:
-    """Persist the batch's staged records and follow merges in the persistent ones."""
+    """Persist the batch's staged records. The batch's record table holds the records this
+    batch assigned (new, or of a re-read file) and every other staged record of the entities
+    it touched, unchanged but for merged-away ids (a large company has thousands): only the
+    assigned records and those of merged-away entities are written over, so the cost follows
+    the batch. The written rows are kept in `staged_<entity>` for the lineage tables."""
     stg, records = _STAGED[entity]
+    losers = f"SELECT loser_id FROM batch_merges_{entity}"
     execute(
         con,
-        f"""DELETE FROM {stg} s WHERE s.org_id = $org AND (
-                s.record_id IN (SELECT record_id FROM {records})
-             OR {from_reread_file("s")})""",
+        f"""CREATE OR REPLACE TEMP TABLE staged_{entity} AS
+            SELECT * FROM {records} WHERE record_id IN (
+                SELECT record_id FROM batch_assign_{entity}
+                UNION ALL
+                SELECT record_id FROM {stg} WHERE org_id = $org AND entity_id IN ({losers}))""",
         {"org": org},
     )
-    execute(con, f"INSERT INTO {stg} BY NAME SELECT * FROM {records}")
-    execute(
-        con,
-        f"""UPDATE {stg} s SET entity_id = m.winner_id FROM batch_merges_{entity} m
-            WHERE s.org_id = $org AND s.entity_id = m.loser_id""",
-        {"org": org},
-    )
+    _delete_any(con, stg, [f"t.entity_id IN ({losers})", from_reread_file("t")], org)
+    execute(con, f"INSERT INTO {stg} BY NAME SELECT * FROM staged_{entity}")
 
 
 def _apply_keys(
@@ -188,12 +211,6 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
                     WHERE x.org_id = $org AND x.contact_id = m.loser_id""",
                 {"org": org},
             )
-        execute(
-            con,
-            "DELETE FROM contact_emails WHERE org_id = $org AND contact_id IN "
-            "(SELECT loser_id FROM batch_merges_contact)",
-            {"org": org},
-        )
     else:
         for t in ("contacts", "activities", "deals"):
             execute(
@@ -213,13 +230,8 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
 def _apply_natural(
     con: duckdb.DuckDBPyConnection, kind: str, table: str, org: str, now: datetime
 ) -> None:
-    execute(
-        con,
-        f"""DELETE FROM stg_{table} s WHERE s.org_id = $org AND (
-                s.record_id IN (SELECT record_id FROM batch_clean_{table})
-             OR {from_reread_file("s")})""",
-        {"org": org},
-    )
+    records = f"SELECT record_id FROM batch_clean_{table}"
+    _delete_any(con, f"stg_{table}", [f"t.record_id IN ({records})", from_reread_file("t")], org)
     execute(
         con,
         f"""INSERT INTO stg_{table} BY NAME
@@ -235,49 +247,55 @@ def _apply_natural(
     _apply_keys(con, kind, "natural_keys", org, now)
 
 
-def _relink_activities(con: duckdb.DuckDBPyConnection, org: str) -> None:
+def _relink_activities(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> None:
     """Activities and tasks whose contact was unknown when they loaded link up as soon as a
-    contact with that address exists: only this run's contact keys can link new ones."""
+    contact with that address exists: only this run's contact keys can link new ones. Those
+    keys were all (re)written with `first_seen_at = now`, which lets the scan of the identity
+    map skip its older row groups; the few links found are then applied."""
     for table in ("activities", "tasks", "deals"):
         execute(
             con,
-            f"""UPDATE {table} x SET contact_id = k.entity_id
+            f"""CREATE OR REPLACE TEMP TABLE relinked AS
+                SELECT s.entity_id AS id, k.entity_id AS contact_id
                 FROM stg_{table} s JOIN identity_keys k
                   ON k.org_id = s.org_id AND k.entity = 'contact'
                  AND k.key = 'email:' || s.contact_email_key
-                WHERE x.org_id = $org AND x.contact_id IS NULL AND s.org_id = $org
-                  AND s.entity_id = x.id
+                WHERE s.org_id = $org AND k.first_seen_at = $now::TIMESTAMPTZ
                   AND k.key IN (SELECT key FROM batch_keys_contact)""",
-            {"org": org},
+            {"org": org, "now": now},
         )
+        if scalar(con, "SELECT count(*) FROM relinked"):
+            execute(
+                con,
+                f"""UPDATE {table} x SET contact_id = r.contact_id FROM relinked r
+                    WHERE x.org_id = $org AND x.contact_id IS NULL AND x.id = r.id""",
+                {"org": org},
+            )
+    execute(con, "DROP TABLE relinked")
 
 
 def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
     """contact_sources / company_sources are the lineage projection of the staged records,
-    kept in step with this run: the rows of the entities it touched (`batch_affected_*`: new,
-    merged, or with records in a re-read file) are rewritten from the staged records, every
-    other row stays as it is, so the cost follows the batch and not the warehouse."""
+    kept in step with them: the rows of the staged records this run replaced (those of
+    re-read files and of merged-away entities) are deleted, and the records it wrote
+    (`staged_<entity>`) are projected; every other row stays as it is, so the cost follows
+    the batch and not the warehouse."""
     for entity, table, id_col, email in (
         ("contact", "contact_sources", "contact_id", "email"),
         ("company", "company_sources", "company_id", "domain"),
     ):
-        stg, _ = _STAGED[entity]
-        affected = f"SELECT entity_id FROM batch_affected_{entity}"
-        execute(
-            con,
-            f"""DELETE FROM {table} t WHERE t.org_id = $org
-                AND (t.{id_col} IN ({affected}) OR {from_reread_file("t")})""",
-            {"org": org},
-        )
+        losers = f"SELECT loser_id FROM batch_merges_{entity}"
+        _delete_any(con, table, [f"t.{id_col} IN ({losers})", from_reread_file("t")], org)
         execute(
             con,
             f"""INSERT INTO {table} (org_id, {id_col}, source_system, source_file, source_row,
                     source_key, email, match_rule, match_score)
                 SELECT org_id, entity_id, source_system, source_file, source_row, source_key,
-                       {email}, match_rule, match_score FROM {stg}
-                WHERE org_id = $org AND entity_id IN ({affected})""",
+                       {email}, match_rule, match_score FROM staged_{entity}
+                WHERE org_id = $org""",
             {"org": org},
         )
+        execute(con, f"DROP TABLE staged_{entity}")
 
 
 def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
@@ -448,7 +466,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
             stats.upserted[table], stats.changed[table] = _upsert(
                 con, table, f"batch_canonical_{table}", org, now
             )
-        _relink_activities(con, org)
+        _relink_activities(con, org, now)
         _apply_sources(con, org)
         _apply_rejected(con, org)
         _apply_manifest(con, org, now)
