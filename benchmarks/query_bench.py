@@ -143,12 +143,14 @@ def main() -> None:
     parser.add_argument("--shuffle", action="store_true", help="store rows in random order")
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--rebuild-derived", action="store_true", help="rebuild and time them")
+    parser.add_argument("--db", type=Path, help="another warehouse file (e.g. a copy to change)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where results go")
     args = parser.parse_args()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     load_before = os.getloadavg()
 
     suffix = "_shuffled" if args.shuffle else ""
-    db = REPO / "benchmarks" / "out" / f"query_{args.contacts}{suffix}.duckdb"
+    db = args.db or REPO / "benchmarks" / "out" / f"query_{args.contacts}{suffix}.duckdb"
     if args.rebuild or not db.exists():
         db.parent.mkdir(parents=True, exist_ok=True)
         db.unlink(missing_ok=True)
@@ -270,14 +272,15 @@ def main() -> None:
             "cli_contacts_list_ms": round(cli_ms),
             "cases": cases_out,
             "paging": paging_out,
-        }
+        },
+        args.results,
     )  # fmt: skip
 
 
-def write_results(results: dict[str, Any]) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"\nresults: {RESULTS.relative_to(REPO)}")
+def write_results(results: dict[str, Any], path: Path = RESULTS) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"\nresults: {path}")
 
 
 if __name__ == "__main__":

@@ -315,8 +315,8 @@ CANONICAL_TABLES: tuple[Table, ...] = (
 )
 TABLES_BY_NAME = {t.name: t for t in CANONICAL_TABLES}
 
-# --- derived tables: published for speed, rebuilt from the canonical tables on every publish;
-# not part of the contract, and the query module works without them (older warehouses).
+# --- derived tables: published for speed, kept up to date with the canonical tables by every
+# publish; not part of the contract, and the query module works without them (older files).
 
 CONTACT_SEARCH = Table(
     "contact_search",
@@ -325,7 +325,11 @@ CONTACT_SEARCH = Table(
     " page in one narrow table instead of case-folding contacts.",
     (
         _ORG,
-        _c("position", "BIGINT NOT NULL", "0, 1, 2… in the table's order: org, newest first."),
+        _c(
+            "position",
+            "BIGINT NOT NULL",
+            "Rises in the table's order (org, newest first), with gaps for later rows.",
+        ),
         _c("contact_id", "VARCHAR NOT NULL", "cont_… the row describes."),
         _c("contact_row", "BIGINT NOT NULL", "The contact's rowid in contacts (in this file)."),
         _c("owner_id", "VARCHAR", "The contact's owner (for member-scoped searches)."),
@@ -346,12 +350,14 @@ CONTACT_SEARCH = Table(
 
 CONTACT_SEARCH_ORGS = Table(
     "contact_search_orgs",
-    "Derived, not part of the contract: where each org's rows are in contact_search and the"
-    " contacts_by_… tables (all ordered by org first, so the same positions).",
+    "Derived, not part of the contract: where each org's rows are in each position column of"
+    " contact_search and the contacts_by_… tables (positions rise in the column's order, with"
+    " gaps, and orgs never overlap).",
     (
         _ORG,
-        _c("first_position", "BIGINT NOT NULL", "Position of the org's first (newest) row."),
-        _c("row_count", "BIGINT NOT NULL", "How many rows the org has there."),
+        _c("position_column", "VARCHAR NOT NULL", "<table>.<column>: contact_search.position…"),
+        _c("first_position", "BIGINT NOT NULL", "The org's lowest position in that column."),
+        _c("last_position", "BIGINT NOT NULL", "The org's highest position in that column."),
     ),
 )
 
@@ -363,11 +369,15 @@ def _contacts_by(column: str, type_: str) -> Table:
         f" sorted by {column} reads a few rows of it instead of sorting every contact.",
         (
             _ORG,
-            _c("pos_asc", "BIGINT NOT NULL", f"Position by org, {column} ASC NULLS LAST, id ASC."),
+            _c(
+                "pos_asc",
+                "BIGINT NOT NULL",
+                f"Rises by org, {column} ASC NULLS LAST, id ASC (with gaps).",
+            ),
             _c(
                 "pos_desc",
                 "BIGINT NOT NULL",
-                f"Position by org, {column} DESC NULLS LAST, id DESC.",
+                f"Rises by org, {column} DESC NULLS LAST, id DESC (with gaps).",
             ),
             _c(column, type_, "As in contacts."),
             _c("contact_id", "VARCHAR NOT NULL", "cont_… the row describes."),

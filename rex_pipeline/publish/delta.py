@@ -53,11 +53,29 @@ _UNMATCHED = """
 """
 
 
+def gone_rows(table: str) -> str:
+    """The temp table `apply_table_delta` leaves with the kept columns (and rowid, `row_id`) of
+    the published rows it deleted."""
+    return f"delta_gone_{table}"
+
+
+def added_rows(table: str) -> str:
+    """The temp table `apply_table_delta` leaves with the kept columns (and rowid, `row_id`) of
+    the rows it added."""
+    return f"delta_added_{table}"
+
+
 def apply_table_delta(
-    con: duckdb.DuckDBPyConnection, published: str, work: str, table: Table
+    con: duckdb.DuckDBPyConnection,
+    published: str,
+    work: str,
+    table: Table,
+    keep: tuple[str, ...] = (),
 ) -> TableDelta:
     """Make `published`.`table` hold the same rows as `work`.`table`, touching only the
-    differences. New rows go in the publish order, after the old ones."""
+    differences. New rows go in the publish order, after the old ones. With `keep` columns,
+    what was deleted and added is left in temp tables (`gone_rows`, `added_rows`) for the
+    derived tables to follow (their caller drops them)."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE delta_old AS {_hashes(published, table)};
@@ -71,16 +89,34 @@ def apply_table_delta(
         CREATE OR REPLACE TEMP TABLE delta_added AS {_UNMATCHED.format(a="new", b="old")};
         """
     )
+    if keep:
+        kept = ", ".join(f'"{c}"' for c in keep)
+        con.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{gone_rows(table.name)}" AS'
+            f' SELECT rowid AS row_id, {kept} FROM "{published}".main."{table.name}"'
+            " WHERE rowid IN (SELECT row_id FROM delta_gone)"
+        )
     deleted = con.execute(
         f'DELETE FROM "{published}".main."{table.name}"'
         " WHERE rowid IN (SELECT row_id FROM delta_gone)"
     ).fetchall()[0][0]
+    last = f'SELECT max(rowid) FROM "{published}".main."{table.name}"'
+    last_row = con.execute(last).fetchall()[0][0] if keep else None
     columns = ", ".join(f'"{c}"' for c in table.column_names)
     inserted = con.execute(
         f'INSERT INTO "{published}".main."{table.name}" ({columns})'
         f' SELECT {columns} FROM "{work}".main."{table.name}"'
         f" WHERE rowid IN (SELECT row_id FROM delta_added) {PUBLISH_ORDER.get(table.name, '')}"
     ).fetchall()[0][0]
+    if keep:  # appended rows take rowids after every older one (deleted ones too)
+        con.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{added_rows(table.name)}" AS'
+            f' SELECT rowid AS row_id, {kept} FROM "{published}".main."{table.name}"'
+            f" WHERE rowid > {-1 if last_row is None else int(last_row)}"
+        )
+        found = con.execute(f'SELECT count(*) FROM "{added_rows(table.name)}"').fetchall()
+        if found[0][0] != inserted:  # not so after all: no record, the derived tables rebuild
+            con.execute(f'DROP TABLE "{added_rows(table.name)}"')
     con.execute(
         "DROP TABLE delta_old; DROP TABLE delta_new; DROP TABLE delta_dups;"
         " DROP TABLE delta_gone; DROP TABLE delta_added"

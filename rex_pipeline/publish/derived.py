@@ -4,13 +4,15 @@ derived tables built from them for the query module. Kept apart from the copy-an
 
 Derived tables are built from the file's own canonical tables, so they can never disagree with
 them; the query module works without them (older files), only slower. An updated copy of the
-last published file rebuilds only those whose canonical tables changed (`stale_derived`): the
-others still hold the right rows and rowids (a checkpoint may renumber the rows of a table with
-deletions, never those of an untouched one; `warehouse.publish` rebuilds the derived tables of
-a table it renumbered).
+last published file touches only those whose canonical tables changed (`stale_derived`),
+updating them in place (publish/derived_update.py): the others still hold the right rows and
+rowids (a checkpoint may renumber the rows of a table with deletions, never those of an
+untouched one; `warehouse.publish` rebuilds the derived tables of a table it renumbered).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
@@ -20,8 +22,8 @@ from rex_pipeline.schema import (
     CONTACT_SEARCH_ORGS,
     CONTACTS_BY,
     DERIVED_INPUTS,
+    DERIVED_TABLES,
     OWNER_RECORDS,
-    Table,
 )
 
 # Newest rows first, as the query module's default sort: DuckDB then skips whole row groups for
@@ -46,18 +48,71 @@ DERIVED_FROM = ("contacts", "activities", "deals", "tasks")
 # query/smartlist.py): the contact's other addresses, its company's name, its custom values.
 _OTHER_EMAILS = """
     SELECT org_id, contact_id, string_agg(email, ' ' ORDER BY email) AS emails
-    FROM {db}.main.contact_emails WHERE NOT is_primary GROUP BY org_id, contact_id
+    FROM {db}.main.contact_emails WHERE NOT is_primary {among} GROUP BY org_id, contact_id
 """
 
 
+# Positions rise along each order with gaps: a full build numbers an org's rows STRIDE apart,
+# after HEAD strides of room before the org's first row (orgs never overlap), so rows a later
+# publish adds take free positions between their neighbours (publish/derived_update.py) and no
+# other row moves. Room for ~a million rows ahead of an org's newest and 20 halvings of a gap
+# between two rows; 2^62 leaves room for millions of orgs.
+STRIDE = 2**20
+HEAD = 2**20
+TOP = 2**62
+
+
+@dataclass(frozen=True)
+class PositionColumn:
+    """A position column of a derived contact table (contact_search_orgs spans each)."""
+
+    table: str
+    column: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+# contact_search's strings are stored plain (see _build_contact_search).
+SEARCH_UNCOMPRESSED = "fsst,dict_fsst,zstd"
+POSITION_COLUMNS: tuple[PositionColumn, ...] = (
+    PositionColumn(CONTACT_SEARCH.name, "position"),
+    *(
+        PositionColumn(table.name, column)
+        for table in CONTACTS_BY.values()
+        for column in ("pos_asc", "pos_desc")
+    ),
+)
+
+# Where each org's positions start (in strides): HEAD strides after the previous org's rows.
+_ORG_BASES = """
+    SELECT org_id, row_number() OVER (ORDER BY org_id) * {head}
+                   + sum(n) OVER (ORDER BY org_id) - n AS base
+    FROM (SELECT org_id, count(*) AS n FROM {db}.main.contacts GROUP BY org_id)
+"""
+
 # What each derived table is built from (canonical tables, and derived ones built before it).
 _SEARCH_FROM = frozenset({"contacts", "contact_emails", "companies"})
+CONTACT_TABLES = frozenset({CONTACT_SEARCH.name, *(t.name for t in CONTACTS_BY.values())})
 BUILT_FROM: dict[str, frozenset[str]] = {
     CONTACT_SEARCH.name: _SEARCH_FROM,
     CONTACT_SEARCH_ORGS.name: _SEARCH_FROM,
-    **{t.name: frozenset({"contacts", CONTACT_SEARCH_ORGS.name}) for t in CONTACTS_BY.values()},
+    **{t.name: frozenset({"contacts"}) for t in CONTACTS_BY.values()},
     OWNER_RECORDS.name: frozenset(DERIVED_FROM),
 }
+
+
+def current_derived(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    """The derived tables `catalog` has with the columns this code builds them with."""
+    found = dict(
+        con.execute(
+            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
+            " WHERE database_name = ? AND schema_name = 'main' GROUP BY table_name",
+            [catalog],
+        ).fetchall()
+    )
+    return {t.name for t in DERIVED_TABLES if tuple(found.get(t.name) or ()) == t.column_names}
 
 
 def stale_derived(
@@ -66,26 +121,15 @@ def stale_derived(
     """The derived tables of `catalog` that the `changed` canonical tables make out of date, or
     that are missing or of another shape; None (all of them) when there is no derived_inputs
     table to vouch for the rest."""
-    found = dict(
-        con.execute(
-            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
-            " WHERE database_name = ? AND schema_name = 'main' GROUP BY table_name",
-            [catalog],
-        ).fetchall()
-    )
-
-    def current(table: Table) -> bool:
-        return tuple(found.get(table.name) or ()) == table.column_names
-
-    if not current(DERIVED_INPUTS):
+    current = current_derived(con, catalog)
+    if DERIVED_INPUTS.name not in current:
         return None
     stale = {name for name, sources in BUILT_FROM.items() if sources & changed}
-    own = (CONTACT_SEARCH, *CONTACTS_BY.values(), OWNER_RECORDS)
-    stale |= {t.name for t in own if not current(t)}
-    if CONTACT_SEARCH.name in stale or not current(CONTACT_SEARCH_ORGS):
-        stale |= {CONTACT_SEARCH_ORGS.name, CONTACT_SEARCH.name}
-    if CONTACT_SEARCH_ORGS.name in stale:  # their positions count on from its
-        stale |= {t.name for t in CONTACTS_BY.values()}
+    stale |= {t.name for t in DERIVED_TABLES if t.name not in current}
+    if CONTACT_SEARCH_ORGS.name not in current:  # positions of another kind: all built again
+        stale |= CONTACT_TABLES
+    if stale & CONTACT_TABLES:  # it summarises their positions
+        stale.add(CONTACT_SEARCH_ORGS.name)
     return stale
 
 
@@ -101,6 +145,8 @@ def build_derived_tables(
     for column, table in CONTACTS_BY.items():
         if only is None or table.name in only:
             _build_contacts_by(con, db, column)
+    if only is None or CONTACT_SEARCH_ORGS.name in only:
+        summarise_positions(con, db)
     if only is None or OWNER_RECORDS.name in only:
         _build_owner_records(con, db)
     con.execute(DERIVED_INPUTS.create_sql(db))
@@ -110,6 +156,24 @@ def build_derived_tables(
             f"SELECT '{table}', count(*) FROM {db}.main.\"{table}\"" for table in DERIVED_FROM
         )
     )
+
+
+def search_rows(db: str, where: str = "", among: str = "") -> str:
+    """contact_search's columns but the position, for the contacts `c` (all, or those `where`
+    says), with `contact_row` their rowid: the text a search looks at beside the sort columns.
+    `among` (e.g. "AND contact_id IN (…)") limits the emails aggregated to theirs."""
+    return f"""
+        SELECT c.org_id, c.id AS contact_id, c.rowid AS contact_row, c.owner_id, c.created_at,
+               c.updated_at, c.first_name, c.last_name, c.icp_score,
+               lower(concat_ws(' ', c.first_name, c.last_name, c.email)) AS text,
+               lower(concat_ws(' ', e.emails, co.name,
+                     array_to_string(json_extract_string(c.metadata, '$.*'), ' '))) AS more
+        FROM {db}.main.contacts AS c
+        LEFT JOIN ({_OTHER_EMAILS.format(db=db, among=among)}) AS e
+          ON e.org_id = c.org_id AND e.contact_id = c.id
+        LEFT JOIN {db}.main.companies AS co ON co.org_id = c.org_id AND co.id = c.company_id
+        {where}
+    """
 
 
 def _build_contact_search(con: duckdb.DuckDBPyConnection, db: str) -> None:
@@ -126,40 +190,41 @@ def _build_contact_search(con: duckdb.DuckDBPyConnection, db: str) -> None:
     1M contacts: 25 ms vs 80-125 ms CPU); it takes ~210 MB per million contacts instead of
     ~85 MB (FSST) or ~30 MB (ZSTD)."""
     con.execute(CONTACT_SEARCH.create_sql(db))
-    with compression_disabled(con, "fsst,dict_fsst,zstd"):
+    columns = ", ".join(f'r."{c}"' for c in CONTACT_SEARCH.column_names if c != "position")
+    with compression_disabled(con, SEARCH_UNCOMPRESSED):
         con.execute(
             f"""
-            INSERT INTO {db}.main."{CONTACT_SEARCH.name}"
-            SELECT c.org_id,
-                   row_number() OVER (ORDER BY c.org_id, c.created_at DESC NULLS LAST,
-                                               c.id DESC) - 1,
-                   c.id, c.rowid, c.owner_id, c.created_at, c.updated_at, c.first_name,
-                   c.last_name, c.icp_score,
-                   lower(concat_ws(' ', c.first_name, c.last_name, c.email)),
-                   lower(concat_ws(' ', e.emails, co.name,
-                         array_to_string(json_extract_string(c.metadata, '$.*'), ' ')))
-            FROM {db}.main.contacts AS c
-            LEFT JOIN ({_OTHER_EMAILS.format(db=db)}) AS e
-              ON e.org_id = c.org_id AND e.contact_id = c.id
-            LEFT JOIN {db}.main.companies AS co ON co.org_id = c.org_id AND co.id = c.company_id
-            ORDER BY c.org_id, c.created_at DESC NULLS LAST, c.id DESC
+            INSERT INTO {db}.main."{CONTACT_SEARCH.name}" BY NAME
+            SELECT ({STRIDE}) * (o.base + row_number() OVER (
+                       PARTITION BY r.org_id ORDER BY r.created_at DESC NULLS LAST,
+                                                      r.contact_id DESC) - 1) AS position,
+                   {columns}
+            FROM ({search_rows(db)}) AS r
+            JOIN ({_ORG_BASES.format(db=db, head=HEAD)}) AS o ON o.org_id = r.org_id
+            ORDER BY position
             """
         )
+
+
+def summarise_positions(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    """contact_search_orgs: each org's first and last position in every position column, so a
+    reader starts at an org's first row and never reads another org's."""
     con.execute(CONTACT_SEARCH_ORGS.create_sql(db))
     con.execute(
-        f'INSERT INTO {db}.main."{CONTACT_SEARCH_ORGS.name}"'
-        f' SELECT org_id, min(position), count(*) FROM {db}.main."{CONTACT_SEARCH.name}"'
-        " GROUP BY org_id ORDER BY org_id"
+        f'INSERT INTO {db}.main."{CONTACT_SEARCH_ORGS.name}" '
+        + " UNION ALL ".join(
+            f'SELECT org_id, \'{p.name}\', min("{p.column}"), max("{p.column}")'
+            f' FROM {db}.main."{p.table}" GROUP BY org_id'
+            for p in POSITION_COLUMNS
+        )
     )
 
 
 def _build_contacts_by(con: duckdb.DuckDBPyConnection, db: str, column: str) -> None:
     """contacts_by_<column>: each org's contacts in <column> order, numbered both ways (ascending
-    and descending, NULLs last in both, like the lists) and stored ascending. Positions count
-    on from the org's first position in contact_search_orgs (orgs come in the same order
-    everywhere), and either numbering rises or falls steadily along the stored rows, so a range
-    of positions is a few row groups: a page at any depth reads fifty rows of it, then those
-    contacts by rowid.
+    and descending, NULLs last in both, like the lists) and stored ascending. Either numbering
+    rises or falls steadily along the stored rows, so a range of positions is a few row
+    groups: a page at any depth reads fifty rows of it, then those contacts by rowid.
 
     The descending order is the ascending one reversed, apart from the NULLs, which stay last:
     one sort, not two."""
@@ -168,9 +233,10 @@ def _build_contacts_by(con: duckdb.DuckDBPyConnection, db: str, column: str) -> 
     con.execute(
         f"""
         INSERT INTO {db}.main."{table.name}"
-        SELECT c.org_id, o.first_position + c.pos,
-               o.first_position + CASE WHEN c."{column}" IS NULL THEN c.keyed + c.total - 1 - c.pos
-                                       ELSE c.keyed - 1 - c.pos END,
+        SELECT c.org_id, ({STRIDE}) * (o.base + c.pos),
+               ({STRIDE}) * (o.base + CASE WHEN c."{column}" IS NULL
+                                         THEN c.keyed + c.total - 1 - c.pos
+                                         ELSE c.keyed - 1 - c.pos END),
                c."{column}", c.id, c.contact_row, c.owner_id
         FROM (
             SELECT org_id, "{column}", id, rowid AS contact_row, owner_id,
@@ -180,7 +246,7 @@ def _build_contacts_by(con: duckdb.DuckDBPyConnection, db: str, column: str) -> 
                    count(*) OVER (PARTITION BY org_id) AS total
             FROM {db}.main.contacts
         ) AS c
-        JOIN {db}.main."{CONTACT_SEARCH_ORGS.name}" AS o ON o.org_id = c.org_id
+        JOIN ({_ORG_BASES.format(db=db, head=HEAD)}) AS o ON o.org_id = c.org_id
         ORDER BY c.org_id, c.pos
         """
     )
@@ -193,14 +259,18 @@ def _build_owner_records(con: duckdb.DuckDBPyConnection, db: str) -> None:
     on 2M activities: ~115 ms -> ~17 ms). One join of all three kinds with the owned contacts,
     each owner's key computed once per contact."""
     con.execute(OWNER_RECORDS.create_sql(db))
+    con.execute(f'INSERT INTO {db}.main."{OWNER_RECORDS.name}" {owner_rows(db)}')
+
+
+def owner_rows(db: str, among: str = "") -> str:
+    """owner_records' rows, in its order, for the records of every kind, or those `among`
+    says (a WHERE clause on the kind's table, `{kind}` standing for its name)."""
     records = " UNION ALL ".join(
         f"SELECT '{kind}' AS kind, org_id, contact_id, \"{column}\" AS sort_key, id,"
-        f' rowid AS record_row FROM {db}.main."{kind}"'
+        f' rowid AS record_row FROM {db}.main."{kind}" {among.format(kind=kind)}'
         for kind, column in OWNER_SORT.items()
     )
-    con.execute(
-        f"""
-        INSERT INTO {db}.main."{OWNER_RECORDS.name}"
+    return f"""
         SELECT r.org_id, r.kind, c.owner_key, c.owner_id, r.sort_key, r.id, r.record_row
         FROM ({records}) AS r
         JOIN (
@@ -209,5 +279,4 @@ def _build_owner_records(con: duckdb.DuckDBPyConnection, db: str) -> None:
             FROM {db}.main.contacts WHERE owner_id IS NOT NULL
         ) AS c ON c.org_id = r.org_id AND c.id = r.contact_id
         ORDER BY r.kind, c.owner_key, r.sort_key DESC NULLS LAST
-        """
-    )
+    """

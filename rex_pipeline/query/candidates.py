@@ -32,17 +32,18 @@ _AMONG_ROWS = "t.rowid IN (SELECT unnest(?::BIGINT[]))"
 
 @dataclass(frozen=True)
 class Positions:
-    """The source numbers its rows in the page's order in `column` (consecutive within the group
-    the candidates come from, and steadily rising or falling along the stored rows); `span`
-    (with `params`) answers the group's (first position, row count), so the group's clause is
-    not needed when reading by position. Candidates are then read from the first FIRST_SPAN
-    positions, and only if those hold too few, from the rest: DuckDB evaluates a filter on
-    whole row groups of 122,880 rows, so one top-N query for a common word would test hundreds
-    of thousands of rows to keep the first fifty."""
+    """The source numbers its rows in the page's order in `column` (rising within the group the
+    candidates come from, steadily rising or falling along the stored rows, with gaps about
+    `stride` wide); `span` (with `params`) answers the group's (first position, last position),
+    so the group's clause is not needed when reading by position. Candidates are then read
+    from the first FIRST_SPAN rows' worth of positions, and only if those hold too few, from
+    the rest: DuckDB evaluates a filter on whole row groups of 122,880 rows, so one top-N query
+    for a common word would test hundreds of thousands of rows to keep the first fifty."""
 
     column: str
     span: str
     params: list[Any]
+    stride: int = 1
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class _Reader:
         self.span = FIRST_SPAN  # positions the next range query reads
         after_cursor = cursor_key is not None
         if candidates.positions is not None:
+            self.span = FIRST_SPAN * candidates.positions.stride
             self.start, self.end, after_cursor = self._bounds(candidates.positions, cursor_key)
         if after_cursor and cursor_key is not None:
             clause, clause_params = candidates.order.after(*cursor_key)
@@ -98,8 +100,7 @@ class _Reader:
         span = self.conn.execute(positions.span, positions.params).fetchall()
         if not span:
             return 0, -1, False
-        first, count = span[0]
-        start, end = first, first + count - 1
+        start, end = span[0]
         if cursor_key is None:
             return start, end, False
         order = self.c.order

@@ -122,16 +122,17 @@ def sorted_contacts(
     if sort_column not in layout.contacts_by:
         return None
     where, params = ["s.owner_id = ?"] * len(owners), list(owners)
-    position = "s.pos_desc" if order.descending else "s.pos_asc"
+    table = CONTACTS_BY[sort_column].name
+    position = "pos_desc" if order.descending else "pos_asc"
     return Candidates(
-        source=f'"{CONTACTS_BY[sort_column].name}" AS s',
+        source=f'"{table}" AS s',
         group="s.org_id = ?",
         group_params=[scope.org_id],
         where=where,
         params=params,
         order=replace(order, key=f's."{sort_column}"', tiebreak="s.contact_id"),
         row="s.contact_row",
-        positions=textsearch.org_positions(position, scope.org_id),
+        positions=textsearch.org_positions(table, position, scope.org_id),
     )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from rex_pipeline.publish.derived import STRIDE
 from rex_pipeline.query.candidates import Candidates, Positions
 from rex_pipeline.query.connection import Scope
 from rex_pipeline.query.layout import Layout
@@ -110,12 +111,17 @@ def candidates(
         row="s.contact_row",
         fallback=[f"t.id IN ({matches})"],
         fallback_params=[scope.org_id, *params],
-        positions=org_positions("s.position", scope.org_id) if newest_first else None,
+        positions=(
+            org_positions(CONTACT_SEARCH.name, "position", scope.org_id) if newest_first else None
+        ),
     )
 
 
-def org_positions(column: str, org_id: str) -> Positions:
-    """Positions numbered per org as contact_search_orgs spans them (contact_search and the
-    contacts_by_* tables count on from the same first position of each org)."""
-    span = f'SELECT first_position, row_count FROM "{CONTACT_SEARCH_ORGS.name}" WHERE org_id = ?'
-    return Positions(column, span, [org_id])
+def org_positions(table: str, column: str, org_id: str) -> Positions:
+    """`column` of `table` (aliased `s`) read by position within the org, from its span in
+    contact_search_orgs (positions have gaps: publish/derived.py)."""
+    span = (
+        f'SELECT first_position, last_position FROM "{CONTACT_SEARCH_ORGS.name}"'
+        " WHERE org_id = ? AND position_column = ?"
+    )
+    return Positions(f"s.{column}", span, [org_id, f"{table}.{column}"], STRIDE)

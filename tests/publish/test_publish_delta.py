@@ -17,11 +17,13 @@ from rex_pipeline.schema import (
     CONTACT_SEARCH,
     CONTACTS_BY,
     DERIVED_TABLES,
-    OWNER_RECORDS,
 )
 from tests.ops.ops_warehouse import Warehouse
 
 ROW_ID_COLUMNS = {"contact_row", "record_row"}  # rowids: equal content, other positions
+# Positions of rows placed in place differ from a fresh build's (only their order must agree:
+# test_publish_derived_update.py checks it).
+POSITION_COLUMNS = {"position", "pos_asc", "pos_desc", "first_position", "last_position"}
 
 
 def _rows(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[object, ...]]:
@@ -107,7 +109,8 @@ def _assert_equal_to_a_fresh_write(built: Warehouse, tmp_path: Path) -> None:
     con.execute(f"ATTACH '{built.published}' AS updated (READ_ONLY)")
     con.execute(f"ATTACH '{fresh.published}' AS fresh (READ_ONLY)")
     for table in (*CANONICAL_TABLES, *DERIVED_TABLES):
-        columns = ", ".join(f'"{c}"' for c in table.column_names if c not in ROW_ID_COLUMNS)
+        skip = ROW_ID_COLUMNS | POSITION_COLUMNS
+        columns = ", ".join(f'"{c}"' for c in table.column_names if c not in skip)
         query = f'SELECT {columns} FROM "{{a}}".main."{table.name}"'
         for a, b in (("updated", "fresh"), ("fresh", "updated")):
             extra = f"{query.format(a=a)} EXCEPT ALL {query.format(a=b)}"
@@ -164,7 +167,7 @@ def test_an_update_rebuilds_only_the_derived_tables_of_changed_tables(
     _edit_an_activity(built)
     rebuilt = _record_derived_builds(monkeypatch)
     assert _publish(built) == "updated"
-    assert rebuilt == [{OWNER_RECORDS.name}]  # activities feed owner_records only
+    assert rebuilt == [set()]  # activities feed owner_records only, updated in place
     _assert_equal_to_a_fresh_write(built, tmp_path)
 
 

@@ -109,7 +109,8 @@ def test_contact_search_holds_what_search_and_free_text_look_at(indexed: World) 
     assert "fintech" in more and "open" in more and "87" in more  # custom-field values
     assert owner == ANA
     assert order == expected  # newest first, like the contacts list
-    assert positions == list(range(len(expected)))
+    first = positions[0]
+    assert positions == [first + i * derived.STRIDE for i in range(len(expected))]  # room between
 
 
 @pytest.mark.parametrize(
@@ -135,6 +136,8 @@ def test_owner_records_are_the_records_of_each_owners_contacts(
 
 
 def test_sorted_copies_number_each_orgs_contacts_both_ways(indexed: World) -> None:
+    """Positions rise a stride apart in each order; each org's span in contact_search_orgs
+    covers its rows and no other org's."""
     with open_readonly(indexed.path) as conn:
         for column in ("icp_score", "last_name", "first_name"):
             for position, direction in (("pos_asc", "ASC"), ("pos_desc", "DESC")):
@@ -143,11 +146,19 @@ def test_sorted_copies_number_each_orgs_contacts_both_ways(indexed: World) -> No
                     f" ORDER BY {position}"
                 ).fetchall()
                 expected = conn.execute(
-                    f"SELECT c.org_id, c.id, o.first_position + row_number() OVER (PARTITION BY"
-                    f" c.org_id ORDER BY c.{column} {direction} NULLS LAST, c.id {direction}) - 1"
-                    " AS p FROM contacts c JOIN contact_search_orgs o USING (org_id) ORDER BY p"
+                    f"SELECT org_id, id FROM contacts"
+                    f" ORDER BY org_id, {column} {direction} NULLS LAST, id {direction}"
                 ).fetchall()
-                assert numbered == expected, (column, direction)
+                assert [row[:2] for row in numbered] == expected, (column, direction)
+                spans = conn.execute(
+                    "SELECT org_id, first_position, last_position FROM contact_search_orgs"
+                    " WHERE position_column = ? ORDER BY org_id",
+                    [f"contacts_by_{column}.{position}"],
+                ).fetchall()
+                for org, first, last in spans:
+                    mine = [p for o, _, p in numbered if o == org]
+                    assert mine == list(range(first, last + 1, derived.STRIDE))
+                assert len(spans) == len({org for org, *_ in numbered})
 
 
 @pytest.mark.parametrize("sort", ["-icp_score", "icp_score", "last_name", "-first_name"])
