@@ -122,3 +122,19 @@ def test_every_country_code_found_in_data_is_a_valid_model_key() -> None:
     codes = country_codes()
     model = load_icp_model({"firmographic": {"country": {"points": dict.fromkeys(codes, 1)}}})
     assert tuple(model.firmographic.country.points) == codes
+
+
+def test_country_names_load_without_the_geocoding_data() -> None:
+    """The names come from phonenumbers' locale table alone: importing it the usual way runs
+    the geodata package, 40 MB of geocoding data loaded on every run that scores a country."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from rex_pipeline.score.countries import country_of_text\n"
+        "assert country_of_text('Deutschland') == 'DE'\n"
+        "print('phonenumbers.geodata' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
