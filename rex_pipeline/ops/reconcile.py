@@ -39,27 +39,29 @@ def _count(entity: str, rows: str) -> str:
     return f"SELECT {_KEY}, '{entity}' AS entity, count(*) AS n FROM {rows} GROUP BY ALL"
 
 
+def _present(rows: str, link: str, target: str) -> str:
+    """`rows` whose `link` names a row of `target` in the same org, looked up by the number
+    `hash(org_id, id)` rather than the two strings (a third less work at a million rows). A
+    lost record counts as present only if its hash equals an existing row's: about n / 2^64
+    per lost record (n = rows of `target`)."""
+    return (
+        f"{rows} s SEMI JOIN (SELECT hash(org_id, id) AS h FROM {target}) t"
+        f" ON t.h = hash(s.org_id, s.{link})"
+    )
+
+
 _DERIVED_COMPANY = "ends_with(record_id, ':company')"  # named by a contact record, not read
 
 # Per file and entity, the records present (see the module docstring) and staged; the
 # company rows named by contact records are counted once and taken off the companies.
 _PER_FILE = _union_all(
-    _count(
-        "contacts",
-        "contact_sources s SEMI JOIN contacts c ON c.org_id = s.org_id AND c.id = s.contact_id",
-    ),
-    _count(
-        "companies",
-        "company_sources s SEMI JOIN companies c ON c.org_id = s.org_id AND c.id = s.company_id",
-    ),
+    _count("contacts", _present("contact_sources", "contact_id", "contacts")),
+    _count("companies", _present("company_sources", "company_id", "companies")),
     f"""SELECT {_KEY}, CASE WHEN {_DERIVED_COMPANY} THEN 'derived_companies'
                             ELSE 'staged' END AS entity, count(*) AS n
         FROM stg_companies GROUP BY ALL""",
     *(
-        _count(
-            table,
-            f"stg_{table} s SEMI JOIN {table} a ON a.org_id = s.org_id AND a.id = s.entity_id",
-        )
+        _count(table, _present(f"stg_{table}", "entity_id", table))
         for table in ("activities", "deals", "tasks")
     ),
     *(_count("staged", f"stg_{table}") for table in ("contacts", "activities", "deals", "tasks")),

@@ -70,3 +70,16 @@ def test_metrics_survive_the_round_trip_through_check_metadata() -> None:
     data = metrics.as_dict()
     assert data["rejected_share"] == 0.1 and data["duplicate_rate"] == pytest.approx(0.1)
     assert RunMetrics.from_dict(data) == metrics
+
+
+def test_files_an_earlier_run_loaded_are_left_out(built: Warehouse) -> None:
+    """hubspot-contacts.csv (3 contact records, 1 rejected) came in an earlier run: this run's
+    metrics hold only the company, email, deal and task of its other files."""
+    earlier = LOADED_AT - timedelta(days=1)
+    built.change_work(
+        f"UPDATE manifest SET loaded_at = '{earlier.isoformat()}' "
+        "WHERE file_name = 'hubspot-contacts.csv'"
+    )
+    with built.work_connection() as con:
+        metrics = run_metrics(con, since=LOADED_AT)
+    assert metrics == {"acme": RunMetrics(records=4, rejected=0, contact_records=0, contacts=0)}
