@@ -234,12 +234,16 @@ def fetch_profiles(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, wanted: pl.Series
 ) -> pl.DataFrame:
     """`contact_profiles` of the `wanted` nodes, adding their staged records to _FETCHED
-    (inside `fetched_records`)."""
+    (inside `fetched_records`). The records are found by their rowid on the few columns the
+    match needs, then read whole by rowid: DuckDB would otherwise decode every column of
+    every staged row to keep a few scattered ones (~3x slower on a large warehouse)."""
     with _registered(con, "__wanted", wanted.unique().to_frame("node_id")):
         con.execute(
             f"""INSERT INTO {_FETCHED} SELECT {_FETCHED_COLUMNS} FROM stg_contacts s
-                LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
-                WHERE s.org_id = $org AND {_WANTED}""",
+                WHERE s.rowid IN (
+                    SELECT s.rowid FROM stg_contacts s
+                    LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
+                    WHERE s.org_id = $org AND {_WANTED})""",
             {"org": settings.org_id},
         )
     return contact_profiles(con, settings, now, wanted, _FETCHED)

@@ -47,3 +47,18 @@ def test_the_fetched_records_leave_with_the_block(
         fetch_profiles(con, settings, NOW, pl.Series(["cont_bob"]))
     tables = con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()
     assert tables == []
+
+
+def test_a_winner_is_fetched_with_the_records_of_the_entities_merged_into_it(
+    con: duckdb.DuckDBPyConnection,  # noqa: F811
+) -> None:
+    _stage_people(con)
+    con.execute("INSERT INTO batch_merges_contact VALUES ('cont_ada', 'cont_ada2')")
+    settings = Settings()
+    wanted = pl.Series(["cont_ada"])
+    with fetched_records(con, settings):
+        fetched = fetch_profiles(con, settings, NOW, wanted)
+        rows = con.sql("SELECT entity_id FROM fuzzy_fetched_records ORDER BY 1").fetchall()
+    assert rows == [("cont_ada",), ("cont_ada2",)]  # the loser's record, read by rowid too
+    assert fetched.equals(contact_profiles(con, settings, NOW, wanted))
+    assert fetched["first_name"].to_list() == ["Ada"]  # the full name wins over "A."

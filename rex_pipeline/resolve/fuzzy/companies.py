@@ -177,8 +177,11 @@ def find_company_pairs(company_profiles: pl.DataFrame, settings: Settings) -> pl
     if keys.is_empty():  # no names (companies known by their domain only)
         return empty_pairs(COMPANY_COMPARISONS)
     pairs, stats = candidate_pairs(keys, res.max_block_size)
-    scored = score_company_pairs(nodes, pairs).with_columns(
-        blocking_rules=rules_of(pl.col("rule_mask"), rule_names(keys))
+    # rule names only for the pairs kept (pair_frame drops those below review_threshold)
+    scored = (
+        score_company_pairs(nodes, pairs)
+        .filter(pl.col("score") >= res.review_threshold)
+        .with_columns(blocking_rules=rules_of(pl.col("rule_mask"), rule_names(keys)))
     )
     result = pair_frame(
         scored,
