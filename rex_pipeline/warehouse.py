@@ -31,7 +31,7 @@ import polars as pl
 from rex_pipeline import records
 from rex_pipeline.faults import crash_point
 from rex_pipeline.publish.compression import compression_disabled
-from rex_pipeline.publish.delta import apply_table_delta, same_columns
+from rex_pipeline.publish.delta import apply_table_delta, record_hashes, same_columns
 from rex_pipeline.publish.derived import (
     DERIVED_FROM,
     PUBLISH_ORDER,
@@ -91,6 +91,9 @@ _INTERNAL_DDL = (
     # whether the published file's derived tables were checked to point at the right rows after
     # its last checkpoint (see `_write_published`): only then may an update keep some of them
     "ALTER TABLE publish_state ADD COLUMN IF NOT EXISTS derived_checked BOOLEAN",
+    # the published file (identity) the kept row hashes describe (see `publish.delta`): set
+    # with published_file after the swap, cleared before a publish starts changing them
+    "ALTER TABLE publish_state ADD COLUMN IF NOT EXISTS hashes_file VARCHAR",
     """INSERT INTO publish_state (generation) SELECT 0
        WHERE NOT EXISTS (SELECT 1 FROM publish_state)""",
 )
@@ -292,7 +295,11 @@ def _row_ids(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple[ob
 
 
 def _write_published(
-    con: duckdb.DuckDBPyConnection, tmp: Path, update: bool, keep_derived: bool
+    con: duckdb.DuckDBPyConnection,
+    tmp: Path,
+    update: bool,
+    keep_derived: bool,
+    trust_kept: bool = False,
 ) -> None:
     """Make `tmp` hold the canonical tables (with their comments) and the derived tables,
     complete and checkpointed: written afresh, or, when `update`, by changing a copy of the
@@ -304,7 +311,10 @@ def _write_published(
     rows of a table with deletions: that is checked after it, and the derived tables of a
     renumbered table are built again (the next checkpoint finds nothing to renumber). A
     checkpoint before building them would do too, but it makes building the search table half
-    as costly again, on every update (200k contacts: +0.3 CPU-s of 0.6)."""
+    as costly again, on every update (200k contacts: +0.3 CPU-s of 0.6).
+
+    Every canonical table's row hashes are kept for the next update (`publish.delta`);
+    `trust_kept`: the kept ones describe the copy (it is the file the last publish wrote)."""
     work_catalog = scalar(con, "SELECT current_database()")
     row_ids: dict[str, tuple[object, ...]] | None = None
     forget_deltas(con)
@@ -316,7 +326,8 @@ def _write_published(
             crash_point(f"publish.copy.{table.name}")
             if update and same_columns(con, "pub", work_catalog, table):
                 keep = DELTA_KEYS.get(table.name, ())
-                if apply_table_delta(con, "pub", work_catalog, table, keep).changed:
+                delta = apply_table_delta(con, "pub", work_catalog, table, keep, trust_kept)
+                if delta.changed:
                     changed.add(table.name)
                 continue
             changed.add(table.name)
@@ -324,6 +335,7 @@ def _write_published(
             source = f'"{work_catalog}".main."{table.name}"'
             order = PUBLISH_ORDER.get(table.name, "")
             con.execute(f'INSERT INTO pub.main."{table.name}" SELECT * FROM {source} {order}')
+            record_hashes(con, "pub", work_catalog, table)
         row_ids = _row_ids(con, "pub") if update else None
         stale = stale_derived(con, "pub", changed) if update and keep_derived else None
         if stale is not None and kept_deltas(con):
@@ -391,11 +403,16 @@ def publish(
     tmp = published.with_name(f"{published.name}.{os.getpid()}.tmp")
     update = _reusable(con, published)
     keep_derived = bool(scalar(con, "SELECT derived_checked FROM publish_state"))
+    # _reusable: published_file is the file there; its kept hashes are those this one recorded
+    trust_kept = update and bool(
+        scalar(con, "SELECT hashes_file = published_file FROM publish_state")
+    )
+    con.execute("UPDATE publish_state SET hashes_file = NULL")  # about to change them
     try:
         if update:
             shutil.copyfile(published, tmp)
         with compression_disabled(con, PUBLISHED_UNUSED_COMPRESSION):
-            _write_published(con, tmp, update, keep_derived)
+            _write_published(con, tmp, update, keep_derived, trust_kept)
         crash_point("publish.before_replace")
         os.replace(tmp, published)
     except BaseException:
@@ -403,9 +420,11 @@ def publish(
         raise
     crash_point("publish.replaced")
     _fsync_dir(published.parent)
+    identity = file_identity(published)
     con.execute(
         "UPDATE publish_state SET published_generation = generation, published_file = ?,"
-        " written_size = CASE WHEN ? THEN written_size ELSE ? END, derived_checked = true",
-        [file_identity(published), update, published.stat().st_size],
+        " written_size = CASE WHEN ? THEN written_size ELSE ? END, derived_checked = true,"
+        " hashes_file = ?",
+        [identity, update, published.stat().st_size, identity],
     )
     return "updated" if update else "written"

@@ -8,11 +8,18 @@ changed are deleted, new or changed rows are appended. DuckDB keeps deletions as
 the row group and writes appended rows as new row groups, so a checkpoint costs what changed.
 
 Rows are compared as a multiset: a row present twice on one side and once on the other loses
-one copy. Rows are matched by hash alone, and only rows whose hash occurs more than once on a
-side are numbered to pair copies up (numbering every row by a window over the hash cost as much
-as hashing; canonical rows are nearly always unique). Two different rows agree on their 64-bit
-hash with a chance of about 1 in 10^8 per million-row table, which would leave the older of
-them in place until the next full publish.
+one copy. Rows are matched by hash alone: one aggregate over both sides finds the hashes whose
+counts differ, and only the rows with such a hash are numbered to choose the copies that go or
+come (numbering every row by a window over the hash cost as much as hashing; anti joins of each
+side against the other cost twice the aggregate). Two different rows agree on their 64-bit hash
+with a chance of about 1 in 10^8 per million-row table, which would leave the older of them in
+place until the next full publish.
+
+Only the work side needs hashing: the published rows' hashes are the work rows' hashes at the
+last publish, kept in the work database (`kept_hashes`: the rowid in the published file and the
+hash of the row there), and maintained by each publish from what it deleted and added. They are
+trusted only for the file the last publish wrote (the caller checks that) and only while they
+sit at the rowids the file has (`_kept_fit`); otherwise the published side is hashed again.
 """
 
 from __future__ import annotations
@@ -41,15 +48,21 @@ def _hashes(catalog: str, table: Table) -> str:
     return f'SELECT rowid AS row_id, hash({columns}) AS h FROM "{catalog}".main."{table.name}"'
 
 
-# Rows of `side` not matched on the other: a hash missing there, or a duplicated hash's copies
-# beyond the other side's count of it (numbered among equal rows, so duplicates pair up).
+# The hashes whose number of rows differs between the published (old) and work (new) sides.
+_DIFFERENT = """
+    SELECT h, count(*) FILTER (WHERE new = 0) AS count_old, count(*) FILTER (WHERE new = 1)
+        AS count_new
+    FROM (SELECT h, 0 AS new FROM delta_old UNION ALL SELECT h, 1 AS new FROM delta_new)
+    GROUP BY h HAVING count_old <> count_new
+"""
+
+# Rows of side `a` not matched on side `b`: of each hash `a` has more copies of, the copies
+# beyond `b`'s count (numbered among equal rows, so duplicates pair up).
 _UNMATCHED = """
-    SELECT a.row_id FROM delta_{a} a ANTI JOIN delta_{b} b ON b.h = a.h
-    UNION ALL
     SELECT row_id FROM (
         SELECT a.row_id, row_number() OVER (PARTITION BY a.h) AS n, d.count_{b} AS other
-        FROM delta_{a} a JOIN delta_dups d ON d.h = a.h
-    ) WHERE other > 0 AND n > other  -- other = 0: all taken by the anti join
+        FROM delta_{a} a JOIN delta_diff d ON d.h = a.h AND d.count_{a} > d.count_{b}
+    ) WHERE n > other
 """
 
 
@@ -65,26 +78,62 @@ def added_rows(table: str) -> str:
     return f"delta_added_{table}"
 
 
+def kept_hashes(table: str) -> str:
+    """The work database's table of (row_id, h): the rowid and row hash of each row of the
+    published file's `table`, as the last publish left them."""
+    return f"published_hashes_{table}"
+
+
+def _kept_fit(con: duckdb.DuckDBPyConnection, published: str, work: str, table: Table) -> bool:
+    """Whether `table`'s kept hashes sit at exactly the rowids `published` has. A checkpoint
+    that merges row groups renumbers the rows after a deleted one (keeping their order), which
+    changes the set of rowids: then the hashes are no longer where the rows are."""
+    kept = kept_hashes(table.name)
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'"
+        " AND table_name = ?",
+        [work, kept],
+    ).fetchall()[0][0]
+    if not exists:
+        return False
+    fingerprint = 'SELECT count(*), sum(hash({rowid})) FROM "{db}".main."{table}"'
+    have = con.execute(fingerprint.format(rowid="row_id", db=work, table=kept)).fetchall()
+    want = con.execute(fingerprint.format(rowid="rowid", db=published, table=table.name))
+    return have == want.fetchall()
+
+
+def record_hashes(con: duckdb.DuckDBPyConnection, published: str, work: str, table: Table) -> None:
+    """Keep the hashes of every row of `published`.`table` (one written afresh)."""
+    con.execute(
+        f'CREATE OR REPLACE TABLE "{work}".main."{kept_hashes(table.name)}" AS'
+        f" {_hashes(published, table)}"
+    )
+
+
 def apply_table_delta(
     con: duckdb.DuckDBPyConnection,
     published: str,
     work: str,
     table: Table,
     keep: tuple[str, ...] = (),
+    trust_kept: bool = False,
 ) -> TableDelta:
     """Make `published`.`table` hold the same rows as `work`.`table`, touching only the
     differences. New rows go in the publish order, after the old ones. With `keep` columns,
     what was deleted and added is left in temp tables (`gone_rows`, `added_rows`) for the
-    derived tables to follow (their caller drops them)."""
+    derived tables to follow (their caller drops them).
+
+    `trust_kept`: the caller knows `published` is the file the last publish wrote, so its
+    kept hashes (`kept_hashes`) stand for its rows where they fit them. Either way the kept
+    hashes describe `published`.`table` afterwards (until a checkpoint renumbers it)."""
+    hashes = f'"{work}".main."{kept_hashes(table.name)}"'
+    use_kept = trust_kept and _kept_fit(con, published, work, table)
+    old = f"SELECT row_id, h FROM {hashes}" if use_kept else _hashes(published, table)
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE delta_old AS {_hashes(published, table)};
+        CREATE OR REPLACE TEMP TABLE delta_old AS {old};
         CREATE OR REPLACE TEMP TABLE delta_new AS {_hashes(work, table)};
-        CREATE OR REPLACE TEMP TABLE delta_dups AS
-            SELECT d.h, (SELECT count(*) FROM delta_old o WHERE o.h = d.h) AS count_old,
-                   (SELECT count(*) FROM delta_new n WHERE n.h = d.h) AS count_new
-            FROM (SELECT h FROM delta_old GROUP BY h HAVING count(*) > 1
-                  UNION SELECT h FROM delta_new GROUP BY h HAVING count(*) > 1) AS d;
+        CREATE OR REPLACE TEMP TABLE delta_diff AS {_DIFFERENT};
         CREATE OR REPLACE TEMP TABLE delta_gone AS {_UNMATCHED.format(a="old", b="new")};
         CREATE OR REPLACE TEMP TABLE delta_added AS {_UNMATCHED.format(a="new", b="old")};
         """
@@ -101,7 +150,8 @@ def apply_table_delta(
         " WHERE rowid IN (SELECT row_id FROM delta_gone)"
     ).fetchall()[0][0]
     last = f'SELECT max(rowid) FROM "{published}".main."{table.name}"'
-    last_row = con.execute(last).fetchall()[0][0] if keep else None
+    last_row = con.execute(last).fetchall()[0][0]
+    after = -1 if last_row is None else int(last_row)
     columns = ", ".join(f'"{c}"' for c in table.column_names)
     inserted = con.execute(
         f'INSERT INTO "{published}".main."{table.name}" ({columns})'
@@ -112,16 +162,43 @@ def apply_table_delta(
         con.execute(
             f'CREATE OR REPLACE TEMP TABLE "{added_rows(table.name)}" AS'
             f' SELECT rowid AS row_id, {kept} FROM "{published}".main."{table.name}"'
-            f" WHERE rowid > {-1 if last_row is None else int(last_row)}"
+            f" WHERE rowid > {after}"
         )
         found = con.execute(f'SELECT count(*) FROM "{added_rows(table.name)}"').fetchall()
         if found[0][0] != inserted:  # not so after all: no record, the derived tables rebuild
             con.execute(f'DROP TABLE "{added_rows(table.name)}"')
+    _follow(con, published, table, hashes, use_kept, after, int(inserted))
     con.execute(
-        "DROP TABLE delta_old; DROP TABLE delta_new; DROP TABLE delta_dups;"
+        "DROP TABLE delta_old; DROP TABLE delta_new; DROP TABLE delta_diff;"
         " DROP TABLE delta_gone; DROP TABLE delta_added"
     )
     return TableDelta(table.name, int(deleted), int(inserted))
+
+
+def _follow(
+    con: duckdb.DuckDBPyConnection,
+    published: str,
+    table: Table,
+    kept: str,
+    use_kept: bool,
+    after: int,
+    inserted: int,
+) -> None:
+    """Make the kept hashes describe `published`.`table` after a delta: without the rows it
+    deleted (or, when the published side was hashed, from those hashes), with the hashes of the
+    appended rows, which take the rowids after `after`."""
+    if use_kept:
+        con.execute(f"DELETE FROM {kept} WHERE row_id IN (SELECT row_id FROM delta_gone)")
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TABLE {kept} AS SELECT row_id, h FROM delta_old"
+            " WHERE row_id NOT IN (SELECT row_id FROM delta_gone)"
+        )
+    added = con.execute(
+        f"INSERT INTO {kept} {_hashes(published, table)} WHERE rowid > {after}"
+    ).fetchall()[0][0]
+    if added != inserted:  # appended rows were not where expected: trust no hashes
+        con.execute(f"DROP TABLE {kept}")
 
 
 def same_columns(con: duckdb.DuckDBPyConnection, published: str, work: str, table: Table) -> bool:
