@@ -430,15 +430,14 @@ def _read(db: Path, out: Path, stop: Path, mode: str) -> None:
             time.sleep(0.1)
 
 
-# What a run imports or builds lazily (parsers, scipy for connected components, Dagster's
-# instance and execution machinery, phone and country tables): done once in the driver, it is
-# not paid again by every forked run (about half of a small run's CPU time).
+# What a run imports or builds lazily (parsers, Dagster's instance and execution machinery,
+# phone and country tables): done once in the driver, it is not paid again by every forked run
+# (about half of a small run's CPU time).
 _WARM_MODULES = (
     "rex_pipeline.definitions",
     "rex_pipeline.sources.csv",
     "rex_pipeline.sources.gmail",
     "rex_pipeline.sources.instantly",
-    "scipy.sparse.csgraph",
     "dagster._core.execution.execute_in_process",
     "dagster._core.instance.factory",
     "dagster._core.storage.event_log",
