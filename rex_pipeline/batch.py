@@ -19,11 +19,16 @@ from rex_pipeline.warehouse import scalar
 
 
 def table(
-    con: duckdb.DuckDBPyConnection, name: str, columns: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    columns: Sequence[str] | None = None,
+    limit: int | None = None,
 ) -> pl.DataFrame:
-    """The batch table as a frame; only `columns` when given (wide tables cost memory)."""
+    """The batch table as a frame; only `columns` when given (wide tables cost memory), only
+    its first `limit` rows when given (a preview of a million-row table reads ten)."""
     wanted = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    return con.sql(f'SELECT {wanted} FROM "{name}"').pl()
+    head = f" LIMIT {int(limit)}" if limit is not None else ""
+    return con.sql(f'SELECT {wanted} FROM "{name}"{head}').pl()
 
 
 def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

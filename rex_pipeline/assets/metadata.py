@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from rex_pipeline.schema import Table
 
+# Rows a markdown preview shows: what the assets read of a batch table to show it.
+PREVIEW_ROWS = 10
 
-def markdown_table(frame: pl.DataFrame, rows: int = 10, max_chars: int = 40) -> dg.MetadataValue:
+
+def markdown_table(
+    frame: pl.DataFrame, rows: int = PREVIEW_ROWS, max_chars: int = 40
+) -> dg.MetadataValue:
     """A markdown preview of the first rows (long strings cut, lists and JSON shown as text)."""
     if frame.is_empty():
         return dg.MetadataValue.md("_no rows_")
@@ -30,15 +34,6 @@ def markdown_table(frame: pl.DataFrame, rows: int = 10, max_chars: int = 40) -> 
         tbl_width_chars=10_000,
     ):
         return dg.MetadataValue.md(str(preview))
-
-
-def table_head(
-    con: duckdb.DuckDBPyConnection, name: str, columns: list[str] | None = None, rows: int = 10
-) -> pl.DataFrame:
-    """The first rows of a table, for a preview: reading a million-row batch table whole to
-    show ten of its rows cost a full run seconds and memory."""
-    wanted = ", ".join(f'"{c}"' for c in columns) if columns else "*"
-    return con.sql(f'SELECT {wanted} FROM "{name}" LIMIT {int(rows)}').pl()
 
 
 def counts_table(

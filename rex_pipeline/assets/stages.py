@@ -7,7 +7,7 @@ import dagster as dg
 
 from rex_pipeline import batch
 from rex_pipeline.assets.config import SyncConfig, settings_for
-from rex_pipeline.assets.metadata import counts_table, markdown_table, table_head
+from rex_pipeline.assets.metadata import PREVIEW_ROWS, counts_table, markdown_table
 from rex_pipeline.assets.sources import SOURCE_ASSETS
 from rex_pipeline.faults import crash_point
 from rex_pipeline.merge.links import build_canonical_links
@@ -43,10 +43,11 @@ def normalised_records(
     with work_db.connect(settings) as con:
         stats = normalise_batch(con, settings)
         rejected = batch.table(con, "batch_rejected_normalise")
-        preview = table_head(
+        preview = batch.table(
             con,
             "batch_clean_contacts",
             ["email", "email_key", "first_name", "last_name", "phone", "company_domain", "stage"],
+            limit=PREVIEW_ROWS,
         )
     crash_point("normalised_records.done")
     reasons = rejected.get_column("reason").str.replace(r"'.*'", "'…'").value_counts(sort=True)
@@ -80,10 +81,13 @@ def resolved_identities(
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings, RESOLVE_MEMORY_LIMIT) as con:
         stats = resolve_batch(con, settings, run_time(context))
-        merges = table_head(con, "batch_merges_contact")
-        company_merges = table_head(con, "batch_merges_company")
-        review = table_head(
-            con, "batch_possible_duplicates", ["entity", "id_a", "id_b", "score", "reasons"]
+        merges = batch.table(con, "batch_merges_contact", limit=PREVIEW_ROWS)
+        company_merges = batch.table(con, "batch_merges_company", limit=PREVIEW_ROWS)
+        review = batch.table(
+            con,
+            "batch_possible_duplicates",
+            ["entity", "id_a", "id_b", "score", "reasons"],
+            limit=PREVIEW_ROWS,
         )
     crash_point("resolved_identities.done")
     return dg.MaterializeResult(
