@@ -12,10 +12,12 @@ deleted records and of the records of changed contacts (their owner may have cha
 gets rows for the added records and those.
 
 A new row takes a free position between its neighbours in each order (positions have gaps,
-see `derived.STRIDE`): its same-org predecessor is found with an ASOF join on the order's key
-struct, the next position after that with a second one; rows sharing a gap share it evenly, or
-a stride apart from the neighbour of their own org when the gap is wide (the room between two
-orgs). A table whose gap is too narrow, or which gains a new org, is built again instead.
+see `derived.STRIDE`): one sort of the table's old rows and the new ones in that order gives
+each new row the positions of the old rows before and after it in its org; rows sharing a gap
+share it evenly, or a stride apart from the neighbour of their own org when the gap is wide
+(the room between two orgs). A table whose gap is too narrow, or which gains a new org, is
+built again instead. That sort reads every row of the table: it is the part of an update
+whose cost still follows the warehouse.
 """
 
 from __future__ import annotations
