@@ -54,7 +54,12 @@ def with_additions(frame: pl.DataFrame, additions: dict[str, pl.Expr]) -> pl.Ser
     gain a key: few records do, and rewriting every record's JSON costs far more than
     finding those few."""
     metadata = frame.get_column("metadata")
-    rows = frame.select(_members(additions).is_not_null()).to_series().arg_true()
+    if not additions:
+        return metadata
+    # a row gains a key exactly when one of the additions is not NULL (see `_member`): found
+    # without JSON-encoding every row's additions
+    gains = pl.any_horizontal([value.is_not_null() for value in additions.values()])
+    rows = frame.select(gains).to_series().arg_true()
     if rows.is_empty():
         return metadata
     changed = frame[rows].select(add_to_metadata(pl.col("metadata"), additions)).to_series()

@@ -112,8 +112,8 @@ def _valid_in(frame: pl.DataFrame, metadata: object) -> pl.Series:
 def _valid(country_code: int, nsn: pl.Series) -> pl.Series:
     """`is_valid_number` for national numbers under one country code: the first region that
     claims a number (by its leading digits, or by the number being valid there) decides."""
-    frame = pl.DataFrame({"i": range(len(nsn)), "nsn": nsn})
-    valid = [False] * len(nsn)
+    frame = pl.DataFrame({"i": pl.int_range(len(nsn), eager=True, dtype=pl.UInt32), "nsn": nsn})
+    valid = pl.Series([False] * len(nsn), dtype=pl.Boolean())
     for leading, metadata in _regions(country_code):
         if frame.is_empty():
             break
@@ -123,10 +123,9 @@ def _valid(country_code: int, nsn: pl.Series) -> pl.Series:
         else:
             ok = _valid_in(frame, metadata)
             claimed, ok = frame.filter(ok), ok.filter(ok)
-        for i, good in zip(claimed["i"].to_list(), ok.to_list(), strict=True):
-            valid[i] = good
+        valid = valid.scatter(claimed["i"], ok)
         frame = frame.filter(~pl.col("i").is_in(claimed["i"].implode()))
-    return pl.Series(valid, dtype=pl.Boolean())
+    return valid
 
 
 @functools.cache

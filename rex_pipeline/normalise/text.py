@@ -70,3 +70,21 @@ def fold_key(expr: pl.Expr) -> pl.Expr:
         .str.strip_chars()
     )
     return folded.replace("", None)
+
+
+def fold_key_ascii(expr: pl.Expr) -> pl.Expr:
+    """`fold_key` for ASCII text, where it gives the same key at a third of the cost: ASCII
+    is unchanged by NFKC and NFKD and has no marks, its letters and digits are [a-z0-9] once
+    lower-cased, and of the `_FOLD` letters only the apostrophe is ASCII."""
+    folded = (
+        expr.str.to_lowercase()
+        .str.replace_all("'", "", literal=True)
+        .str.replace_all(r"[^a-z0-9]+", " ")
+        .str.strip_chars()
+    )
+    return folded.replace("", None)
+
+
+def is_ascii(expr: pl.Expr) -> pl.Expr:
+    """True for text of ASCII characters only (NULL stays NULL)."""
+    return expr.str.contains(r"^[\x00-\x7f]*$")

@@ -57,9 +57,11 @@ def decode_bytes(data: bytes) -> DecodedText:
         else:
             bom = False
         text, encoding, replaced = _decode_8bit(data, bom)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if "\r" in text:  # each replace copies the whole text: the second only for old-Mac ends
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            text = text.replace("\r", "\n")
+    if not text or text.isspace():  # `strip()` would copy the text to find out
         raise UnreadableFileError("empty file")
     return DecodedText(text, encoding, replaced)
 

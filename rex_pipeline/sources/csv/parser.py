@@ -87,7 +87,7 @@ def _map(
     filled = [(column_name(i), names[i]) for i in range(width) if column_name(i) not in empty]
     cells = [pl.col(name) for name, _ in filled]
     raw = json_object([(label, pl.when(pl.col(n) != "").then(pl.col(n))) for n, label in filled])
-    trimmed = [pl.when(c.str.strip_chars() != "").then(c.str.strip_chars()) for c in cells]
+    trimmed = [c.str.strip_chars().replace("", None) for c in cells]  # cheaper than when/then
     frame = (
         frame.with_row_index("_row", offset=1)
         .with_columns(pl.col("_row").cast(pl.Int64), _raw=raw)

@@ -76,16 +76,23 @@ def _lines(data: bytes, body: str) -> pl.Series:
 
 def _record_shapes(lines: pl.Series, delimiter: str) -> pl.DataFrame:
     """Per record: delimiters on its lines (quoted ones included) and whether it is empty.
-    A line starts a new record when the quotes before it are balanced."""
+    A line starts a new record when the quotes before it are balanced; when every line's
+    quotes are, each line is a record and the grouping is skipped."""
     line, quotes = pl.col("line"), pl.col("quotes")
-    return (
-        pl.DataFrame({"line": lines})
-        .lazy()
-        .with_columns(
-            quotes=line.str.count_matches('"', literal=True),
-            delimiters=line.str.count_matches(delimiter, literal=True),
-            empty=line == "",
+    counted = pl.DataFrame({"line": lines}).select(
+        quotes=line.str.count_matches('"', literal=True),
+        delimiters=line.str.count_matches(delimiter, literal=True),
+        empty=line == "",
+    )
+    if counted.select((quotes % 2 == 0).all()).item():  # no line break inside a value
+        return counted.select(
+            pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).alias("record"),
+            "delimiters",
+            "empty",
+            "quotes",
         )
+    return (
+        counted.lazy()
         .with_columns(record=((quotes.cum_sum() - quotes) % 2 == 0).cum_sum())
         .group_by("record", maintain_order=True)
         .agg(pl.col("delimiters").sum(), pl.col("empty").all(), pl.col("quotes").sum())
