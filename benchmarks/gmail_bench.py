@@ -6,7 +6,8 @@
     .venv/bin/python benchmarks/gmail_bench.py --streamed           # 25k and 100k, streamed
     .venv/bin/python benchmarks/gmail_bench.py --inbox benchmarks/out/inbox_100000_20000_s0
         # the mbox files of a generated inbox (benchmarks/inbox_gen.py), as ingest reads them:
-        # streamed through a sink, serially (--workers 1) and with a pool (default: all CPUs)
+        # streamed through a sink, serially (--workers 1) and with a pool (default: all CPUs),
+        # in one pass as ingest reads them (--prescan: with the owner pre-scan first)
 
 Each size is generated into a temporary directory, then parsed in a fresh child process so its
 peak RSS belongs to that parse alone. The output frames necessarily hold every message's body,
@@ -271,10 +272,11 @@ def compare_policies(path: Path) -> None:
         print(f"policy {name:9s}: {rate:8.0f} msgs/s (parse + headers + payload decode)")
 
 
-def inbox_child(folder: Path, workers: int) -> dict[str, float]:
+def inbox_child(folder: Path, workers: int, prescan: bool = False) -> dict[str, float]:
     """Runs in a fresh process: parse every mbox of `folder` through a sink that drops the
-    chunks, as ingest does, with a pool of `workers` processes (1: none). CPU seconds and
-    peak RSS include the workers (ended and so accounted for before measuring)."""
+    chunks, as ingest does (one pass, or with the owner pre-scan), with a pool of `workers`
+    processes (1: none). CPU seconds and peak RSS include the workers (ended and so
+    accounted for before measuring)."""
     from rex_pipeline.records import ParsedFile
     from rex_pipeline.sources.gmail import parse_gmail_file
 
@@ -289,11 +291,13 @@ def inbox_child(folder: Path, workers: int) -> dict[str, float]:
 
         with PartPool(workers) as pool:
             for path in files:
-                stats = parse_gmail_file(path, "bench", [], DOMAINS, sink=drop, pool=pool).stats
+                stats = parse_gmail_file(
+                    path, "bench", [], DOMAINS, sink=drop, pool=pool, prescan=prescan
+                ).stats
                 messages += stats["messages_read"]
     else:
         for path in files:
-            stats = parse_gmail_file(path, "bench", [], DOMAINS, sink=drop).stats
+            stats = parse_gmail_file(path, "bench", [], DOMAINS, sink=drop, prescan=prescan).stats
             messages += stats["messages_read"]
     seconds = time.perf_counter() - started
     usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
@@ -310,7 +314,7 @@ def inbox_child(folder: Path, workers: int) -> dict[str, float]:
     }
 
 
-def run_inbox(inbox: Path, workers: list[int]) -> None:
+def run_inbox(inbox: Path, workers: list[int], prescan: bool = False) -> None:
     """Time the Gmail parse alone on a generated inbox, once per worker count."""
     folder = inbox / "inbox" / "gmail" if (inbox / "inbox").is_dir() else inbox / "gmail"
     size_mb = sum(p.stat().st_size for p in folder.glob("*.mbox")) / 2**20
@@ -322,7 +326,7 @@ def run_inbox(inbox: Path, workers: list[int]) -> None:
     for count in workers:
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(folder), "--child-mode", "inbox",
-             "--workers", str(count)],
+             "--workers", str(count), *(["--prescan"] if prescan else [])],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         r = json.loads(child.stdout)
@@ -343,6 +347,9 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, nargs="+", help="with --inbox: worker counts (default: 1 and all)"
     )
+    parser.add_argument(
+        "--prescan", action="store_true", help="with --inbox: read with the owner pre-scan"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-mode", default="held", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -350,7 +357,7 @@ def main() -> None:
         if args.child_mode == "held":
             print(json.dumps(parse_child(args.child)))
         elif args.child_mode == "inbox":
-            print(json.dumps(inbox_child(args.child, args.workers[0])))
+            print(json.dumps(inbox_child(args.child, args.workers[0], args.prescan)))
         else:
             child = streamed_child(args.child, args.child_mode, args.duckdb_memory_limit)
             print(json.dumps(child))
@@ -360,7 +367,7 @@ def main() -> None:
             from rex_pipeline.sources.gmail.workers import available_cpus
 
             args.workers = sorted({1, available_cpus()})
-        run_inbox(args.inbox, args.workers)
+        run_inbox(args.inbox, args.workers, args.prescan)
         return
     if args.streamed:
         run_streamed(args.sizes, args.duckdb_memory_limit)

@@ -215,17 +215,19 @@ def _parser_for(system: str, settings: Settings, own: set[str]) -> Callable[[Pat
 
 
 Sink = Callable[[records.ParsedFile], None]
+# parse(path, sink, prescan): a streamed system's parser (prescan: see parse_gmail_file)
+StreamParser = Callable[[Path, Sink, bool], records.ParsedFile]
 
 
 def _streaming_parser_for(
     system: str, settings: Settings, own: set[str], chunk_messages: int | None, pool: PartPool
-) -> Callable[[Path, Sink], records.ParsedFile]:
+) -> StreamParser:
     if system != "gmail":
         raise ValueError(f"source system {system!r} is not streamed")
     from rex_pipeline.sources.gmail import parse_gmail_file
 
     chunking = {} if chunk_messages is None else {"chunk_messages": chunk_messages}
-    return lambda p, sink: parse_gmail_file(
+    return lambda p, sink, prescan: parse_gmail_file(
         p,
         settings.org_id,
         own_addresses=own,
@@ -233,6 +235,7 @@ def _streaming_parser_for(
         skip_spam_and_trash=settings.gmail.skip_spam_and_trash,
         sink=sink,
         pool=pool,
+        prescan=prescan,
         **chunking,
     )
 
@@ -349,9 +352,10 @@ def _stream_each(
     system: str,
     todo: list[tuple[InboxFile, str]],
     settings: Settings,
-    parse: Callable[[Path, Sink], records.ParsedFile],
+    parse: StreamParser,
 ) -> Batch:
     from rex_pipeline import batch as batch_tables
+    from rex_pipeline.sources.gmail import LateOwnerError
 
     empty_rejected = records.empty(records.REJECTED)
     preview: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
@@ -364,7 +368,12 @@ def _stream_each(
         report = FileReport(system, f.name, str(f.path), f.size, sha, "loaded")
         stager = _FileStager(con, sha)
         try:
-            parsed = parse(f.path, stager)
+            try:  # one pass, learning the owners as it reads (the rare miss: read again)
+                parsed = parse(f.path, stager, False)
+            except LateOwnerError:
+                _remove_file_rows(con, system, f.name)
+                stager = _FileStager(con, sha)
+                parsed = parse(f.path, stager, True)
             stager(parsed)  # anything the parser returned instead of streaming
         except Exception as exc:  # a bad file must never stop the others
             _remove_file_rows(con, system, f.name)

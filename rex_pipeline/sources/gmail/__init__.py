@@ -10,11 +10,13 @@ Module map (data flows top to bottom):
 - `collect` reads chunks of messages (`ChunkReader`, here or in a worker) and gathers them in
   file order (`FileCollector`), deciding direction, counterparty and contacts with `identity`
   (the org's own addresses and domains): at the end, or per chunk handed to a sink once a
-  bytes-level header pre-scan has learnt the owner addresses (flat memory on huge files);
+  bytes-level header pre-scan has learnt the owner addresses (flat memory on huge files), or
+  per chunk with the owners learnt so far (no pre-scan; LateOwnerError when that was wrong);
 - `workers` runs the parts of a big mbox in a process pool (same output as reading here);
 - `parse.parse_gmail_file` is the entry point.
 """
 
+from rex_pipeline.sources.gmail.collect import LateOwnerError
 from rex_pipeline.sources.gmail.parse import detect_format, parse_gmail_file
 
-__all__ = ["detect_format", "parse_gmail_file"]
+__all__ = ["LateOwnerError", "detect_format", "parse_gmail_file"]

@@ -124,6 +124,11 @@ class ChunkReader:
     def __init__(self) -> None:
         self._reset()
 
+    def reveal(self, owner: str | None) -> None:
+        """An owner address a message shows without becoming an activity (see parse)."""
+        if owner:
+            self._owners.append(owner)
+
     def _reset(self) -> None:
         self.counts: Counter[str] = Counter()
         self._rows: list[dict[str, Any]] = []
@@ -197,8 +202,20 @@ class ChunkReader:
         return result
 
 
+class LateOwnerError(Exception):
+    """A streamed read without pre-scan learnt an owner address after chunks naming it were
+    handed to the sink (their direction, counterparty or owner may be wrong): undo what the
+    sink received and read the file again with the pre-scan."""
+
+
 class FileCollector:
-    """Absorbs one file's chunk results in order; `finish` builds the ParsedFile."""
+    """Absorbs one file's chunk results in order; `finish` builds the ParsedFile.
+
+    `speculative` (streamed, no pre-scan): each chunk is decided with the owners learnt so far.
+    A row's decision depends on the owner set only through whether its addresses (sender,
+    recipients, failed recipients: exactly the addresses of the evidence) are own, so an owner
+    learnt later changes no row handed over unless it was not own already and some earlier
+    chunk named it; that case raises LateOwnerError."""
 
     def __init__(
         self,
@@ -211,6 +228,7 @@ class FileCollector:
         sink: Callable[[records.ParsedFile], None] | None = None,
         known_owners: Collection[str] = (),
         chunk_messages: int = CHUNK_MESSAGES,
+        speculative: bool = False,
     ) -> None:
         self.org_id = org_id
         self.source_file = source_file
@@ -226,10 +244,13 @@ class FileCollector:
         self._batches: list[pl.DataFrame] = []
         self._rejected: list[dict[str, Any]] = []
         self._addresses: dict[str, _AddressEvidence] = {}
+        self._speculative = speculative and sink is not None
 
     def absorb(self, result: ChunkResult) -> None:
         """Take in the next chunk of the file; when streaming, decide it and hand it (and its
         rejects) to the sink."""
+        if self._speculative:
+            self._check_late_owners(result.owners_seen)
         self.stats.update(result.counts)
         for address in result.owners_seen:
             self.identity.discover(address)
@@ -247,6 +268,21 @@ class FileCollector:
         self._rejected += result.rejected
         if self._sink is not None:
             self._emit(activities=self._activities(), rejected=self._rejected_frame())
+
+    def _check_late_owners(self, owners: list[str]) -> None:
+        """Raise LateOwnerError when an owner not yet counted as own was named by a chunk
+        already handed to the sink (evidence, by lower-cased address, covers every address
+        a decision reads)."""
+        late = {
+            owner.lower()
+            for owner in owners
+            if owner.lower() in self._addresses and not self.identity.covers(owner)
+        }
+        if late:
+            raise LateOwnerError(
+                f"{self.source_file}: owner address(es) {', '.join(sorted(late))} learnt after "
+                "chunks naming them were handed over"
+            )
 
     def _first(self, external_id: str) -> bool:
         if external_id in self._seen_ids:

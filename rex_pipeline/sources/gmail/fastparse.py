@@ -30,9 +30,17 @@ _PLAIN_MULTIPART_CTE = ("7bit", "8bit", "binary")
 
 def parse_message(data: bytes) -> Message:
     """The Message `BytesParser(policy=compat32).parsebytes(data)` returns."""
+    return parse_message_fast(data)[0]
+
+
+def parse_message_fast(data: bytes) -> tuple[Message, bool]:
+    """`parse_message`, and whether the fast path built it: then its `raw_items()` are
+    `headers.header_items(data)` by construction (the owner pre-scan's headers)."""
     text = data.decode("ascii", "surrogateescape")
     message = _single_or_flat(text)
-    return message if message is not None else _PARSER.parsebytes(data)
+    if message is not None:
+        return message, True
+    return _PARSER.parsebytes(data), False
 
 
 def _single_or_flat(text: str) -> Message | None:

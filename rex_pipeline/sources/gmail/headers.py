@@ -15,6 +15,7 @@ from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 
 from rex_pipeline.sources.gmail.text import decode_bytes
 from rex_pipeline.sources.times import EARLIEST, LATEST, plausible_datetime
@@ -192,11 +193,20 @@ def addresses(view: HeaderView, *names: str) -> list[Address]:
     found: list[Address] = []
     for name in names:
         for value in view.raw(name):
-            for display, email in _split_addresses(_unfold(_undo_8bit(value))):
-                email = email.strip().strip("<>'\"")
-                if "@" in email and " " not in email:
-                    found.append(Address(_clean_name(decode_words(display), email), email))
+            found += _mailboxes(value)
     return found
+
+
+@lru_cache(maxsize=8192)
+def _mailboxes(value: str) -> tuple[Address, ...]:
+    """The mailboxes of one raw header value: a pure function of it, computed once per value
+    (the owner's `Delivered-To`, the people one writes to most recur in many messages)."""
+    found = []
+    for display, email in _split_addresses(_unfold(_undo_8bit(value))):
+        email = email.strip().strip("<>'\"")
+        if "@" in email and " " not in email:
+            found.append(Address(_clean_name(decode_words(display), email), email))
+    return tuple(found)
 
 
 def _split_addresses(value: str) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from rex_pipeline.sources.gmail import headers
 from rex_pipeline.sources.gmail.api_json import ApiItem
-from rex_pipeline.sources.gmail.fastparse import parse_message
+from rex_pipeline.sources.gmail.fastparse import parse_message, parse_message_fast
 from rex_pipeline.sources.gmail.labels import parse_label_header, system_flags
 from rex_pipeline.sources.gmail.mbox import MboxMessage
 from rex_pipeline.sources.gmail.message import BadMessageError, RawMail
@@ -26,7 +26,7 @@ from rex_pipeline.sources.gmail.mime import (
 def from_mbox(item: MboxMessage) -> RawMail:
     """A Takeout message. Raises BadMessageError when the file ends inside its headers."""
     _check_headers_complete(item)
-    msg = parse_message(item.data)
+    msg, fast = parse_message_fast(item.data)
     view = headers.HeaderView.of(msg)
     gmail_id = item.gmail_id
     return RawMail(
@@ -38,6 +38,7 @@ def from_mbox(item: MboxMessage) -> RawMail:
         fallback_time=partial(headers.parse_envelope_time, item.envelope_time),
         position={"message": item.index, "byte_offset": item.offset, "gmail_id": gmail_id},
         truncated=item.is_last and _looks_cut(item.data, msg),
+        prescan_headers=fast,
     )
 
 

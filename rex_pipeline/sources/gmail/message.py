@@ -42,6 +42,9 @@ class RawMail:
     is_draft: bool = False  # came wrapped in a drafts.get response
     truncated: bool = False  # the file ends inside this message
     snippet: str | None = None  # the only text of API `metadata`-format messages
+    # the headers are those the owner pre-scan reads (`headers.header_items`), so the owner
+    # it would find is the one this message reveals when read
+    prescan_headers: bool = False
 
     @property
     def flags(self) -> frozenset[str]:

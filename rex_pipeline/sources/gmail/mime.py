@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import collapse_rfc2231_value
+from functools import lru_cache
 from typing import Any
 
 from rex_pipeline.sources.gmail.headers import decode_words, message_id
@@ -72,7 +73,7 @@ def _clean_filename(name: Any) -> str | None:
 
 def message_leaves(part: Message) -> Iterator[Leaf]:
     """Leaves of a compat32 message, depth first, not entering embedded messages."""
-    ctype = part.get_content_type()
+    ctype, params = _content_type(part)
     if ctype == DELIVERY_STATUS:
         yield Leaf(ctype, None, None, False, None, lambda: _delivery_status_bytes(part))
     elif ctype.startswith("message/") or ctype == "text/rfc822-headers":
@@ -84,13 +85,35 @@ def message_leaves(part: Message) -> Iterator[Leaf]:
             if isinstance(sub, Message):
                 yield from message_leaves(sub)
     else:
-        yield _message_leaf(part, ctype)
+        yield _message_leaf(part, ctype, params)
 
 
-def _message_leaf(part: Message, ctype: str) -> Leaf:
+ContentTypeParams = tuple[tuple[str, Any], ...]
+
+
+def _content_type(part: Message) -> tuple[str, ContentTypeParams]:
+    """`part.get_content_type()` and `part.get_params([])`, from one lookup of the header. Both
+    are functions of its value alone, and the same few values ("text/plain; charset=UTF-8")
+    recur in every message, so they are computed once per value. A value the email package
+    hands back as a Header (raw 8-bit bytes) or a missing header (the default type depends
+    on the parent) is read the usual way."""
+    value = part.get("content-type")
+    if isinstance(value, str):
+        return _parsed_content_type(value)
+    return part.get_content_type(), tuple(part.get_params([], header="content-type"))
+
+
+@lru_cache(maxsize=4096)
+def _parsed_content_type(value: str) -> tuple[str, ContentTypeParams]:
+    holder = Message()
+    holder.set_raw("Content-Type", value)
+    return holder.get_content_type(), tuple(holder.get_params([], header="content-type"))
+
+
+def _message_leaf(part: Message, ctype: str, content_params: ContentTypeParams) -> Leaf:
     """Parse Content-Type parameters once (compat32 re-parses the header for every get_param,
     get_content_charset and get_filename call: a visible cost at 100k messages)."""
-    params = {str(k).lower(): v for k, v in part.get_params([], header="content-type")[1:]}
+    params = {str(k).lower(): v for k, v in content_params[1:]}
     charset = collapse_rfc2231_value(params["charset"]) if params.get("charset") else None
     disposition = ""
     name = None

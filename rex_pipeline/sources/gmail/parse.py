@@ -17,7 +17,7 @@ from rex_pipeline.sources.gmail.collect import (
 from rex_pipeline.sources.gmail.headers import HeaderView
 from rex_pipeline.sources.gmail.inputs import from_api, from_mbox, mbox_headers
 from rex_pipeline.sources.gmail.labels import CHAT, SPAM, TRASH
-from rex_pipeline.sources.gmail.mbox import MboxPart, iter_mbox, scan_mbox
+from rex_pipeline.sources.gmail.mbox import MboxMessage, MboxPart, iter_mbox, scan_mbox
 from rex_pipeline.sources.gmail.message import (
     BadMessageError,
     RawMail,
@@ -28,6 +28,7 @@ from rex_pipeline.sources.gmail.message import (
 from rex_pipeline.sources.gmail.workers import PartPool, in_order
 
 MBOX, API_JSON = "mbox", "gmail_api_json"
+ADDED, SKIPPED, REJECTED = "added", "skipped", "rejected"  # what _read_one did with a message
 PARALLEL_MIN_MESSAGES = 3000  # below this a pool's start-up (about a second) costs more
 
 
@@ -62,6 +63,7 @@ def parse_gmail_file(
     sink: Callable[[records.ParsedFile], None] | None = None,
     chunk_messages: int = CHUNK_MESSAGES,
     pool: PartPool | None = None,
+    prescan: bool = True,
 ) -> records.ParsedFile:
     """Read a Takeout `.mbox` or a Gmail API `.json`/`.jsonl` dump into RAW email activities
     (one per message, deduplicated on external_id) and RAW contacts (one per correspondent).
@@ -82,6 +84,12 @@ def parse_gmail_file(
     address once) at the end. The returned ParsedFile then has empty frames and the same stats.
     If the file fails midway, the sink has already received part of it: the caller undoes that.
 
+    `prescan=False` (a streamed mbox only) skips the pre-scan, which costs about a quarter of
+    the reading: the owner addresses are learnt while reading, which gives the same output
+    unless an address that earlier chunks named turns out to be the owner's (rows already
+    handed over were decided without it). Then LateOwnerError is raised: the caller undoes
+    what the sink received and reads the file again with the pre-scan.
+
     With a `pool` of more than one worker, an mbox of at least PARALLEL_MIN_MESSAGES messages
     is cut into parts read by the workers; the output is the same as reading it here."""
     path = Path(path)
@@ -97,7 +105,7 @@ def parse_gmail_file(
     }
     try:
         if file_format == MBOX:
-            collector = _read_mbox(path, collector_args, skip_spam_and_trash, pool)
+            collector = _read_mbox(path, collector_args, skip_spam_and_trash, pool, prescan)
         else:
             collector = _read_api_dump(path, collector_args, skip_spam_and_trash)
     except OSError as exc:
@@ -108,10 +116,15 @@ def parse_gmail_file(
 
 
 def _read_mbox(
-    path: Path, collector_args: dict[str, Any], skip: bool, pool: PartPool | None
+    path: Path,
+    collector_args: dict[str, Any],
+    skip: bool,
+    pool: PartPool | None,
+    prescan: bool = True,
 ) -> FileCollector:
     """Cut the file into parts and read them, here or in the pool's workers: the same
-    functions on the same parts, so both ways give the same output."""
+    functions on the same parts, so both ways give the same output. A streamed read learns
+    the owners first (pre-scan) or, without `prescan`, as it goes (see parse_gmail_file)."""
     workers = pool.workers if pool is not None else 1
     layout = scan_mbox(path)
     parallel = workers > 1 and layout.messages >= PARALLEL_MIN_MESSAGES
@@ -120,16 +133,18 @@ def _read_mbox(
     parts = layout.parts(collector_args["chunk_messages"], min_parts)
     calls = [(path, part, skip) for part in parts]
     known_owners: set[str] = set()
+    prescan = prescan and collector_args["sink"] is not None
     if pool is not None and parallel:
         executor = pool.executor()
-        if collector_args["sink"] is not None:
+        if prescan:
             known_owners = set().union(*executor.map(mbox_part_owners, *zip(*calls, strict=True)))
         results = in_order(executor, read_mbox_part, calls, window=2 * workers)
     else:
-        if collector_args["sink"] is not None:
+        if prescan:
             known_owners = set().union(*(mbox_part_owners(*call) for call in calls))
         results = (read_mbox_part(*call) for call in calls)
-    collector = FileCollector(**collector_args, known_owners=known_owners)
+    speculative = collector_args["sink"] is not None and not prescan
+    collector = FileCollector(**collector_args, known_owners=known_owners, speculative=speculative)
     for result in results:
         collector.absorb(result)
     return collector
@@ -139,24 +154,35 @@ def mbox_part_owners(path: Path, part: MboxPart, skip_spam_and_trash: bool) -> s
     """The owner addresses a part's messages reveal, from their headers alone (read at bytes
     level, never by the email package). Messages the main read would skip or reject for their
     headers are left out here too; a message that fails here is left to it to reject."""
-    owners: set[str] = set()
-    for item in iter_mbox(path, headers_only=True, part=part):
-        try:
-            view, flags = mbox_headers(item)
-            address = _revealed_owner(view, flags, skip_spam_and_trash)
-        except Exception:  # the main read rejects it, with the reason
-            continue
-        if address:
-            owners.add(address.lower())
-    return owners
+    owners = {_prescan_owner(item, skip_spam_and_trash) for item in iter_mbox(path, True, part)}
+    return {owner for owner in owners if owner}
+
+
+def _prescan_owner(item: MboxMessage, skip_spam_and_trash: bool) -> str | None:
+    """The owner address (lower-cased) the pre-scan learns from one message, if any."""
+    try:
+        view, flags = mbox_headers(item)
+        address = _revealed_owner(view, flags, skip_spam_and_trash)
+    except Exception:  # the main read rejects it, with the reason
+        return None
+    return address.lower() if address else None
 
 
 def read_mbox_part(path: Path, part: MboxPart, skip_spam_and_trash: bool) -> ChunkResult:
-    """Read one part of an mbox file (runs in a worker process when the file is big)."""
+    """Read one part of an mbox file (runs in a worker process when the file is big).
+
+    Its owners include every address the pre-scan would learn from these messages: an
+    activity's owner is that address when the fast parser read the headers as the pre-scan
+    does (nearly always); otherwise, and for rejected messages, the pre-scan's own rule is
+    applied to the message."""
     reader = ChunkReader()
     for item in iter_mbox(path, part=part):
         position = {"message": item.index, "byte_offset": item.offset, "gmail_id": item.gmail_id}
-        _read_one(reader, lambda item=item: from_mbox(item), position, skip_spam_and_trash)
+        status, mail = _read_one(
+            reader, lambda item=item: from_mbox(item), position, skip_spam_and_trash
+        )
+        if status == REJECTED or mail is None or not mail.prescan_headers:
+            reader.reveal(_prescan_owner(item, skip_spam_and_trash))
     return reader.take()
 
 
@@ -207,8 +233,9 @@ def _read_one(
     convert: Callable[[], RawMail],
     position: dict[str, Any],
     skip_spam_and_trash: bool,
-) -> None:
-    """Read one message into the reader: an activity, a counted skip, or a rejected row.
+) -> tuple[str, RawMail | None]:
+    """Read one message into the reader: an activity, a counted skip, or a rejected row
+    (which of ADDED, SKIPPED, REJECTED, and the message as read, if it could be).
 
     Any failure is caught here on purpose: one message the email package chokes on must cost
     that message (as a rejected row with the reason), never the rest of a many-GB file."""
@@ -219,13 +246,13 @@ def _read_one(
         flags = mail.flags
         if CHAT in flags:
             reader.count("skipped_chat")
-            return
+            return SKIPPED, mail
         if skip_spam_and_trash and SPAM in flags:
             reader.count("skipped_spam")
-            return
+            return SKIPPED, mail
         if skip_spam_and_trash and TRASH in flags:
             reader.count("skipped_trash")
-            return
+            return SKIPPED, mail
         facts = interpret(mail)
     except BadMessageError as exc:
         reader.reject(_reject_raw(mail, position), str(exc))
@@ -236,6 +263,8 @@ def _read_one(
         reader.reject(_reject_raw(mail, position), reason)
     else:
         reader.add(facts)
+        return ADDED, mail
+    return REJECTED, mail
 
 
 def _reject_raw(mail: RawMail | None, position: dict[str, Any]) -> dict[str, Any]:

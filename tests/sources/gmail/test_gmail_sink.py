@@ -16,6 +16,24 @@ FILES = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".mbox", ".jso
 OWN_DOMAINS = ["northwind-labs.io"]
 
 
+#: The owner's reply comes first; the mailbox is revealed only by a later Delivered-To.
+LATE_OWNER_MBOX = (
+    b"From 1001@xxx Mon Jan 01 09:00:00 +0000 2024\r\n"
+    b"X-Gmail-Labels: Archived\r\n"
+    b"From: Maria Chen <maria@personal-mail.example>\r\n"
+    b"To: Ada Lovelace <ada@acme-robotics.com>\r\n"
+    b"Subject: Re: pricing\r\nDate: Mon, 1 Jan 2024 09:00:00 +0000\r\n"
+    b"Message-ID: <reply@personal-mail.example>\r\n\r\nSee attached.\r\n\r\n"
+    b"From 1002@xxx Tue Jan 02 09:00:00 +0000 2024\r\n"
+    b"X-Gmail-Labels: Inbox\r\n"
+    b"Delivered-To: maria@personal-mail.example\r\n"
+    b"From: Ada Lovelace <ada@acme-robotics.com>\r\n"
+    b"To: maria@personal-mail.example\r\n"
+    b"Subject: Thanks\r\nDate: Tue, 2 Jan 2024 09:00:00 +0000\r\n"
+    b"Message-ID: <thanks@acme-robotics.com>\r\n\r\nGot it.\r\n"
+)
+
+
 def _rows(frame: pl.DataFrame) -> list[tuple]:
     """The rows as a multiset (sorted), so order may differ but duplicates may not."""
     return sorted(frame.rows(), key=repr)
@@ -59,21 +77,7 @@ def test_owner_learnt_late_in_the_file_decides_earlier_chunks(tmp_path: Path) ->
     """The first message is the owner's reply (no owner known yet when it is read); the
     mailbox is only revealed by a later received message's Delivered-To."""
     path = tmp_path / "late_owner.mbox"
-    path.write_bytes(
-        b"From 1001@xxx Mon Jan 01 09:00:00 +0000 2024\r\n"
-        b"X-Gmail-Labels: Archived\r\n"
-        b"From: Maria Chen <maria@personal-mail.example>\r\n"
-        b"To: Ada Lovelace <ada@acme-robotics.com>\r\n"
-        b"Subject: Re: pricing\r\nDate: Mon, 1 Jan 2024 09:00:00 +0000\r\n"
-        b"Message-ID: <reply@personal-mail.example>\r\n\r\nSee attached.\r\n\r\n"
-        b"From 1002@xxx Tue Jan 02 09:00:00 +0000 2024\r\n"
-        b"X-Gmail-Labels: Inbox\r\n"
-        b"Delivered-To: maria@personal-mail.example\r\n"
-        b"From: Ada Lovelace <ada@acme-robotics.com>\r\n"
-        b"To: maria@personal-mail.example\r\n"
-        b"Subject: Thanks\r\nDate: Tue, 2 Jan 2024 09:00:00 +0000\r\n"
-        b"Message-ID: <thanks@acme-robotics.com>\r\n\r\nGot it.\r\n"
-    )
+    path.write_bytes(LATE_OWNER_MBOX)
     chunks, streamed = _streamed(path, 1)
     first = chunks[0].activities.row(0, named=True)
     assert first["external_id"] == "reply@personal-mail.example"
