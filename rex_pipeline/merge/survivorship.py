@@ -27,7 +27,7 @@ import duckdb
 from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import STAGES
-from rex_pipeline.warehouse import execute
+from rex_pipeline.warehouse import execute, scalar
 
 
 def _pick(column: str, rule: str, alias: str | None = None) -> str:
@@ -40,19 +40,36 @@ def _metadata_sql(records: str) -> str:
     are written in sorted order, so the same records always give the same JSON text. The
     object is written as text (the same text `to_json` of a MAP gives: `->` values are
     already minified JSON), which costs a third of building the MAP. Keys and values are
-    unnested side by side (`$.*` lists the values in key order): looking a key up with `->`
-    would read "", "$…" and "/…" keys as paths, and parse the object again for every key."""
+    split side by side (`$.*` lists the values in key order): looking a key up with `->`
+    would read "", "$…" and "/…" keys as paths, and parse the object again for every key.
+
+    Each entity's objects are gathered in one list and merged inside it (entries sorted by
+    key, then rank, then value; the first of each key wins): grouping the unnested entries
+    by (entity, key) and aggregating them again in key order cost twice as much, and its
+    hash table spilled at a million records."""
+    entries = """list_transform(list_zip(json_keys(x.m), json_extract(x.m, '$.*')),
+                     lambda e: {'k': e[1], 'r': x.r, 'v': e[2]})"""
     return f"""
-        SELECT entity_id, '{{' || string_agg(to_json(k) || ':' || v, ',' ORDER BY k) || '}}'
-            AS metadata
+        SELECT entity_id, '{{' || array_to_string(list_transform(
+                   list_filter(s, lambda x, i: i = 1 OR s[i - 1].k <> x.k),
+                   lambda x: to_json(x.k) || ':' || x.v), ',') || '}}' AS metadata
         FROM (
-            SELECT entity_id, k, arg_min(v, (new_rank, v)) AS v FROM (
-                SELECT entity_id, new_rank, unnest(json_keys(m)) AS k,
-                       unnest(json_extract(m, '$.*')) AS v
+            SELECT entity_id, list_sort(flatten(list_transform(objects, lambda x: {entries})))
+                AS s
+            FROM (
+                SELECT entity_id, list({{'r': new_rank, 'm': m}}) AS objects
                 FROM (SELECT entity_id, new_rank, metadata::JSON AS m FROM {records}
-                      WHERE metadata IS NOT NULL AND json_type(metadata::JSON) = 'OBJECT')
-            ) GROUP BY entity_id, k
-        ) GROUP BY entity_id"""
+                      WHERE metadata IS NOT NULL)
+                WHERE json_type(m) = 'OBJECT' GROUP BY entity_id
+            )
+        )"""
+
+
+def _drop(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    """Drop temp tables as soon as they are read: they are held in memory, and what they
+    held pushed the fold's aggregations into spilling at a million records."""
+    for table in tables:
+        execute(con, f"DROP TABLE IF EXISTS {table}")
 
 
 def _fold_metadata(con: duckdb.DuckDBPyConnection, ranked: str, into: str) -> None:
@@ -61,23 +78,34 @@ def _fold_metadata(con: duckdb.DuckDBPyConnection, ranked: str, into: str) -> No
     execute(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {_metadata_sql(ranked)}")
 
 
-def _ranked(records: str, columns: list[str]) -> str:
-    """`columns` of the records with their old_rank and new_rank. Only the columns the fold
-    reads are kept: a copy of every column of a million records is what made this stage
-    spill (or, without a memory limit, grow past 5 GB). The two global sorts see only the
-    ordering columns and the row id, and the ranks join back by row id: sorting the folded
-    columns along (metadata text, tag and email lists) cost three times as much."""
+def _ranks(records: str, row_id: str = "rowid", last_when_old: str | None = None) -> str:
+    """SQL: each record's `row_id` with its old_rank and new_rank. The two global sorts see
+    only the ordering columns and the row id, and the ranks join back by row id: sorting the
+    folded columns along (metadata text, tag and email lists) cost three times as much.
+    `last_when_old` (a SQL condition) puts the records it holds after all others in the
+    oldest-first order."""
+    last = f"coalesce({last_when_old}, false), " if last_when_old else ""
+    return f"""
+        SELECT {row_id} AS row_id,
+            row_number() OVER (ORDER BY {last}coalesce(created_at, loaded_at), source_system,
+                               source_file, source_row, record_id) AS old_rank,
+            row_number() OVER (ORDER BY coalesce(updated_at, created_at, loaded_at) DESC,
+                               coalesce(created_at, loaded_at) DESC, source_system,
+                               source_file, source_row DESC, record_id) AS new_rank
+        FROM {records}"""
+
+
+def _ranked(
+    records: str, columns: list[str], ranks: str | None = None, row_id: str = "rowid"
+) -> str:
+    """`columns` of the records with their old_rank and new_rank, from `ranks` (a table of
+    `_ranks`; ranked here when not given). Only the columns the fold reads are kept: a copy
+    of every column of a million records is what made this stage spill (or, without a
+    memory limit, grow past 5 GB)."""
+    k = ranks or f"({_ranks(records, row_id)})"
     return f"""
         SELECT {", ".join(f"r.{c}" for c in columns)}, k.old_rank, k.new_rank
-        FROM {records} r JOIN (
-            SELECT rowid AS row_id,
-                row_number() OVER (ORDER BY coalesce(created_at, loaded_at), source_system,
-                                   source_file, source_row, record_id) AS old_rank,
-                row_number() OVER (ORDER BY coalesce(updated_at, created_at, loaded_at) DESC,
-                                   coalesce(created_at, loaded_at) DESC, source_system,
-                                   source_file, source_row DESC, record_id) AS new_rank
-            FROM {records}
-        ) k ON k.row_id = r.rowid"""
+        FROM {records} r JOIN {k} k ON k.row_id = r.{row_id}"""
 
 
 def _old_rows(
@@ -102,17 +130,35 @@ def _old_rows(
 def _fold_input(
     con: duckdb.DuckDBPyConnection, staged: str, rows: str, written: str, into: str
 ) -> None:
-    """`into`: what survivorship reads (`_FOLDED[into]`) of every record of the affected
-    entities: the persisted ones that stay as they are, read at their row ids, and the ones
-    this run writes (`written`)."""
+    """`into` (a temp view, with each record's `row_id`): what survivorship reads
+    (`_FOLDED[into]`) of every record of the affected entities: the persisted ones that stay
+    as they are, read at their row ids, and the ones this run writes (`written`). When no
+    persisted record stays as it is (a first run), `written` holds them all and is read
+    where it is: a temp copy of a million records held 0.4 GB of memory, and with it the
+    fold's aggregations spilled."""
     picked = ", ".join(dict.fromkeys([*_FOLDED[into], *_RANK_COLUMNS]))
+    copy = f"{into}_copy"
+    _drop(con, copy)
+    source = written
+    if scalar(con, f"SELECT count(*) FROM {rows} WHERE NOT moved"):
+        execute(
+            con,
+            f"""CREATE TEMP TABLE {copy} AS
+                SELECT {picked} FROM {staged}
+                WHERE rowid IN (SELECT row_id FROM {rows} WHERE NOT moved)
+                UNION ALL SELECT {picked} FROM {written}""",
+        )
+        source = copy
     execute(
         con,
-        f"""CREATE OR REPLACE TEMP TABLE {into} AS
-            SELECT {picked} FROM {staged}
-            WHERE rowid IN (SELECT row_id FROM {rows} WHERE NOT moved)
-            UNION ALL SELECT {picked} FROM {written}""",
+        f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT rowid AS row_id, {picked} FROM {source}",
     )
+
+
+def _fold_done(con: duckdb.DuckDBPyConnection, into: str, *tables: str) -> None:
+    """Forget the fold's input view and temp tables."""
+    execute(con, f"DROP VIEW IF EXISTS {into}")
+    _drop(con, f"{into}_copy", *tables)
 
 
 # The canonical contact's fields picked from one record, and the staged column each reads.
@@ -207,19 +253,18 @@ def build_contact_records(
     )
 
 
-def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """`batch_canonical_contacts` and `batch_canonical_contact_emails` for affected contacts."""
+def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """`batch_canonical_contacts` and `batch_canonical_contact_emails` for affected contacts;
+    returns the number of records folded."""
     rules = settings.resolution.survivorship
     picks = ",\n".join(
         _pick(column, rules.get(name, "oldest"), name) for name, column in _CONTACT_FIELDS.items()
     )
     stages = "[" + ", ".join(f"'{s}'" for s in STAGES) + "]"
-    execute(
-        con,
-        "CREATE OR REPLACE TEMP TABLE ranked_contacts AS "
-        + _ranked("contact_fold_records", _FOLDED["contact_fold_records"]),
-    )
-    _fold_metadata(con, "ranked_contacts", "contact_metadata")
+    records = "contact_fold_records"
+    execute(con, f"CREATE OR REPLACE TEMP TABLE contact_ranks AS {_ranks(records, 'row_id')}")
+    ranked = f"({_ranked(records, _FOLDED[records], 'contact_ranks', 'row_id')})"
+    _fold_metadata(con, ranked, "contact_metadata")
     execute(
         con,
         f"""
@@ -233,7 +278,7 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
                 list_sort(list_distinct(flatten(list(tags) FILTER (WHERE tags IS NOT NULL))))
                     AS tags,
                 min(coalesce(created_at, loaded_at)) AS created_at
-            FROM ranked_contacts GROUP BY entity_id
+            FROM {ranked} GROUP BY entity_id
         )
         SELECT agg.id, agg.org_id, agg.email, agg.first_name, agg.last_name, agg.phone,
                agg.title, agg.linkedin_url, coalesce(agg.stage, 'lead') AS stage,
@@ -247,16 +292,16 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
         FROM agg LEFT JOIN contact_metadata md ON md.entity_id = agg.id
         """,
     )
+    # every address of a record, its main one first, in one pass over the records
     execute(
         con,
-        """
+        f"""
         CREATE OR REPLACE TABLE batch_canonical_contact_emails AS
         WITH addresses AS (
-            SELECT entity_id, org_id, old_rank, email FROM ranked_contacts
-            WHERE email IS NOT NULL
-            UNION ALL
-            SELECT entity_id, org_id, old_rank, unnest(other_emails) AS email
-            FROM ranked_contacts WHERE other_emails IS NOT NULL
+            SELECT entity_id, org_id, old_rank,
+                   unnest(CASE WHEN email IS NULL THEN other_emails
+                          ELSE list_prepend(email, coalesce(other_emails, [])) END) AS email
+            FROM {ranked} WHERE email IS NOT NULL OR other_emails IS NOT NULL
         ), firsts AS (
             SELECT entity_id, any_value(org_id) AS org_id, lower(email) AS lower_email,
                    arg_min(email, old_rank) AS email
@@ -267,6 +312,9 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
         FROM firsts f JOIN batch_canonical_contacts c ON c.id = f.entity_id
         """,
     )
+    folded = int(scalar(con, "SELECT count(*) FROM contact_ranks") or 0)
+    _fold_done(con, records, "contact_ranks", "contact_metadata")
+    return folded
 
 
 def build_company_records(
@@ -329,15 +377,11 @@ def build_company_records(
 
 def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
     """Company files outrank the company names contacts mention; then oldest first."""
-    execute(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE ranked_companies AS
-        SELECT * REPLACE (
-            old_rank + CASE WHEN record_id LIKE '%:company' THEN 1000000000000 ELSE 0 END
-                AS old_rank)
-        FROM ({_ranked("company_fold_records", _FOLDED["company_fold_records"])})""",
-    )
-    _fold_metadata(con, "ranked_companies", "company_metadata")
+    records = "company_fold_records"
+    ranks = _ranks(records, "row_id", last_when_old="record_id LIKE '%:company'")
+    execute(con, f"CREATE OR REPLACE TEMP TABLE company_ranks AS {ranks}")
+    ranked = f"({_ranked(records, _FOLDED[records], 'company_ranks', 'row_id')})"
+    _fold_metadata(con, ranked, "company_metadata")
     execute(
         con,
         f"""
@@ -348,7 +392,7 @@ def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
                 {_pick("industry", "newest")}, {_pick("size", "newest")},
                 {_pick("description", "newest")},
                 min(coalesce(created_at, loaded_at)) AS created_at
-            FROM ranked_companies GROUP BY entity_id
+            FROM {ranked} GROUP BY entity_id
         )
         SELECT agg.id, agg.org_id, agg.name, agg.domain, agg.industry, agg.size,
                agg.description, coalesce(md.metadata, '{{}}')::JSON AS metadata,
@@ -356,3 +400,4 @@ def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
         FROM agg LEFT JOIN company_metadata md ON md.entity_id = agg.id
         """,
     )
+    _fold_done(con, records, "company_ranks", "company_metadata")
