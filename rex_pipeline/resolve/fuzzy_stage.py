@@ -76,7 +76,10 @@ UNION ALL SELECT 'last', last_name, count(*) FROM known GROUP BY last_name
 #: to the oldest. Those counts include this batch, so a first load and a later sync agree; only
 #: the spellings of the nodes profiled are looked up. Each field is the `first` of the node's
 #: records in a fixed order: the same choice as arg_min/arg_max over a struct of the order's
-#: columns (NULLs sort as a struct would), several times faster on a whole warehouse.
+#: columns (NULLs sort as a struct would), several times faster on a whole warehouse. Most
+#: nodes hold a single record (six in ten on a first load): their profile is that record's
+#: fields as they are, so only the nodes of several records go through the ordered
+#: aggregates, whose sort keys and list building are what this query costs.
 _PROFILES_SQL = f"""
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
@@ -87,21 +90,25 @@ WITH recs AS (
     LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
     WHERE s.org_id = $org AND {{wanted}} AND NOT {from_reread_file("s")}
     {{batch}}
+), sizes AS (
+    SELECT node_id, count(*) AS n FROM recs GROUP BY node_id
+), multi AS (
+    SELECT recs.* FROM recs JOIN sizes USING (node_id) WHERE sizes.n > 1
 ), popularity AS (
     SELECT kind, spelling, n FROM {{popularity}}
 ), first_pop AS (
     SELECT spelling, n FROM popularity
-    WHERE kind = 'first' AND spelling IN (SELECT first_name FROM recs)
+    WHERE kind = 'first' AND spelling IN (SELECT first_name FROM multi)
 ), last_pop AS (
     SELECT spelling, n FROM popularity
-    WHERE kind = 'last' AND spelling IN (SELECT last_name FROM recs)
+    WHERE kind = 'last' AND spelling IN (SELECT last_name FROM multi)
 ), counted AS (
-    SELECT recs.*, count(*) OVER (PARTITION BY node_id, first_name) AS first_n,
+    SELECT multi.*, count(*) OVER (PARTITION BY node_id, first_name) AS first_n,
            count(*) OVER (PARTITION BY node_id, last_name) AS last_n,
            coalesce(fp.n, 0) AS first_pop, coalesce(lp.n, 0) AS last_pop
-    FROM recs
-    LEFT JOIN first_pop fp ON fp.spelling = recs.first_name
-    LEFT JOIN last_pop lp ON lp.spelling = recs.last_name
+    FROM multi
+    LEFT JOIN first_pop fp ON fp.spelling = multi.first_name
+    LEFT JOIN last_pop lp ON lp.spelling = multi.last_name
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
         first(record_id ORDER BY age, record_id) AS first_record,
@@ -122,6 +129,17 @@ WITH recs AS (
         first(title ORDER BY age DESC NULLS FIRST, record_id DESC NULLS FIRST)
             FILTER (WHERE title IS NOT NULL) AS title
     FROM counted GROUP BY node_id
+    UNION ALL
+    -- a single record: what each aggregate above gives for one row (no phone: NULL, as
+    -- list() of no rows; list order is no promise of the aggregate's either)
+    SELECT recs.node_id, is_new, age, record_id, first_name, last_name,
+        list_filter(list_distinct(
+            list_prepend(email_key, coalesce(other_email_keys, []::VARCHAR[]))),
+            lambda k: k IS NOT NULL),
+        company_key, company_domain,
+        CASE WHEN phone IS NOT NULL THEN [phone] END,
+        linkedin_url, title
+    FROM recs JOIN sizes USING (node_id) WHERE sizes.n = 1
 )
 SELECT node_id, is_new, created_at, first_record, first_name, last_name, email_keys,
        list_transform(email_keys, lambda k: split_part(k, '@', 2)) AS email_domains,

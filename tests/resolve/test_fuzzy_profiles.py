@@ -11,31 +11,15 @@ import pytest
 
 from rex_pipeline.config import Settings
 from rex_pipeline.resolve.fuzzy_stage import contact_profiles
+from tests.resolve.profile_tables import profile_tables
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-_COLUMNS = """first_name VARCHAR, last_name VARCHAR, email_key VARCHAR,
-    other_email_keys VARCHAR[], phone VARCHAR, linkedin_url VARCHAR, title VARCHAR,
-    company_key VARCHAR, company_domain VARCHAR"""
 
 
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     """The tables the profile query reads, with no batch of its own."""
-    con = duckdb.connect()
-    con.execute(
-        f"""CREATE TABLE stg_contacts (org_id VARCHAR, record_id VARCHAR, entity_id VARCHAR,
-            source_system VARCHAR, source_file VARCHAR, created_at TIMESTAMPTZ,
-            loaded_at TIMESTAMPTZ, {_COLUMNS})"""
-    )
-    con.execute("CREATE TABLE batch_merges_contact (winner_id VARCHAR, loser_id VARCHAR)")
-    con.execute(
-        "CREATE TABLE batch_files (org_id VARCHAR, source_system VARCHAR, file_name VARCHAR)"
-    )
-    con.execute(
-        f"CREATE TABLE batch_clean_contacts (record_id VARCHAR, created_at TIMESTAMPTZ, {_COLUMNS})"
-    )
-    con.execute("CREATE TABLE batch_assign_contact (record_id VARCHAR, entity_id VARCHAR)")
-    return con
+    return profile_tables()
 
 
 def _stage(

@@ -21,12 +21,10 @@ from rex_pipeline.config import Settings
 from rex_pipeline.resolve.fuzzy.compare import score_pairs
 from rex_pipeline.resolve.fuzzy.features import contact_features
 from rex_pipeline.resolve.fuzzy_stage import contact_profiles
+from tests.resolve.profile_tables import profile_tables
 from tests.resolve_fuzzy.fuzzy_factory import contacts, person
 
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-_COLUMNS = """first_name VARCHAR, last_name VARCHAR, email_key VARCHAR,
-    other_email_keys VARCHAR[], phone VARCHAR, linkedin_url VARCHAR, title VARCHAR,
-    company_key VARCHAR, company_domain VARCHAR"""
 _FIELDS = (
     "first_name",
     "last_name",
@@ -43,21 +41,7 @@ _FIELDS = (
 @pytest.fixture
 def con() -> duckdb.DuckDBPyConnection:
     """The tables the profile query reads."""
-    con = duckdb.connect()
-    con.execute(
-        f"""CREATE TABLE stg_contacts (org_id VARCHAR, record_id VARCHAR, entity_id VARCHAR,
-            source_system VARCHAR, source_file VARCHAR, created_at TIMESTAMPTZ,
-            loaded_at TIMESTAMPTZ, {_COLUMNS})"""
-    )
-    con.execute("CREATE TABLE batch_merges_contact (winner_id VARCHAR, loser_id VARCHAR)")
-    con.execute(
-        "CREATE TABLE batch_files (org_id VARCHAR, source_system VARCHAR, file_name VARCHAR)"
-    )
-    con.execute(
-        f"CREATE TABLE batch_clean_contacts (record_id VARCHAR, created_at TIMESTAMPTZ, {_COLUMNS})"
-    )
-    con.execute("CREATE TABLE batch_assign_contact (record_id VARCHAR, entity_id VARCHAR)")
-    return con
+    return profile_tables()
 
 
 RECORDS: list[dict[str, object]] = [

@@ -199,7 +199,9 @@ _COMPATIBLE_LAST = ["exact", "typo", "similar"]
 
 
 def _sides(feats: ContactFeatures, pairs: pl.DataFrame) -> pl.DataFrame:
-    nodes = feats.nodes
+    """Both nodes' features side by side, but for the nickname groups: lists are costly to
+    copy to every pair, and `_names` reads them for distinct spellings only."""
+    nodes = feats.nodes.drop("fn_groups")
     a = nodes.select(pl.all().name.suffix("_a"))
     b = nodes.select(pl.all().name.suffix("_b"))
     return pairs.join(a, left_on="a", right_on="idx_a").join(b, left_on="b", right_on="idx_b")
@@ -305,18 +307,15 @@ def _other_family_typo(frame: pl.DataFrame) -> pl.Series:
     return (pairwise(sides, "rarer", "family", OSA.distance) == 1).fill_null(False)
 
 
-def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
-    frame = _with_counts(_with_counts(frame, counts.first, "fn"), counts.last, "ln")
+def _first_name_levels(pairs: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+    """fn_a, fn_b and the first-name level with what decided it, for distinct spelling
+    pairs (with their nickname groups)."""
+    frame = _with_counts(pairs, counts, "fn")
     frame = frame.with_columns(
         first_name_sim=pairwise(frame, "fn_a", "fn_b", JaroWinkler.normalized_similarity),
-        last_name_sim=pairwise(frame, "ln_a", "ln_b", JaroWinkler.normalized_similarity),
         fn_edits=pairwise(frame, "fn_a", "fn_b", OSA.distance),
-        ln_edits=pairwise(frame, "ln_a", "ln_b", OSA.distance),
     )
-    frame = frame.with_columns(
-        fn_typo_crossed=_typo_across_genders(frame, counts.first),
-        ln_other_family=_other_family_typo(frame),
-    )
+    frame = frame.with_columns(fn_typo_crossed=_typo_across_genders(frame, counts))
     fa, fb = pl.col("fn_a"), pl.col("fn_b")
     known = known_first_names().implode()
     both_known = fa.is_in(known) & fb.is_in(known)
@@ -347,6 +346,27 @@ def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
         .then(pl.lit("initial"))
         .otherwise(pl.lit("different"))
     )
+    return frame.select(
+        "fn_a",
+        "fn_b",
+        "fn_n_a",
+        "fn_n_b",
+        "first_name_sim",
+        "fn_edits",
+        "fn_typo_crossed",
+        first_name_level=first,
+    )
+
+
+def _last_name_levels(pairs: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+    """ln_a, ln_b and the last-name level with what decided it, for distinct spelling
+    pairs."""
+    frame = _with_counts(pairs, counts, "ln")
+    frame = frame.with_columns(
+        last_name_sim=pairwise(frame, "ln_a", "ln_b", JaroWinkler.normalized_similarity),
+        ln_edits=pairwise(frame, "ln_a", "ln_b", OSA.distance),
+    )
+    frame = frame.with_columns(ln_other_family=_other_family_typo(frame))
     la, lb = pl.col("ln_a"), pl.col("ln_b")
     last = (
         pl.when(la.is_null() | lb.is_null())
@@ -363,7 +383,44 @@ def _names(frame: pl.DataFrame, counts: SpellingCounts) -> pl.DataFrame:
         .then(pl.lit("similar"))
         .otherwise(pl.lit("different"))
     )
-    frame = frame.with_columns(first_name_level=first, last_name_level=last)
+    return frame.select(
+        "ln_a",
+        "ln_b",
+        "ln_n_a",
+        "ln_n_b",
+        "last_name_sim",
+        "ln_edits",
+        "ln_other_family",
+        last_name_level=last,
+    )
+
+
+def _names(frame: pl.DataFrame, counts: SpellingCounts, groups: pl.DataFrame) -> pl.DataFrame:
+    """First and last name levels and weights. A level depends on the two spellings alone
+    (their counts, similarity and nickname groups, `groups`: fn, fn_groups, a function of
+    the spelling), so it is worked out once per distinct pair of spellings and joined back:
+    a few thousand first-name pairs stand for hundreds of thousands of candidate pairs, and
+    the list operations of the nickname test are what a level costs."""
+    first = (
+        frame.select("fn_a", "fn_b")
+        .unique()
+        .join(groups.select(fn_a="fn", fn_groups_a="fn_groups"), on="fn_a", how="left")
+        .join(groups.select(fn_b="fn", fn_groups_b="fn_groups"), on="fn_b", how="left")
+    )
+    last = frame.select("ln_a", "ln_b").unique()
+    frame = frame.join(
+        _first_name_levels(first, counts.first),
+        on=["fn_a", "fn_b"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    ).join(
+        _last_name_levels(last, counts.last),
+        on=["ln_a", "ln_b"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
 
     def adjustment(name: str, column: str) -> pl.Expr:
         level = pl.col(f"{name}_level")
@@ -437,16 +494,47 @@ def _given_names_across_genders(combos: pl.DataFrame) -> pl.Series:
     return joined["left"].is_not_null() & joined["right"].is_not_null() & joined["fits"].is_null()
 
 
+def _spelt_names(combos: pl.DataFrame, firsts: pl.DataFrame) -> pl.DataFrame:
+    """combo, from_other_name: for the combinations of a nameless side and a named one, the
+    nameless side's address spells the other's first and last name (any other combination
+    is False: the caller fills it in). `firsts`: idx, firsts (each node's name forms)."""
+    one_named = combos.filter(pl.col("nameless_a") != pl.col("nameless_b")).select(
+        "combo", "a", "b", "letters_a", "letters_b", "ln_a", "ln_b", "nameless_a", "nameless_b"
+    )
+    sides = one_named.join(
+        firsts.rename({"idx": "a", "firsts": "firsts_a"}), on="a", how="left"
+    ).join(firsts.rename({"idx": "b", "firsts": "firsts_b"}), on="b", how="left")
+    return sides.select(
+        "combo",
+        from_other_name=(
+            pl.col("nameless_a")
+            & ~pl.col("nameless_b")
+            & made_from_full_name(pl.col("letters_a"), pl.col("ln_b"), pl.col("firsts_b"))
+        )
+        | (
+            pl.col("nameless_b")
+            & ~pl.col("nameless_a")
+            & made_from_full_name(pl.col("letters_b"), pl.col("ln_a"), pl.col("firsts_a"))
+        ),
+    )
+
+
 def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
     """Best email level over every combination of the two nodes' addresses, plus whether any
     combination is two different mailboxes at one work domain."""
     owned = _owned_mailboxes(feats, pl.concat([frame["a"], frame["b"]]).unique())
+    # the name forms (lists) are read only where one side has no name: not copied to every
+    # combination
+    addresses = owned.drop("firsts")
     combos = (
         frame.select("pair", "a", "b")
-        .join(owned.select(pl.all().name.suffix("_a")), left_on="a", right_on="idx_a")
-        .join(owned.select(pl.all().name.suffix("_b")), left_on="b", right_on="idx_b")
+        .join(addresses.select(pl.all().name.suffix("_a")), left_on="a", right_on="idx_a")
+        .join(addresses.select(pl.all().name.suffix("_b")), left_on="b", right_on="idx_b")
         .with_row_index("combo")
     )
+    combos = combos.join(
+        _spelt_names(combos, owned.select("idx", "firsts").unique("idx")), on="combo", how="left"
+    ).with_columns(pl.col("from_other_name").fill_null(False))
     combos = combos.with_columns(given_names_across_genders=_given_names_across_genders(combos))
     same_domain = pl.col("domain_a") == pl.col("domain_b")
     # edit distance only where it can matter: two different mailboxes at one domain
@@ -470,15 +558,7 @@ def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
     numbered_copy = (stem_a == pl.col("local_b").str.replace(r"\d+$", "")) & (
         stem_a.str.len_chars() >= 2
     )
-    from_other_name = (
-        pl.col("nameless_a")
-        & ~pl.col("nameless_b")
-        & made_from_full_name(pl.col("letters_a"), pl.col("ln_b"), pl.col("firsts_b"))
-    ) | (
-        pl.col("nameless_b")
-        & ~pl.col("nameless_a")
-        & made_from_full_name(pl.col("letters_b"), pl.col("ln_a"), pl.col("firsts_a"))
-    )
+    from_other_name = pl.col("from_other_name")
     across_genders = pl.col("given_names_across_genders")
     code = (
         pl.when(same & ~from_name_a & ~from_name_b)
@@ -673,7 +753,8 @@ def score_pairs(
     counts = spellings or feats.spellings  # of the whole population, before narrowing down
     feats = feats.only(pl.concat([pairs["a"], pairs["b"]]))
     frame = _sides(feats, pairs.with_row_index("pair"))
-    frame = _others(_phones(_emails(_names(frame, counts), feats), feats))
+    groups = feats.nodes.select("fn", "fn_groups").unique("fn").drop_nulls("fn")
+    frame = _others(_phones(_emails(_names(frame, counts, groups), feats), feats))
     frame = frame.with_columns(
         (
             pl.col(f"{name}_weight")
