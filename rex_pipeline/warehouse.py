@@ -30,8 +30,14 @@ import polars as pl
 
 from rex_pipeline import records
 from rex_pipeline.faults import crash_point
+from rex_pipeline.publish import touched
 from rex_pipeline.publish.compression import compression_disabled
-from rex_pipeline.publish.delta import apply_table_delta, record_hashes, same_columns
+from rex_pipeline.publish.delta import (
+    apply_table_delta,
+    record_hashes,
+    same_columns,
+    table_shapes,
+)
 from rex_pipeline.publish.derived import (
     DERIVED_FROM,
     PUBLISH_ORDER,
@@ -94,6 +100,10 @@ _INTERNAL_DDL = (
     # the published file (identity) the kept row hashes describe (see `publish.delta`): set
     # with published_file after the swap, cleared before a publish starts changing them
     "ALTER TABLE publish_state ADD COLUMN IF NOT EXISTS hashes_file VARCHAR",
+    # the keys of the canonical rows applies changed since the last publish, trusted while
+    # touched_generation = generation (see `publish.touched`)
+    "CREATE TABLE IF NOT EXISTS touched_keys (table_name VARCHAR NOT NULL, key VARCHAR)",
+    "ALTER TABLE publish_state ADD COLUMN IF NOT EXISTS touched_generation BIGINT",
     """INSERT INTO publish_state (generation) SELECT 0
        WHERE NOT EXISTS (SELECT 1 FROM publish_state)""",
 )
@@ -300,6 +310,7 @@ def _write_published(
     update: bool,
     keep_derived: bool,
     trust_kept: bool = False,
+    use_touched: bool = False,
 ) -> None:
     """Make `tmp` hold the canonical tables (with their comments) and the derived tables,
     complete and checkpointed: written afresh, or, when `update`, by changing a copy of the
@@ -314,7 +325,9 @@ def _write_published(
     as costly again, on every update (200k contacts: +0.3 CPU-s of 0.6).
 
     Every canonical table's row hashes are kept for the next update (`publish.delta`);
-    `trust_kept`: the kept ones describe the copy (it is the file the last publish wrote)."""
+    `trust_kept`: the kept ones describe the copy (it is the file the last publish wrote).
+    `use_touched`: besides, the log of touched keys holds every change since that publish
+    (`publish.touched`), so only the logged rows of its tables are compared."""
     work_catalog = scalar(con, "SELECT current_database()")
     row_ids: dict[str, tuple[object, ...]] | None = None
     forget_deltas(con)
@@ -322,11 +335,21 @@ def _write_published(
     try:
         crash_point("publish.attached")
         changed: set[str] = set()
+        shapes = table_shapes(con, "pub", str(work_catalog)) if update else {}
+        logged = touched.logged_counts(con) if use_touched else {}
         for table in CANONICAL_TABLES:
             crash_point(f"publish.copy.{table.name}")
-            if update and same_columns(con, "pub", work_catalog, table):
+            if update and same_columns(con, "pub", str(work_catalog), table, shapes):
                 keep = DELTA_KEYS.get(table.name, ())
-                delta = apply_table_delta(con, "pub", work_catalog, table, keep, trust_kept)
+                by_log = (
+                    use_touched
+                    and table.name in touched.TOUCH_KEYS
+                    and touched.worth_it(
+                        con, str(work_catalog), table.name, logged.get(table.name, 0)
+                    )
+                )
+                among = touched.touched_keys(work_catalog, table.name) if by_log else None
+                delta = apply_table_delta(con, "pub", work_catalog, table, keep, trust_kept, among)
                 if delta.changed:
                     changed.add(table.name)
                 continue
@@ -407,12 +430,15 @@ def publish(
     trust_kept = update and bool(
         scalar(con, "SELECT hashes_file = published_file FROM publish_state")
     )
+    # _reusable: the log of touched keys, if trusted, holds every change since that file (a
+    # forced publish trusts nothing: it may follow changes made by hand, which no log holds)
+    use_touched = update and not force and touched.trusted(con)
     con.execute("UPDATE publish_state SET hashes_file = NULL")  # about to change them
     try:
         if update:
             shutil.copyfile(published, tmp)
         with compression_disabled(con, PUBLISHED_UNUSED_COMPRESSION):
-            _write_published(con, tmp, update, keep_derived, trust_kept)
+            _write_published(con, tmp, update, keep_derived, trust_kept, use_touched)
         crash_point("publish.before_replace")
         os.replace(tmp, published)
     except BaseException:
@@ -421,10 +447,17 @@ def publish(
     crash_point("publish.replaced")
     _fsync_dir(published.parent)
     identity = file_identity(published)
-    con.execute(
-        "UPDATE publish_state SET published_generation = generation, published_file = ?,"
-        " written_size = CASE WHEN ? THEN written_size ELSE ? END, derived_checked = true,"
-        " hashes_file = ?",
-        [identity, update, published.stat().st_size, identity],
-    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "UPDATE publish_state SET published_generation = generation, published_file = ?,"
+            " written_size = CASE WHEN ? THEN written_size ELSE ? END, derived_checked = true,"
+            " hashes_file = ?",
+            [identity, update, published.stat().st_size, identity],
+        )
+        touched.restart(con)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     return "updated" if update else "written"

@@ -6,6 +6,12 @@ tables are dropped and `warehouse.publish` swaps the new analyst copy in.
 
 Canonical rows are upserted by id; `updated_at` moves only when a row's content changed and
 `created_at` never moves, so re-running on the same inbox changes nothing.
+
+Every canonical row the apply inserts, deletes or updates has its key logged (`touch`, see
+publish/touched.py) before the statement that changes it, so that the publish compares only
+those rows. An org's first run (no canonical rows or staged records yet) writes everything new
+and skips what only an update needs: looking up and hashing old rows, deleting, copying the
+staged records aside (`_insert_first`, `_apply_staged`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from rex_pipeline import batch
 from rex_pipeline.batch import from_reread_file
 from rex_pipeline.config import Settings
 from rex_pipeline.faults import crash_point
+from rex_pipeline.publish import touched
+from rex_pipeline.publish.touched import touch
 from rex_pipeline.schema import TABLES_BY_NAME
 from rex_pipeline.score.state import apply_model_hash
 from rex_pipeline.warehouse import execute, mark_changed, scalar
@@ -73,6 +81,8 @@ def _upsert(
     also deletes ids that have no new row (e.g. merge losers). Returns (rows written, rows
     whose content changed)."""
     spec = TABLES_BY_NAME[table]
+    if not execute(con, f'SELECT 1 FROM "{table}" WHERE org_id = $org LIMIT 1', {"org": org}):
+        return _insert_first(con, table, source, now)
     same = "(o.id IS NOT NULL AND n.__content = o.__content)"
     kept = [
         "coalesce(o.created_at, n.created_at) AS created_at",
@@ -108,6 +118,11 @@ def _upsert(
     written, changed = execute(
         con, "SELECT count(*), count(*) FILTER (WHERE changed) FROM upsert_rows"
     )[0]
+    touch(
+        con,
+        table,
+        "SELECT id FROM upsert_rows" + (f" UNION ALL {replace_ids}" if replace_ids else ""),
+    )
     execute(
         con,
         f'DELETE FROM "{table}" WHERE org_id = $org AND id IN (SELECT id FROM upsert_rows'
@@ -117,6 +132,27 @@ def _upsert(
     col_list = ", ".join(f'"{c}"' for c in spec.column_names)
     execute(con, f'INSERT INTO "{table}" ({col_list}) SELECT {col_list} FROM upsert_rows')
     return written, changed
+
+
+def _insert_first(
+    con: duckdb.DuckDBPyConnection, table: str, source: str, now: datetime
+) -> tuple[int, int]:
+    """`_upsert` into a table without rows of the org (its first run): every row is new, so
+    nothing old is looked up, deleted or hashed (the content hash sorts every JSON object: at a
+    million contacts most of the upsert's cost), and the rows go in straight from `source`."""
+    spec = TABLES_BY_NAME[table]
+    new = {"created_at": "n.created_at", "updated_at": "$now::TIMESTAMPTZ"}
+    if table == "contacts":  # the score asset sets the scores after the upsert
+        new |= dict.fromkeys(("icp_score", "icp_score_reason", "icp_scored_at"), "NULL")
+    col_list = ", ".join(f'"{c}"' for c in spec.column_names)
+    values = ", ".join(new.get(c, f'n."{c}"') for c in spec.column_names)
+    touch(con, table, f"SELECT id FROM {source}")
+    (written,) = execute(
+        con,
+        f'INSERT INTO "{table}" ({col_list}) SELECT {values} FROM {source} AS n',
+        {"now": now},
+    )[0]
+    return int(written), int(written)  # type: ignore[call-overload]
 
 
 def _delete_any(
@@ -129,14 +165,23 @@ def _delete_any(
         execute(con, f"DELETE FROM {table} t WHERE t.org_id = $org AND {predicate}", {"org": org})
 
 
-def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None:
+def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> str:
     """Persist the batch's staged records. The batch's record table holds the records this
     batch assigned (new, or of a re-read file) and every other staged record of the entities
     it touched, unchanged but for merged-away ids (a large company has thousands): only the
     assigned records and those of merged-away entities are written over, so the cost follows
-    the batch. The written rows are kept in `staged_<entity>` for the lineage tables."""
+    the batch. Returns where the written rows are, for the lineage tables: `staged_<entity>`,
+    or, on the org's first run (nothing staged yet, nothing to delete), its staged records
+    themselves, written straight from the batch without a copy in between."""
     stg, records = _STAGED[entity]
     losers = f"SELECT loser_id FROM batch_merges_{entity}"
+    if not execute(con, f"SELECT 1 FROM {stg} WHERE org_id = $org LIMIT 1", {"org": org}):
+        execute(
+            con,
+            f"""INSERT INTO {stg} BY NAME SELECT * FROM {records}
+                WHERE record_id IN (SELECT record_id FROM batch_assign_{entity})""",
+        )
+        return f"(SELECT * FROM {stg} WHERE org_id = $org)"
     execute(
         con,
         f"""CREATE OR REPLACE TEMP TABLE staged_{entity} AS
@@ -148,6 +193,7 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None
     )
     _delete_any(con, stg, [f"t.entity_id IN ({losers})", from_reread_file("t")], org)
     execute(con, f"INSERT INTO {stg} BY NAME SELECT * FROM staged_{entity}")
+    return f"staged_{entity}"
 
 
 def _apply_keys(
@@ -205,6 +251,13 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
     # everything that pointed at a loser follows its winner
     if entity == "contact":
         for t in ("activities", "deals", "tasks"):
+            touch(
+                con,
+                t,
+                f"""SELECT x.id FROM {t} x WHERE x.org_id = $org AND x.contact_id IN
+                    (SELECT loser_id FROM batch_merges_contact)""",
+                {"org": org},
+            )
             execute(
                 con,
                 f"""UPDATE {t} x SET contact_id = m.winner_id FROM batch_merges_contact m
@@ -213,6 +266,13 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
             )
     else:
         for t in ("contacts", "activities", "deals"):
+            touch(
+                con,
+                t,
+                f"""SELECT x.id FROM {t} x WHERE x.org_id = $org AND x.company_id IN
+                    (SELECT loser_id FROM batch_merges_company)""",
+                {"org": org},
+            )
             execute(
                 con,
                 f"""UPDATE {t} x SET company_id = m.winner_id FROM batch_merges_company m
@@ -265,6 +325,7 @@ def _relink_activities(con: duckdb.DuckDBPyConnection, org: str, now: datetime) 
             {"org": org, "now": now},
         )
         if scalar(con, "SELECT count(*) FROM relinked"):
+            touch(con, table, "SELECT id FROM relinked")
             execute(
                 con,
                 f"""UPDATE {table} x SET contact_id = r.contact_id FROM relinked r
@@ -274,28 +335,36 @@ def _relink_activities(con: duckdb.DuckDBPyConnection, org: str, now: datetime) 
     execute(con, "DROP TABLE relinked")
 
 
-def _apply_sources(con: duckdb.DuckDBPyConnection, org: str) -> None:
+def _apply_sources(con: duckdb.DuckDBPyConnection, org: str, staged: dict[str, str]) -> None:
     """contact_sources / company_sources are the lineage projection of the staged records,
     kept in step with them: the rows of the staged records this run replaced (those of
     re-read files and of merged-away entities) are deleted, and the records it wrote
-    (`staged_<entity>`) are projected; every other row stays as it is, so the cost follows
-    the batch and not the warehouse."""
+    (`staged[entity]`, see `_apply_staged`) are projected; every other row stays as it is, so
+    the cost follows the batch and not the warehouse."""
     for entity, table, id_col, email in (
         ("contact", "contact_sources", "contact_id", "email"),
         ("company", "company_sources", "company_id", "domain"),
     ):
         losers = f"SELECT loser_id FROM batch_merges_{entity}"
+        touch(
+            con,
+            table,
+            f"{losers} UNION ALL SELECT entity_id FROM {staged[entity]} AS s UNION ALL"
+            f" SELECT t.{id_col} FROM {table} t WHERE t.org_id = $org AND {from_reread_file('t')}",
+            {"org": org},
+        )
         _delete_any(con, table, [f"t.{id_col} IN ({losers})", from_reread_file("t")], org)
         execute(
             con,
             f"""INSERT INTO {table} (org_id, {id_col}, source_system, source_file, source_row,
                     source_key, email, match_rule, match_score)
                 SELECT org_id, entity_id, source_system, source_file, source_row, source_key,
-                       {email}, match_rule, match_score FROM staged_{entity}
+                       {email}, match_rule, match_score FROM {staged[entity]} AS s
                 WHERE org_id = $org""",
             {"org": org},
         )
-        execute(con, f"DROP TABLE staged_{entity}")
+        if staged[entity] == f"staged_{entity}":
+            execute(con, f"DROP TABLE staged_{entity}")
 
 
 def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
@@ -315,6 +384,7 @@ def _apply_rejected(con: duckdb.DuckDBPyConnection, org: str) -> None:
 
 
 def _apply_stage_changes(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> None:
+    touch(con, "stage_changes", "SELECT id FROM batch_canonical_contacts")
     execute(
         con,
         """INSERT INTO stage_changes
@@ -353,6 +423,16 @@ def _apply_manifest(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> 
 def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
     if not batch.exists(con, "batch_icp_scores"):
         return 0
+    touch(
+        con,
+        "contacts",
+        """SELECT c.id FROM contacts c JOIN batch_icp_scores s ON c.id = s.id
+           WHERE c.org_id = $org AND (
+               c.icp_score IS DISTINCT FROM s.icp_score
+            OR c.icp_score_reason IS DISTINCT FROM s.icp_score_reason
+            OR c.icp_scored_at IS DISTINCT FROM s.icp_scored_at)""",
+        {"org": org},
+    )
     rows = execute(
         con,
         """UPDATE contacts c SET icp_score = s.icp_score, icp_score_reason = s.icp_score_reason,
@@ -431,8 +511,9 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
     try:
         crash_point("apply.begun")
         _apply_stage_changes(con, org, now)
+        staged = {}
         for entity in ("company", "contact"):
-            _apply_staged(con, entity, org)
+            staged[entity] = _apply_staged(con, entity, org)
             _apply_merges(con, entity, org, now)
             _apply_keys(con, entity, f"batch_keys_{entity}", org, now)
         stats.upserted["companies"], stats.changed["companies"] = _upsert(
@@ -451,6 +532,12 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
             now,
             "SELECT entity_id FROM batch_affected_contact",
         )
+        touch(
+            con,
+            "contact_emails",
+            "SELECT entity_id FROM batch_affected_contact"
+            " UNION ALL SELECT contact_id FROM batch_canonical_contact_emails",
+        )
         execute(
             con,
             "DELETE FROM contact_emails WHERE org_id = $org AND contact_id IN "
@@ -467,7 +554,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
                 con, table, f"batch_canonical_{table}", org, now
             )
         _relink_activities(con, org, now)
-        _apply_sources(con, org)
+        _apply_sources(con, org, staged)
         _apply_rejected(con, org)
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
@@ -481,6 +568,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
             or (_views_digest(con, org) != views_before)
         ):
             mark_changed(con)
+            touched.advance(con)
         crash_point("apply.before_commit")
         execute(con, "COMMIT")
     except Exception:

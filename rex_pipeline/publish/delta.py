@@ -20,6 +20,11 @@ last publish, kept in the work database (`kept_hashes`: the rowid in the publish
 hash of the row there), and maintained by each publish from what it deleted and added. They are
 trusted only for the file the last publish wrote (the caller checks that) and only while they
 sit at the rowids the file has (`_kept_fit`); otherwise the published side is hashed again.
+
+Better still, when the work database's log of touched keys vouches for every change since the
+last publish (`publish.touched`), only the rows with those keys are hashed, on both sides: every
+other row is on both already. A +1% run at 1M contacts then hashes a few percent of the rows
+instead of every row of the work side (~2 s).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 import duckdb
 
 from rex_pipeline.publish.derived import PUBLISH_ORDER
+from rex_pipeline.publish.touched import TOUCH_KEYS
 from rex_pipeline.schema import Table
 
 
@@ -43,9 +49,17 @@ class TableDelta:
         return bool(self.deleted or self.inserted)
 
 
-def _hashes(catalog: str, table: Table) -> str:
+def _hashes(catalog: str, table: Table, among: str | None = None) -> str:
+    """The rowid and row hash of every row of `catalog`.`table`, or of those whose key (see
+    `Among`) is one of `among`'s: found by a scan of the key column, then read by rowid, so
+    only their other columns are read."""
     columns = ", ".join(f'"{c}"' for c in table.column_names)
-    return f'SELECT rowid AS row_id, hash({columns}) AS h FROM "{catalog}".main."{table.name}"'
+    source = f'"{catalog}".main."{table.name}"'
+    query = f"SELECT rowid AS row_id, hash({columns}) AS h FROM {source}"
+    if among is None:
+        return query
+    key = TOUCH_KEYS[table.name]
+    return f'{query} WHERE rowid IN (SELECT rowid FROM {source} WHERE "{key}" IN ({among}))'
 
 
 # The hashes whose number of rows differs between the published (old) and work (new) sides.
@@ -117,6 +131,7 @@ def apply_table_delta(
     table: Table,
     keep: tuple[str, ...] = (),
     trust_kept: bool = False,
+    touched: str | None = None,
 ) -> TableDelta:
     """Make `published`.`table` hold the same rows as `work`.`table`, touching only the
     differences. New rows go in the publish order, after the old ones. With `keep` columns,
@@ -125,14 +140,23 @@ def apply_table_delta(
 
     `trust_kept`: the caller knows `published` is the file the last publish wrote, so its
     kept hashes (`kept_hashes`) stand for its rows where they fit them. Either way the kept
-    hashes describe `published`.`table` afterwards (until a checkpoint renumbers it)."""
+    hashes describe `published`.`table` afterwards (until a checkpoint renumbers it).
+
+    `touched` (a query of keys of the table's `TOUCH_KEYS` column): the caller knows that
+    every row of either side whose key is not among them is on both (`publish.touched`), so
+    only the rows with those keys are compared, on both sides."""
     hashes = f'"{work}".main."{kept_hashes(table.name)}"'
-    use_kept = trust_kept and _kept_fit(con, published, work, table)
-    old = f"SELECT row_id, h FROM {hashes}" if use_kept else _hashes(published, table)
+    use_kept = (trust_kept or touched is not None) and _kept_fit(con, published, work, table)
+    if touched is not None:
+        old = _hashes(published, table, touched)
+    elif use_kept:
+        old = f"SELECT row_id, h FROM {hashes}"
+    else:
+        old = _hashes(published, table)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE delta_old AS {old};
-        CREATE OR REPLACE TEMP TABLE delta_new AS {_hashes(work, table)};
+        CREATE OR REPLACE TEMP TABLE delta_new AS {_hashes(work, table, touched)};
         CREATE OR REPLACE TEMP TABLE delta_diff AS {_DIFFERENT};
         CREATE OR REPLACE TEMP TABLE delta_gone AS {_UNMATCHED.format(a="old", b="new")};
         CREATE OR REPLACE TEMP TABLE delta_added AS {_UNMATCHED.format(a="new", b="old")};
@@ -167,7 +191,7 @@ def apply_table_delta(
         found = con.execute(f'SELECT count(*) FROM "{added_rows(table.name)}"').fetchall()
         if found[0][0] != inserted:  # not so after all: no record, the derived tables rebuild
             con.execute(f'DROP TABLE "{added_rows(table.name)}"')
-    _follow(con, published, table, hashes, use_kept, after, int(inserted))
+    _follow(con, published, table, hashes, use_kept, touched is None, after, int(inserted))
     con.execute(
         "DROP TABLE delta_old; DROP TABLE delta_new; DROP TABLE delta_diff;"
         " DROP TABLE delta_gone; DROP TABLE delta_added"
@@ -181,14 +205,19 @@ def _follow(
     table: Table,
     kept: str,
     use_kept: bool,
+    whole: bool,
     after: int,
     inserted: int,
 ) -> None:
     """Make the kept hashes describe `published`.`table` after a delta: without the rows it
-    deleted (or, when the published side was hashed, from those hashes), with the hashes of the
-    appended rows, which take the rowids after `after`."""
+    deleted (or, when the whole published side was hashed, from those hashes), with the hashes
+    of the appended rows, which take the rowids after `after`. Kept hashes that did not fit
+    the published rows, with only some of them hashed, are dropped."""
     if use_kept:
         con.execute(f"DELETE FROM {kept} WHERE row_id IN (SELECT row_id FROM delta_gone)")
+    elif not whole:
+        con.execute(f"DROP TABLE IF EXISTS {kept}")
+        return
     else:
         con.execute(
             f"CREATE OR REPLACE TABLE {kept} AS SELECT row_id, h FROM delta_old"
@@ -201,12 +230,36 @@ def _follow(
         con.execute(f"DROP TABLE {kept}")
 
 
-def same_columns(con: duckdb.DuckDBPyConnection, published: str, work: str, table: Table) -> bool:
+Shapes = dict[tuple[str, str], tuple[list[str], list[str]]]
+
+
+def table_shapes(con: duckdb.DuckDBPyConnection, *catalogs: str) -> Shapes:
+    """(column names, data types) of every table of `catalogs`, by (catalog, table): one read
+    of the catalog (duckdb_columns() costs ~5 ms a call on a warehouse: 28 calls a publish)."""
+    rows = con.execute(
+        f"""SELECT database_name, table_name, list(column_name ORDER BY column_index),
+                   list(data_type ORDER BY column_index)
+            FROM duckdb_columns() WHERE schema_name = 'main'
+            AND database_name IN ({", ".join("?" * len(catalogs))}) GROUP BY ALL""",
+        list(catalogs),
+    ).fetchall()
+    return {(db, name): (list(columns), list(types)) for db, name, columns, types in rows}
+
+
+def same_columns(
+    con: duckdb.DuckDBPyConnection,
+    published: str,
+    work: str,
+    table: Table,
+    shapes: Shapes | None = None,
+) -> bool:
     """Whether `published` has `table` with the columns it is defined with, of the types `work`
-    has them in (a file written by an older schema is published afresh)."""
-    query = """SELECT list(column_name ORDER BY column_index), list(data_type ORDER BY column_index)
-               FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'
-               AND table_name = ?"""
-    old = con.execute(query, [published, table.name]).fetchall()[0]
-    new = con.execute(query, [work, table.name]).fetchall()[0]
-    return old[0] == list(table.column_names) and old == new
+    has them in (a file written by an older schema is published afresh). `shapes`: both
+    catalogs' `table_shapes`, read once for every table."""
+    shapes = shapes if shapes is not None else table_shapes(con, published, work)
+    old = shapes.get((published, table.name))
+    return (
+        old is not None
+        and old[0] == list(table.column_names)
+        and old == shapes.get((work, table.name))
+    )
