@@ -116,14 +116,14 @@ WITH recs AS (
             FILTER (WHERE first_name IS NOT NULL) AS first_name,
         first(last_name ORDER BY last_n DESC, last_pop DESC, age, record_id)
             FILTER (WHERE last_name IS NOT NULL) AS last_name,
-        list_filter(list_distinct(flatten(list(
+        list_sort(list_filter(list_distinct(flatten(list(
             list_prepend(email_key, coalesce(other_email_keys, []::VARCHAR[]))))),
-            lambda k: k IS NOT NULL) AS email_keys,
+            lambda k: k IS NOT NULL)) AS email_keys,
         first(company_key ORDER BY age, record_id) FILTER (WHERE company_key IS NOT NULL)
             AS company_key,
         first(company_domain ORDER BY age, record_id)
             FILTER (WHERE company_domain IS NOT NULL) AS company_domain,
-        list_distinct(list(phone) FILTER (WHERE phone IS NOT NULL)) AS phones,
+        list_sort(list_distinct(list(phone) FILTER (WHERE phone IS NOT NULL))) AS phones,
         first(linkedin_url ORDER BY age, record_id) FILTER (WHERE linkedin_url IS NOT NULL)
             AS linkedin_url,
         first(title ORDER BY age DESC NULLS FIRST, record_id DESC NULLS FIRST)
@@ -131,11 +131,11 @@ WITH recs AS (
     FROM counted GROUP BY node_id
     UNION ALL
     -- a single record: what each aggregate above gives for one row (no phone: NULL, as
-    -- list() of no rows; list order is no promise of the aggregate's either)
+    -- list() of no rows; lists sorted, as above, so every run lists them alike)
     SELECT recs.node_id, is_new, age, record_id, first_name, last_name,
-        list_filter(list_distinct(
+        list_sort(list_filter(list_distinct(
             list_prepend(email_key, coalesce(other_email_keys, []::VARCHAR[]))),
-            lambda k: k IS NOT NULL),
+            lambda k: k IS NOT NULL)),
         company_key, company_domain,
         CASE WHEN phone IS NOT NULL THEN [phone] END,
         linkedin_url, title
