@@ -81,7 +81,7 @@ def _upsert(
     also deletes ids that have no new row (e.g. merge losers). Returns (rows written, rows
     whose content changed)."""
     spec = TABLES_BY_NAME[table]
-    if not execute(con, f'SELECT 1 FROM "{table}" WHERE org_id = $org LIMIT 1', {"org": org}):
+    if _first_run(con, f'"{table}"', org):
         return _insert_first(con, table, source, now)
     same = "(o.id IS NOT NULL AND n.__content = o.__content)"
     kept = [
@@ -134,6 +134,11 @@ def _upsert(
     return written, changed
 
 
+def _first_run(con: duckdb.DuckDBPyConnection, table: str, org: str) -> bool:
+    """Whether `table` holds no row of the org yet: its first run, with nothing old to keep."""
+    return not execute(con, f"SELECT 1 FROM {table} WHERE org_id = $org LIMIT 1", {"org": org})
+
+
 def _insert_first(
     con: duckdb.DuckDBPyConnection, table: str, source: str, now: datetime
 ) -> tuple[int, int]:
@@ -175,7 +180,7 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> str:
     themselves, written straight from the batch without a copy in between."""
     stg, records = _STAGED[entity]
     losers = f"SELECT loser_id FROM batch_merges_{entity}"
-    if not execute(con, f"SELECT 1 FROM {stg} WHERE org_id = $org LIMIT 1", {"org": org}):
+    if _first_run(con, stg, org):
         execute(
             con,
             f"""INSERT INTO {stg} BY NAME SELECT * FROM {records}
@@ -240,6 +245,13 @@ def _repoint_keys(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> None
     execute(con, "DROP TABLE repointed_keys")
 
 
+# the canonical tables that point at an entity: (their column, the tables)
+_POINTING = {
+    "contact": ("contact_id", ("activities", "deals", "tasks")),
+    "company": ("company_id", ("contacts", "activities", "deals")),
+}
+
+
 def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: datetime) -> None:
     table = "contact_merges" if entity == "contact" else "company_merges"
     execute(
@@ -249,36 +261,22 @@ def _apply_merges(con: duckdb.DuckDBPyConnection, entity: str, org: str, now: da
         {"org": org, "now": now},
     )
     # everything that pointed at a loser follows its winner
-    if entity == "contact":
-        for t in ("activities", "deals", "tasks"):
-            touch(
-                con,
-                t,
-                f"""SELECT x.id FROM {t} x WHERE x.org_id = $org AND x.contact_id IN
-                    (SELECT loser_id FROM batch_merges_contact)""",
-                {"org": org},
-            )
-            execute(
-                con,
-                f"""UPDATE {t} x SET contact_id = m.winner_id FROM batch_merges_contact m
-                    WHERE x.org_id = $org AND x.contact_id = m.loser_id""",
-                {"org": org},
-            )
-    else:
-        for t in ("contacts", "activities", "deals"):
-            touch(
-                con,
-                t,
-                f"""SELECT x.id FROM {t} x WHERE x.org_id = $org AND x.company_id IN
-                    (SELECT loser_id FROM batch_merges_company)""",
-                {"org": org},
-            )
-            execute(
-                con,
-                f"""UPDATE {t} x SET company_id = m.winner_id FROM batch_merges_company m
-                    WHERE x.org_id = $org AND x.company_id = m.loser_id""",
-                {"org": org},
-            )
+    column, pointing = _POINTING[entity]
+    for t in pointing:
+        touch(
+            con,
+            t,
+            f"""SELECT x.id FROM {t} x WHERE x.org_id = $org AND x.{column} IN
+                (SELECT loser_id FROM batch_merges_{entity})""",
+            {"org": org},
+        )
+        execute(
+            con,
+            f"""UPDATE {t} x SET {column} = m.winner_id FROM batch_merges_{entity} m
+                WHERE x.org_id = $org AND x.{column} = m.loser_id""",
+            {"org": org},
+        )
+    if entity == "company":
         execute(
             con,
             """UPDATE stg_contacts x SET company_id = m.winner_id FROM batch_merges_company m
@@ -420,28 +418,28 @@ def _apply_manifest(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> 
         )
 
 
+# a contact (c) whose score differs from its new one (s)
+_SCORE_DIFFERS = """(c.icp_score IS DISTINCT FROM s.icp_score
+    OR c.icp_score_reason IS DISTINCT FROM s.icp_score_reason
+    OR c.icp_scored_at IS DISTINCT FROM s.icp_scored_at)"""
+
+
 def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
     if not batch.exists(con, "batch_icp_scores"):
         return 0
     touch(
         con,
         "contacts",
-        """SELECT c.id FROM contacts c JOIN batch_icp_scores s ON c.id = s.id
-           WHERE c.org_id = $org AND (
-               c.icp_score IS DISTINCT FROM s.icp_score
-            OR c.icp_score_reason IS DISTINCT FROM s.icp_score_reason
-            OR c.icp_scored_at IS DISTINCT FROM s.icp_scored_at)""",
+        "SELECT c.id FROM contacts c JOIN batch_icp_scores s ON c.id = s.id"
+        f" WHERE c.org_id = $org AND {_SCORE_DIFFERS}",
         {"org": org},
     )
     rows = execute(
         con,
-        """UPDATE contacts c SET icp_score = s.icp_score, icp_score_reason = s.icp_score_reason,
+        f"""UPDATE contacts c SET icp_score = s.icp_score, icp_score_reason = s.icp_score_reason,
                icp_scored_at = s.icp_scored_at
            FROM batch_icp_scores s
-           WHERE c.org_id = $org AND c.id = s.id AND (
-               c.icp_score IS DISTINCT FROM s.icp_score
-            OR c.icp_score_reason IS DISTINCT FROM s.icp_score_reason
-            OR c.icp_scored_at IS DISTINCT FROM s.icp_scored_at)""",
+           WHERE c.org_id = $org AND c.id = s.id AND {_SCORE_DIFFERS}""",
         {"org": org},
     )
     return int(rows[0][0]) if rows else 0  # type: ignore[arg-type]

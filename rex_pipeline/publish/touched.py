@@ -48,9 +48,7 @@ def touch(
     assert table in TOUCH_KEYS, table
     if not trusted(con):
         return
-    query = f"INSERT INTO {TOUCHED} SELECT '{table}', k FROM ({keys}) AS t(k)"
-    used = {k: v for k, v in (params or {}).items() if f"${k}" in query}
-    con.execute(query, used or None).fetchall()
+    con.execute(f"INSERT INTO {TOUCHED} SELECT '{table}', k FROM ({keys}) AS t(k)", params)
 
 
 def advance(con: duckdb.DuckDBPyConnection) -> None:
