@@ -95,17 +95,14 @@ def _ranks(records: str, row_id: str = "rowid", last_when_old: str | None = None
         FROM {records}"""
 
 
-def _ranked(
-    records: str, columns: list[str], ranks: str | None = None, row_id: str = "rowid"
-) -> str:
-    """`columns` of the records with their old_rank and new_rank, from `ranks` (a table of
-    `_ranks`; ranked here when not given). Only the columns the fold reads are kept: a copy
-    of every column of a million records is what made this stage spill (or, without a
-    memory limit, grow past 5 GB)."""
-    k = ranks or f"({_ranks(records, row_id)})"
+def _ranked(records: str, columns: list[str], ranks: str, row_id: str = "rowid") -> str:
+    """`columns` of the records with their old_rank and new_rank, from `ranks` (a table or
+    subquery of `_ranks`). Only the columns the fold reads are kept: a copy of every column of
+    a million records is what made this stage spill (or, without a memory limit, grow past
+    5 GB)."""
     return f"""
         SELECT {", ".join(f"r.{c}" for c in columns)}, k.old_rank, k.new_rank
-        FROM {records} r JOIN {k} k ON k.row_id = r.{row_id}"""
+        FROM {records} r JOIN {ranks} k ON k.row_id = r.{row_id}"""
 
 
 def _old_rows(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from rex_pipeline.merge.survivorship import _ranked
+from rex_pipeline.merge.survivorship import _ranks as rank_sql
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 LOADED = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
@@ -37,7 +38,7 @@ def _ranks(rows: list[tuple]) -> list[tuple[str, str, int, int]]:
         "INSERT INTO recs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [("c1", rid, f"title of {rid}", c, u, LOADED, *src) for rid, c, u, *src in rows],
     )
-    query = _ranked("recs", ["record_id", "title"])
+    query = _ranked("recs", ["record_id", "title"], f"({rank_sql('recs')})")
     return con.execute(f"SELECT record_id, title, old_rank, new_rank FROM ({query})").fetchall()
 
 
