@@ -103,16 +103,30 @@ BUILT_FROM: dict[str, frozenset[str]] = {
 }
 
 
+Shapes = dict[tuple[str, str], tuple[list[str], list[str]]]
+
+
+def table_shapes(con: duckdb.DuckDBPyConnection, *catalogs: str) -> Shapes:
+    """(column names, data types) of every table of `catalogs`, by (catalog, table): one read
+    of the catalog (duckdb_columns() costs ~5 ms a call on a warehouse: 28 calls a publish)."""
+    rows = con.execute(
+        f"""SELECT database_name, table_name, list(column_name ORDER BY column_index),
+                   list(data_type ORDER BY column_index)
+            FROM duckdb_columns() WHERE schema_name = 'main'
+            AND database_name IN ({", ".join("?" * len(catalogs))}) GROUP BY ALL""",
+        list(catalogs),
+    ).fetchall()
+    return {(db, name): (list(columns), list(types)) for db, name, columns, types in rows}
+
+
 def current_derived(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     """The derived tables `catalog` has with the columns this code builds them with."""
-    found = dict(
-        con.execute(
-            "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
-            " WHERE database_name = ? AND schema_name = 'main' GROUP BY table_name",
-            [catalog],
-        ).fetchall()
-    )
-    return {t.name for t in DERIVED_TABLES if tuple(found.get(t.name) or ()) == t.column_names}
+    shapes = table_shapes(con, catalog)
+    return {
+        t.name
+        for t in DERIVED_TABLES
+        if (catalog, t.name) in shapes and tuple(shapes[catalog, t.name][0]) == t.column_names
+    }
 
 
 def stale_derived(

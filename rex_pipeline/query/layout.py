@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from rex_pipeline.publish.derived import DERIVED_FROM
+from rex_pipeline.publish.derived import DERIVED_FROM, table_shapes
 from rex_pipeline.schema import (
     CONTACT_SEARCH,
     CONTACT_SEARCH_ORGS,
@@ -31,26 +31,14 @@ class Layout:
 
 PLAIN = Layout()
 FULL = Layout(contact_search=True, owner_records=True, contacts_by=frozenset(CONTACTS_BY))
-_TABLES = (
-    CONTACT_SEARCH,
-    CONTACT_SEARCH_ORGS,
-    *CONTACTS_BY.values(),
-    OWNER_RECORDS,
-    DERIVED_INPUTS,
-)
 
 
 def detect(conn: duckdb.DuckDBPyConnection) -> Layout:
     """The derived tables whose columns are as declared in schema.py and whose source tables
     still have the row counts they were built from: they hold rowids of those tables, and a
     file written to after its publish (rows added or removed) must not be read through them."""
-    rows = conn.execute(
-        "SELECT table_name, list(column_name ORDER BY column_index) FROM duckdb_columns()"
-        " WHERE database_name = current_database() AND schema_name = 'main'"
-        f" AND table_name IN ({', '.join('?' * len(_TABLES))}) GROUP BY table_name",
-        [t.name for t in _TABLES],
-    ).fetchall()
-    found = {name: tuple(columns) for name, columns in rows}
+    catalog = str(conn.execute("SELECT current_database()").fetchall()[0][0])
+    found = {name: tuple(shape[0]) for (_, name), shape in table_shapes(conn, catalog).items()}
     if found.get(DERIVED_INPUTS.name) != DERIVED_INPUTS.column_names:
         return PLAIN
     counts = " ".join(f"WHEN '{t}' THEN (SELECT count(*) FROM \"{t}\")" for t in DERIVED_FROM)
