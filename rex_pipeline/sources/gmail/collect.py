@@ -273,11 +273,8 @@ class FileCollector:
         """Raise LateOwnerError when an owner not yet counted as own was named by a chunk
         already handed to the sink (evidence, by lower-cased address, covers every address
         a decision reads)."""
-        late = {
-            owner.lower()
-            for owner in owners
-            if owner.lower() in self._addresses and not self.identity.covers(owner)
-        }
+        named = {owner.lower() for owner in owners} & self._addresses.keys()
+        late = {owner for owner in named if not self.identity.covers(owner)}
         if late:
             raise LateOwnerError(
                 f"{self.source_file}: owner address(es) {', '.join(sorted(late))} learnt after "

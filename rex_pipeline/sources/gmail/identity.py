@@ -27,11 +27,6 @@ class OwnIdentity:
             d.strip().lower().lstrip("@.") for d in domains if "@" not in d and d.strip()
         )
         self.discovered: set[str] = set()
-        domains = [re.escape(d) for d in self.domains if _DOMAIN.match(d)]
-        # `expr`'s domain test on one lower-cased address (\Z: the end, as `$` in polars)
-        self._own_domain = (
-            re.compile(rf"@(?:[a-z0-9-]+\.)*(?:{'|'.join(domains)})\Z") if domains else None
-        )
 
     def discover(self, address: str | None) -> None:
         if address:
@@ -40,10 +35,7 @@ class OwnIdentity:
     def covers(self, address: str) -> bool:
         """Whether `expr` already counts this address as own (so discovering it changes no
         decision)."""
-        lower = address.lower()
-        if lower in self.addresses or lower in self.discovered:
-            return True
-        return self._own_domain is not None and self._own_domain.search(lower) is not None
+        return bool(pl.select(self.expr(pl.lit(address, dtype=pl.String))).item())
 
     def expr(self, column: pl.Expr) -> pl.Expr:
         """True where the address is the org's own (never null)."""
