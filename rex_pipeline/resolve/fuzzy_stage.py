@@ -403,7 +403,7 @@ def _link_batch(
         # pairs of a partner (the side looked up now) and a batch node (as just indexed)
         partners = fetch_profiles(con, settings, now, named)
         again = contact_candidates(partners.with_columns(is_new=pl.lit(True)), grown)
-        batch_idx = again.features.nodes.filter(pl.col("node_id").is_in(in_batch))["idx"]
+        batch_idx = again.features.idx_of(profiles["node_id"])
         rescored = score_candidates(again.features, again.keys, settings, touching=batch_idx)
         pairs = pl.concat([pairs, rescored]).sort("node_a", "node_b")
         profiles = pl.concat([profiles, partners]).unique("node_id", keep="first")

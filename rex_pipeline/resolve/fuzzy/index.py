@@ -39,10 +39,12 @@ _NO_IDX = pl.Series("idx", [], dtype=pl.UInt32)
 @dataclass(frozen=True)
 class ContactIndex:
     features: ContactFeatures
-    keys: pl.DataFrame  # block keys of the indexed nodes (KEY_COLUMNS)
+    keys: pl.DataFrame  # block keys of the indexed nodes (KEY_COLUMNS), stale idx included
     size: int  # idx values of the index are below this
     saved_size: int = 0  # idx below this are in the folder it was loaded from
-    dropped: pl.Series = field(default_factory=lambda: _NO_IDX)  # idx replaced since then
+    #: idx replaced since then; their rows stay in the frames until saved, marked
+    #: `features.stale`, so a run never copies the whole index to replace a few nodes
+    dropped: pl.Series = field(default_factory=lambda: _NO_IDX)
 
     def save(self, directory: str | Path) -> None:
         """Write the index so that the cost follows what changed since it was loaded: a delta
@@ -59,7 +61,8 @@ class ContactIndex:
             for old in folder.glob("part-*.parquet"):
                 old.unlink()
             self._write_part(folder, 0, lower=0, dropped=_NO_IDX)
-            meta = {"parts": 1, "base_nodes": self.features.nodes.height, "delta_nodes": 0}
+            live = self.features.nodes.height - self.features.stale.len()
+            meta = {"parts": 1, "base_nodes": live, "delta_nodes": 0}
         else:
             assert meta is not None
             self._write_part(folder, meta["parts"], lower=self.saved_size, dropped=self.dropped)
@@ -81,7 +84,7 @@ class ContactIndex:
         frames = {**{n: getattr(self.features, n) for n in _FRAMES[:3]}, "keys": self.keys}
         for name, frame in frames.items():
             added = frame.filter(pl.col("idx") >= lower) if lower else frame
-            added.write_parquet(folder / f"part-{part}-{name}.parquet")
+            self.features.live(added).write_parquet(folder / f"part-{part}-{name}.parquet")
         dropped.to_frame("idx").write_parquet(folder / f"part-{part}-dropped.parquet")
 
 
@@ -107,12 +110,7 @@ def load_contact_index(directory: str | Path) -> ContactIndex:
     parts = range(meta["parts"])
     dropped = pl.read_parquet([folder / f"part-{i}-dropped.parquet" for i in parts])["idx"]
     # one scan per frame over all parts, the dropped rows filtered as they are read
-    frames = {
-        name: pl.scan_parquet([folder / f"part-{i}-{name}.parquet" for i in parts])
-        .filter(~pl.col("idx").is_in(dropped.implode()))
-        .collect()
-        for name in _FRAMES
-    }
+    frames = {name: _scan_live(folder, name, parts, dropped) for name in _FRAMES}
     keys = frames.pop("keys")
     features = ContactFeatures(
         **frames,
@@ -121,6 +119,15 @@ def load_contact_index(directory: str | Path) -> ContactIndex:
         counts=_saved_spellings(folder, meta),
     )
     return ContactIndex(features=features, keys=keys, size=meta["size"], saved_size=meta["size"])
+
+
+def _scan_live(folder: Path, name: str, parts: range, dropped: pl.Series) -> pl.DataFrame:
+    """One frame of the saved parts, without the rows of `dropped` idx (no filter to run when
+    nothing was dropped: a compacted index)."""
+    scan = pl.scan_parquet([folder / f"part-{i}-{name}.parquet" for i in parts])
+    if not dropped.is_empty():
+        scan = scan.filter(~pl.col("idx").is_in(dropped.implode()))
+    return scan.collect()
 
 
 def _saved_spellings(folder: Path, meta: dict[str, Any]) -> SpellingCounts | None:
@@ -148,24 +155,40 @@ def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> Contac
 def grow_contact_index(index: ContactIndex, found: Candidates, added: int) -> ContactIndex:
     """The index holding what `contact_candidates(profiles, index)` found (`added` profiles):
     the features a run computed to link its nodes are the ones it saves for the next run."""
-    existing = pl.lit(False)
+    if found.fresh is None or found.fresh_keys is None:  # not found with an index
+        nodes, keys = _existing(found.features.nodes), _existing(found.keys)
+    else:
+        # the index's own rows are existing already: only the batch's rows are marked, and
+        # the index's frames are chained to them, not copied
+        old = found.features.nodes.height - found.fresh.nodes.height
+        nodes = pl.concat(
+            [found.features.nodes.slice(0, old), _existing(found.fresh.nodes)], rechunk=False
+        )
+        keys = pl.concat([index.keys, _existing(found.fresh_keys)], rechunk=False)
     return ContactIndex(
-        features=replace(found.features, nodes=found.features.nodes.with_columns(is_new=existing)),
-        keys=found.keys.with_columns(is_new=existing),
+        features=replace(found.features, nodes=nodes),
+        keys=keys,
         size=index.size + added,
         saved_size=index.saved_size,
         dropped=pl.concat([index.dropped, found.replaced.cast(pl.UInt32)]),
     )
 
 
+def _existing(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with every row marked existing (`is_new` false), in one chunk per column."""
+    return frame.with_columns(is_new=pl.lit(False)).rechunk()
+
+
 def forget_contacts(index: ContactIndex, node_ids: pl.Series) -> ContactIndex:
-    """The index without the given nodes (merged away: they are no one's partner any more)."""
-    gone = index.features.nodes.filter(pl.col("node_id").is_in(node_ids.implode()))["idx"]
+    """The index without the given nodes (merged away: they are no one's partner any more);
+    their rows stay in the frames as `features.stale` (no copy of the index)."""
+    features = index.features.without(node_ids)
+    gone = features.stale.slice(index.features.stale.len())  # what `without` appended
     if gone.is_empty():
         return index
     return ContactIndex(
-        features=index.features.without(node_ids),
-        keys=index.keys.filter(~pl.col("idx").is_in(gone.implode())),
+        features=features,
+        keys=index.keys,
         size=index.size,
         saved_size=index.saved_size,
         dropped=pl.concat([index.dropped, gone.cast(pl.UInt32)]),
