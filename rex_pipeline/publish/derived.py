@@ -278,19 +278,27 @@ def _build_owner_records(con: duckdb.DuckDBPyConnection, db: str) -> None:
 
 def owner_rows(db: str, among: str = "") -> str:
     """owner_records' rows, in its order, for the records of every kind, or those `among`
-    says (a WHERE clause on the kind's table, `{kind}` standing for its name)."""
+    says (a WHERE clause on the kind's table, `{kind}` standing for its name). With `among`,
+    only the contacts of those records get an owner key: computing it for every owned
+    contact cost an update more than the rest (1M contacts: ~0.3 of 0.45 s)."""
     records = " UNION ALL ".join(
         f"SELECT '{kind}' AS kind, org_id, contact_id, \"{column}\" AS sort_key, id,"
         f' rowid AS record_row FROM {db}.main."{kind}" {among.format(kind=kind)}'
         for kind, column in OWNER_SORT.items()
     )
+    # a full build joins in place: materialising every record would cost a copy of them
+    with_r, from_r = (
+        (f"WITH r AS MATERIALIZED ({records})", "r") if among else ("", f"({records}) AS r")
+    )
+    theirs = " AND id IN (SELECT contact_id FROM r)" if among else ""
     return f"""
+        {with_r}
         SELECT r.org_id, r.kind, c.owner_key, c.owner_id, r.sort_key, r.id, r.record_row
-        FROM ({records}) AS r
+        FROM {from_r}
         JOIN (
             SELECT org_id, id, owner_id,
                    {OWNER_KEY.format(org="org_id", owner="owner_id")} AS owner_key
-            FROM {db}.main.contacts WHERE owner_id IS NOT NULL
+            FROM {db}.main.contacts WHERE owner_id IS NOT NULL{theirs}
         ) AS c ON c.org_id = r.org_id AND c.id = r.contact_id
         ORDER BY r.kind, c.owner_key, r.sort_key DESC NULLS LAST
     """
