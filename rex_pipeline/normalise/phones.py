@@ -32,6 +32,10 @@ PHONE_RESULT: dict[str, pl.DataType] = {
 }
 
 _E164 = phonenumbers.PhoneNumberFormat.E164
+#: E.164 has at most 15 digits. phonenumbers also validates some longer numbers (a German
+#: number with a long extension dialled straight through, "+49 201 00000000000"), whose "E.164"
+#: form would break the contract's format: they count as not valid.
+E164_MAX_DIGITS = 15
 
 
 def _prepare(values: pl.Series) -> pl.Series:
@@ -60,7 +64,10 @@ def parse_phone(value: str, region: str) -> tuple[str | None, str | None]:
         number = next((m.number for m in matches), None)
         if number is None:
             return None, None
-    return phonenumbers.format_number(number, _E164), number.extension or None
+    e164 = phonenumbers.format_number(number, _E164)
+    if len(e164) - 1 > E164_MAX_DIGITS:
+        return None, None
+    return e164, number.extension or None
 
 
 _TYPE_DESCS = (
@@ -199,8 +206,13 @@ def _fast_path(values: pl.Series, region: str) -> pl.DataFrame:
         accepted.append(group.filter(_valid(country_code, group["nsn"])))
     if not accepted:
         return pl.DataFrame(schema={"value": pl.String(), **PHONE_RESULT})
-    return pl.concat(accepted).select(
-        "value", pl.concat_str([pl.lit("+"), "cc", "nsn"]).alias("phone"), "phone_extension"
+    digits = pl.col("cc").str.len_chars() + pl.col("nsn").str.len_chars()
+    return (
+        pl.concat(accepted)
+        .filter(digits <= E164_MAX_DIGITS)
+        .select(
+            "value", pl.concat_str([pl.lit("+"), "cc", "nsn"]).alias("phone"), "phone_extension"
+        )
     )
 
 

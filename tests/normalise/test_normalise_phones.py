@@ -26,6 +26,8 @@ from rex_pipeline.normalise.phones import parse_phone, parse_phones
         ("415-555-2671 / 415-555-0199", "+14155552671", None),  # several numbers: the first
         ("12345", None, None),  # phonenumbers would say +112345; not valid
         ("+1 999 555 1234", None, None),
+        # valid to phonenumbers, but 16 digits: no E.164 (it has at most 15)
+        ("+49 201 00000000000", None, None),
         ("n/a", None, None),
         ("  ", None, None),
         (None, None, None),
