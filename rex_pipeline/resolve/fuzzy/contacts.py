@@ -183,10 +183,6 @@ class Candidates:
     features: ContactFeatures
     keys: pl.DataFrame
     replaced: pl.Series
-    #: with an index: the new profiles' own features and keys (the tail of `features` and
-    #: `keys`), so that indexing them touches these rows only (`grow_contact_index`)
-    fresh: ContactFeatures | None = None
-    fresh_keys: pl.DataFrame | None = None
 
 
 def contact_candidates(profiles: pl.DataFrame, index: ContactIndex | None = None) -> Candidates:
@@ -203,7 +199,7 @@ def contact_candidates(profiles: pl.DataFrame, index: ContactIndex | None = None
     replaced = base.stale.slice(index.features.stale.len())  # what `without` appended
     fresh_keys = contact_block_keys(fresh, feats.spellings).rechunk()
     keys = pl.concat([index.keys, fresh_keys], rechunk=False)
-    return Candidates(feats, keys, replaced.cast(pl.UInt32), fresh, fresh_keys)
+    return Candidates(feats, keys, replaced.cast(pl.UInt32))
 
 
 def _one_chunk(feats: ContactFeatures) -> ContactFeatures:
@@ -228,7 +224,7 @@ def score_candidates(
     # only blocks holding a new node give pairs: with an index that is a small share of the
     # keys, and every step below (rule names too) then costs what the batch touches
     if not keys["is_new"].all():
-        touched = feats.live(keys.filter(pl.col("is_new"))).select("key").unique()
+        touched = keys.filter(pl.col("is_new")).select("key").unique()
         keys = keys.join(touched, on="key", how="semi")
     # keys of stale idx (replaced nodes, left in the index's frames) are dropped only now,
     # from the few blocks touched, rather than from every key of the index
@@ -259,7 +255,7 @@ def score_candidates(
     result = pl.concat(parts).sort("node_a", "node_b")
     log.info(
         "contacts: %d nodes, %d blocks (%d too large), %d candidate pairs, %d merge, %d review",
-        feats.nodes.height - feats.stale.len(),
+        feats.live_nodes,
         stats["blocks"],
         stats["blocks_too_large"],
         stats["pairs"],

@@ -68,12 +68,21 @@ class ContactFeatures:
             return frame
         return frame.filter(~pl.col("idx").is_in(self.stale.implode()))
 
+    @property
+    def live_nodes(self) -> int:
+        """How many nodes the set holds (its frames also hold the stale rows)."""
+        return self.nodes.height - self.stale.len()
+
     def idx_of(self, node_ids: pl.Series) -> pl.Series:
         """The idx of the given nodes (their current rows, not stale ones)."""
+        return self._current(node_ids)["idx"]
+
+    def _current(self, node_ids: pl.Series) -> pl.DataFrame:
+        """The current (not stale) rows of the given nodes."""
         wanted = pl.col("node_id").is_in(node_ids.implode())
         if not self.stale.is_empty():
             wanted &= ~pl.col("idx").is_in(self.stale.implode())
-        return self.nodes.filter(wanted)["idx"]
+        return self.nodes.filter(wanted)
 
     def only(self, idx: pl.Series) -> ContactFeatures:
         """The features of some nodes (frequencies stay those of the whole population)."""
@@ -83,10 +92,7 @@ class ContactFeatures:
     def without(self, node_ids: pl.Series) -> ContactFeatures:
         """Everything but the given nodes (they are being replaced by fresher profiles). Their
         rows stay in the frames, marked stale: their idx are appended to `stale`."""
-        wanted = pl.col("node_id").is_in(node_ids.implode())
-        if not self.stale.is_empty():
-            wanted &= ~pl.col("idx").is_in(self.stale.implode())
-        gone = self.nodes.filter(wanted).select("idx", "fn", "ln")
+        gone = self._current(node_ids).select("idx", "fn", "ln")
         if gone.is_empty():
             return self
         counts = self._known_spellings()

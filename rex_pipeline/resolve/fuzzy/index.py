@@ -61,8 +61,7 @@ class ContactIndex:
             for old in folder.glob("part-*.parquet"):
                 old.unlink()
             self._write_part(folder, 0, lower=0, dropped=_NO_IDX)
-            live = self.features.nodes.height - self.features.stale.len()
-            meta = {"parts": 1, "base_nodes": live, "delta_nodes": 0}
+            meta = {"parts": 1, "base_nodes": self.features.live_nodes, "delta_nodes": 0}
         else:
             assert meta is not None
             self._write_part(folder, meta["parts"], lower=self.saved_size, dropped=self.dropped)
@@ -155,16 +154,18 @@ def refresh_contact_index(index: ContactIndex, profiles: pl.DataFrame) -> Contac
 def grow_contact_index(index: ContactIndex, found: Candidates, added: int) -> ContactIndex:
     """The index holding what `contact_candidates(profiles, index)` found (`added` profiles):
     the features a run computed to link its nodes are the ones it saves for the next run."""
-    if found.fresh is None or found.fresh_keys is None:  # not found with an index
-        nodes, keys = _existing(found.features.nodes), _existing(found.keys)
-    else:
-        # the index's own rows are existing already: only the batch's rows are marked, and
-        # the index's frames are chained to them, not copied
-        old = found.features.nodes.height - found.fresh.nodes.height
-        nodes = pl.concat(
-            [found.features.nodes.slice(0, old), _existing(found.fresh.nodes)], rechunk=False
-        )
-        keys = pl.concat([index.keys, _existing(found.fresh_keys)], rechunk=False)
+    # `found` holds the index's frames (stale rows included) with the profiles' rows after
+    # them: those are existing already, so only the profiles' rows are marked, and the
+    # index's frames are chained to them, not copied
+    old_nodes, old_keys = index.features.nodes.height, index.keys.height
+    nodes = pl.concat(
+        [
+            found.features.nodes.slice(0, old_nodes),
+            _existing(found.features.nodes.slice(old_nodes)),
+        ],
+        rechunk=False,
+    )
+    keys = pl.concat([index.keys, _existing(found.keys.slice(old_keys))], rechunk=False)
     return ContactIndex(
         features=replace(found.features, nodes=nodes),
         keys=keys,
