@@ -9,7 +9,9 @@ the same files (their manifest entries were never written).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import duckdb
 import polars as pl
@@ -80,6 +82,22 @@ def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> No
         con.unregister("__frame")
 
 
+@contextmanager
+def io_thread(
+    con: duckdb.DuckDBPyConnection,
+) -> Iterator[tuple[ThreadPoolExecutor, duckdb.DuckDBPyConnection]]:
+    """A second thread and its own connection to `con`'s database, for DuckDB statements that
+    should run while this thread does Python work: DuckDB releases the GIL, so on two cores
+    they cost little wall time. One worker: statements run one at a time, in the order they
+    were submitted. On leaving, submitted work is finished before the connection closes."""
+    io_con = con.cursor()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="duckdb-io") as io:
+            yield io, io_con
+    finally:
+        io_con.close()
+
+
 def read_or_empty(
     con: duckdb.DuckDBPyConnection, name: str, schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
@@ -96,13 +114,15 @@ def from_reread_file(alias: str) -> str:
 
 
 def drop_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Forget the batch once it has been applied."""
-    names = [
-        r[0]
-        for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name='main' "
-            "AND table_name LIKE 'batch\\_%' ESCAPE '\\'"
-        ).fetchall()
-    ]
-    for name in names:
+    """Forget the batch once it has been applied: its tables and views."""
+    pattern = "schema_name = 'main' AND {column} LIKE 'batch\\_%' ESCAPE '\\'"
+    views = con.execute(
+        f"SELECT view_name FROM duckdb_views() WHERE {pattern.format(column='view_name')}"
+    ).fetchall()
+    for (name,) in views:
+        con.execute(f'DROP VIEW "{name}"')
+    tables = con.execute(
+        f"SELECT table_name FROM duckdb_tables() WHERE {pattern.format(column='table_name')}"
+    ).fetchall()
+    for (name,) in tables:
         con.execute(f'DROP TABLE "{name}"')

@@ -116,6 +116,33 @@ def test_company_records_keep_company_columns_and_add_contact_companies(
     assert assigned["match_rule"].to_list() == ["domain", "new"]
 
 
+def test_company_records_are_a_view_of_the_clean_batch_that_the_batch_drops(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """A view, not a copy (writing 1.1M rows cost more than reading them where they are);
+    a table of that name left by an older version is replaced, and the applied batch's
+    cleanup drops the view with the tables it reads."""
+    con.execute("CREATE TABLE batch_company_records AS SELECT 1 AS stale")
+    run._exact_companies(con, Settings())
+    kinds = con.execute(
+        "SELECT 'view' FROM duckdb_views() WHERE view_name = 'batch_company_records' "
+        "UNION ALL SELECT 'table' FROM duckdb_tables() WHERE table_name = 'batch_company_records'"
+    ).fetchall()
+    assert kinds == [("view",)]
+    assert batch.table(con, "batch_company_records").height == 2
+    run._exact_companies(con, Settings())  # a run after a failed one finds the view
+    batch.drop_all(con)
+    left = (
+        con.execute(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name LIKE 'batch%' AND NOT internal"
+        ).fetchall()[0][0]
+        + con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'batch%'"
+        ).fetchall()[0][0]
+    )
+    assert left == 0
+
+
 def test_contacts_resolve_from_their_key_columns(con: duckdb.DuckDBPyConnection) -> None:
     assert run._exact_contacts(con, Settings()) == (2, 2)
     keys = batch.table(con, "batch_keys_contact", ["key"])["key"].sort().to_list()
