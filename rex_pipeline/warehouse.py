@@ -150,6 +150,23 @@ def _create_if_missing(con: duckdb.DuckDBPyConnection, name: str, frame: pl.Data
         con.unregister("__shape")
 
 
+# The tables whose rows a file read again replaces (see `batch.from_reread_file`).
+_LINEAGE_TABLES = (*STAGED_SCHEMAS, "contact_sources", "company_sources", "rejected_records")
+
+# Files the warehouse holds records of without a manifest entry: those a bootstrap found in
+# the published lineage (and, once, those of a work database older than this table). With the
+# manifest, they tell whether a run reads a file again (`batch.rereads_known_file`).
+_KNOWN_FILES_DDL = """CREATE TABLE known_files (
+    org_id VARCHAR NOT NULL, source_system VARCHAR NOT NULL, file_name VARCHAR NOT NULL)"""
+_LINEAGE_FILES = " UNION ALL ".join(
+    f"SELECT DISTINCT org_id, source_system, source_file FROM {table}" for table in _LINEAGE_TABLES
+)
+_SEED_KNOWN_FILES = f"""INSERT INTO known_files
+    SELECT DISTINCT org_id, source_system, source_file FROM ({_LINEAGE_FILES}) s
+    WHERE NOT EXISTS (SELECT 1 FROM manifest m WHERE m.org_id = s.org_id
+                      AND m.source_system = s.source_system AND m.file_name = s.source_file)"""
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table the pipeline needs, leaving existing ones (and their data) alone."""
     for table in CANONICAL_TABLES:
@@ -158,6 +175,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for name, schema in STAGED_SCHEMAS.items():
         _create_if_missing(con, name, records.empty(schema))
+    known = "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?"
+    if not scalar(con, known, ["known_files"]):
+        con.execute(_KNOWN_FILES_DDL)
+        con.execute(_SEED_KNOWN_FILES)
 
 
 def _temp_files(published: Path) -> list[Path]:

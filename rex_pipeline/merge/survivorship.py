@@ -24,7 +24,7 @@ from datetime import datetime
 
 import duckdb
 
-from rex_pipeline.batch import from_reread_file
+from rex_pipeline.batch import reread_filter
 from rex_pipeline.config import Settings
 from rex_pipeline.schema import STAGES
 from rex_pipeline.warehouse import execute, scalar
@@ -119,7 +119,7 @@ def _old_rows(
         f"""CREATE OR REPLACE TEMP TABLE {into} AS
             SELECT s.rowid AS row_id, coalesce({moved}, false) AS moved FROM {staged} s
             WHERE s.org_id = $org AND s.entity_id IN (SELECT entity_id FROM {affected})
-              AND NOT {from_reread_file("s")}""",
+              AND NOT {reread_filter(con, "s")}""",
         {"org": org},
     )
 
@@ -203,7 +203,7 @@ def build_contact_records(
             UNION ALL SELECT winner_id FROM batch_merges_contact
             UNION ALL SELECT loser_id FROM batch_merges_contact
             UNION ALL SELECT s.entity_id FROM stg_contacts s
-                WHERE s.org_id = $org AND {from_reread_file("s")}
+                WHERE s.org_id = $org AND {reread_filter(con, "s")}
             UNION ALL SELECT c.id FROM contacts c
                 JOIN batch_merges_company m ON c.company_id = m.loser_id WHERE c.org_id = $org
         )""",
@@ -330,7 +330,7 @@ def build_company_records(
             UNION ALL SELECT winner_id FROM batch_merges_company
             UNION ALL SELECT loser_id FROM batch_merges_company
             UNION ALL SELECT s.entity_id FROM stg_companies s
-                WHERE s.org_id = $org AND {from_reread_file("s")}
+                WHERE s.org_id = $org AND {reread_filter(con, "s")}
         )""",
         params,
     )

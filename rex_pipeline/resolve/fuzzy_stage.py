@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import batch
-from rex_pipeline.batch import from_reread_file
+from rex_pipeline.batch import reread_filter
 from rex_pipeline.config import Settings
 from rex_pipeline.normalise.emails import email_keys
 from rex_pipeline.resolve.fuzzy import (
@@ -60,10 +60,10 @@ from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.warehouse import execute, scalar
 
 #: Records per first and last name spelling among the org's staged records and this batch.
-_NAME_POPULARITY_SQL = f"""
+_NAME_POPULARITY_SQL = """
 WITH known AS (
     SELECT s.first_name, s.last_name FROM stg_contacts s
-    WHERE s.org_id = $org AND NOT {from_reread_file("s")}
+    WHERE s.org_id = $org AND NOT {reread}
     UNION ALL SELECT first_name, last_name FROM batch_clean_contacts
 )
 SELECT 'first' AS kind, first_name AS spelling, count(*) AS n FROM known GROUP BY first_name
@@ -80,22 +80,22 @@ UNION ALL SELECT 'last', last_name, count(*) FROM known GROUP BY last_name
 #: nodes hold a single record (six in ten on a first load): their profile is that record's
 #: fields as they are, so only the nodes of several records go through the ordered
 #: aggregates, whose sort keys and list building are what this query costs.
-_PROFILES_SQL = f"""
+_PROFILES_SQL = """
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
            coalesce(s.created_at, s.loaded_at) AS age, s.record_id, s.first_name, s.last_name,
            s.email_key, s.other_email_keys, s.phone, s.linkedin_url, s.title,
            s.company_key, s.company_domain
-    FROM {{records}} s
+    FROM {records} s
     LEFT JOIN batch_merges_contact m ON s.entity_id = m.loser_id
-    WHERE s.org_id = $org AND {{wanted}} AND NOT {from_reread_file("s")}
-    {{batch}}
+    WHERE s.org_id = $org AND {wanted} AND NOT {reread}
+    {batch}
 ), sizes AS (
     SELECT node_id, count(*) AS n FROM recs GROUP BY node_id
 ), multi AS (
     SELECT recs.* FROM recs JOIN sizes USING (node_id) WHERE sizes.n > 1
 ), popularity AS (
-    SELECT kind, spelling, n FROM {{popularity}}
+    SELECT kind, spelling, n FROM {popularity}
 ), first_pop AS (
     SELECT spelling, n FROM popularity
     WHERE kind = 'first' AND spelling IN (SELECT first_name FROM multi)
@@ -156,14 +156,14 @@ _BATCH_RECORDS = """UNION ALL
     FROM batch_clean_contacts c JOIN batch_assign_contact a USING (record_id)
     WHERE {batch_wanted}"""
 
-_COMPANY_PROFILES_SQL = f"""
+_COMPANY_PROFILES_SQL = """
 WITH recs AS (
     SELECT coalesce(m.winner_id, s.entity_id) AS node_id, FALSE AS is_new,
            coalesce(s.created_at, s.loaded_at) AS age, s.record_id, s.name, s.name_key,
            s.domain
     FROM stg_companies s
     LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
-    WHERE s.org_id = $org AND NOT {from_reread_file("s")}
+    WHERE s.org_id = $org AND NOT {reread}
     UNION ALL
     SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.record_id, c.name,
            c.name_key, c.domain
@@ -199,7 +199,8 @@ def company_profiles(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> pl.DataFrame:
     """One profile per company node (existing companies and this batch's nodes)."""
-    return con.sql(_COMPANY_PROFILES_SQL, params={"org": settings.org_id, "now": now}).pl()
+    sql = _COMPANY_PROFILES_SQL.format(reread=reread_filter(con, "s"))
+    return con.sql(sql, params={"org": settings.org_id, "now": now}).pl()
 
 
 #: The staged records of the nodes profiled during one `link_contacts` (the columns the
@@ -238,7 +239,8 @@ def fetched_records(con: duckdb.DuckDBPyConnection, settings: Settings) -> Itera
         f"SELECT {_FETCHED_COLUMNS} FROM stg_contacts s LIMIT 0"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {_POPULARITY} AS {_NAME_POPULARITY_SQL}",
+        f"CREATE OR REPLACE TEMP TABLE {_POPULARITY} AS "
+        + _NAME_POPULARITY_SQL.format(reread=reread_filter(con, "s")),
         {"org": settings.org_id},
     )
     try:
@@ -278,10 +280,11 @@ def _profiles(
     params: dict[str, Any] = {"org": settings.org_id}
     if batch_records:
         params["now"] = now
-    sources = {
-        "records": records,
-        "popularity": _POPULARITY if records == _FETCHED else f"({_NAME_POPULARITY_SQL})",
-    }
+    reread = reread_filter(con, "s")
+    popularity = (
+        _POPULARITY if records == _FETCHED else f"({_NAME_POPULARITY_SQL.format(reread=reread)})"
+    )
+    sources = {"records": records, "reread": reread, "popularity": popularity}
     if wanted is None:
         batch_part = batch_records.format(batch_wanted="TRUE")
         sql = _PROFILES_SQL.format(wanted="TRUE", batch=batch_part, **sources)
