@@ -106,10 +106,14 @@ def read_or_empty(
 
 def from_reread_file(alias: str) -> str:
     """SQL predicate: the row `alias` comes from a file this run reads again (`batch_files`),
-    so the new parse replaces what was staged from it before."""
+    so the new parse replaces what was staged from it before. Led by a condition it implies
+    that DuckDB pushes into the scan as a filter on one column (`source_file IN (...)`): the
+    correlated EXISTS alone plans a join fed by three columns of every row (1M warehouse:
+    ~0.1 s -> ~0.01 s a table)."""
     return (
+        f"({alias}.source_file IN (SELECT file_name FROM batch_files) AND "
         f"EXISTS (SELECT 1 FROM batch_files f WHERE f.org_id = {alias}.org_id "
-        f"AND f.source_system = {alias}.source_system AND f.file_name = {alias}.source_file)"
+        f"AND f.source_system = {alias}.source_system AND f.file_name = {alias}.source_file))"
     )
 
 

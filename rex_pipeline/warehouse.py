@@ -325,6 +325,24 @@ def _row_ids(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, tuple[ob
     }
 
 
+@contextmanager
+def _checkpoint_when_detached(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Inside the block no commit checkpoints a database automatically (the threshold is the
+    instance's): the copy being written is checkpointed once, when `_write_published` detaches
+    it, and only then may its rows be renumbered. Otherwise whichever statement's commit grows
+    its WAL past 16 MB checkpoints it there (at 1M contacts, in the middle of the derived
+    tables' update), and a checkpoint that merged the row groups of a table with deletions
+    before `_row_ids` is taken would leave derived tables pointing at moved rows unnoticed.
+    The checkpoint's work is the same either way. The work database's own WAL is checkpointed
+    as before, at the first commit after the block (recording the publish) or on closing."""
+    before = scalar(con, "SELECT current_setting('checkpoint_threshold')")
+    con.execute("SET checkpoint_threshold = '1TB'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{before}'")
+
+
 def _write_published(
     con: duckdb.DuckDBPyConnection,
     tmp: Path,
@@ -370,7 +388,10 @@ def _write_published(
                     )
                 )
                 among = touched.touched_keys(work_catalog, table.name) if by_log else None
-                delta = apply_table_delta(con, "pub", work_catalog, table, keep, trust_kept, among)
+                files = touched.touched_files(work_catalog, table.name) if by_log else None
+                delta = apply_table_delta(
+                    con, "pub", work_catalog, table, keep, trust_kept, among, touched_files=files
+                )
                 if delta.changed:
                     changed.add(table.name)
                 continue
@@ -458,7 +479,10 @@ def publish(
     try:
         if update:
             shutil.copyfile(published, tmp)
-        with compression_disabled(con, PUBLISHED_UNUSED_COMPRESSION):
+        with (
+            compression_disabled(con, PUBLISHED_UNUSED_COMPRESSION),
+            _checkpoint_when_detached(con),
+        ):
             _write_published(con, tmp, update, keep_derived, trust_kept, use_touched)
         crash_point("publish.before_replace")
         os.replace(tmp, published)

@@ -22,9 +22,10 @@ trusted only for the file the last publish wrote (the caller checks that) and on
 sit at the rowids the file has (`_kept_fit`); otherwise the published side is hashed again.
 
 Better still, when the work database's log of touched keys vouches for every change since the
-last publish (`publish.touched`), only the rows with those keys are compared, on both sides:
-every other row is on both already. A +1% run at 1M contacts then hashes a few percent of the rows
-instead of every row of the work side (~2 s). Their published side's hashes are then taken from
+last publish (`publish.touched`), only the rows with those keys (or, for the lineage tables,
+from those files) are compared, on both sides: every other row is on both already. A +1% run
+at 1M contacts then hashes a few percent of the rows instead of every row of the work side
+(~2 s). Their published side's hashes are then taken from
 the kept ones where those are trusted, found by a scan of the key column: hashing the logged
 rows in the published file reads every column of nearly every row group, as they are scattered
 (1M increment: ~1 CPU-s).
@@ -37,7 +38,7 @@ from dataclasses import dataclass
 import duckdb
 
 from rex_pipeline.publish.derived import PUBLISH_ORDER, Shapes, table_shapes
-from rex_pipeline.publish.touched import TOUCH_KEYS
+from rex_pipeline.publish.touched import BY_FILE, TOUCH_KEYS
 from rex_pipeline.schema import Table
 
 
@@ -52,23 +53,28 @@ class TableDelta:
         return bool(self.deleted or self.inserted)
 
 
-def _hashes(catalog: str, table: Table, among: str | None = None) -> str:
-    """The rowid and row hash of every row of `catalog`.`table`, or of those whose key (see
-    `Among`) is one of `among`'s: found by a scan of the key column, then read by rowid, so
-    only their other columns are read."""
+def _hashes(catalog: str, table: Table, among: str | None = None, files: str | None = None) -> str:
+    """The rowid and row hash of every row of `catalog`.`table`, or of those whose key is one
+    of `among`'s (or whose file one of `files`'): found by a scan of the key column, then read
+    by rowid, so only their other columns are read."""
     columns = ", ".join(f'"{c}"' for c in table.column_names)
     source = f'"{catalog}".main."{table.name}"'
     query = f"SELECT rowid AS row_id, hash({columns}) AS h FROM {source}"
     if among is None:
         return query
-    return f"{query} WHERE rowid IN ({_rowids_among(catalog, table, among)})"
+    return f"{query} WHERE rowid IN ({_rowids_among(catalog, table, among, files)})"
 
 
-def _rowids_among(catalog: str, table: Table, among: str) -> str:
-    """The rowids of `catalog`.`table`'s rows whose key (`TOUCH_KEYS`) is one of `among`'s: a
-    scan of the key column alone."""
-    key = TOUCH_KEYS[table.name]
-    return f'SELECT rowid FROM "{catalog}".main."{table.name}" WHERE "{key}" IN ({among})'
+def _rowids_among(catalog: str, table: Table, among: str, files: str | None = None) -> str:
+    """The rowids of `catalog`.`table`'s rows whose key (`TOUCH_KEYS`) is one of `among`'s, or
+    whose file (`BY_FILE`) one of `files`': a scan of the key column (and one of the file
+    column: one scan testing either would plan a join over every row)."""
+    source = f'"{catalog}".main."{table.name}"'
+    query = f'SELECT rowid FROM {source} WHERE "{TOUCH_KEYS[table.name]}" IN ({among})'
+    if files is None:
+        return query
+    by_file = f'SELECT rowid FROM {source} WHERE "{BY_FILE[table.name]}" IN ({files})'
+    return f"{query} UNION ALL {by_file}"
 
 
 # The hashes whose number of rows differs between the published (old) and work (new) sides.
@@ -141,6 +147,7 @@ def apply_table_delta(
     keep: tuple[str, ...] = (),
     trust_kept: bool = False,
     touched: str | None = None,
+    touched_files: str | None = None,
 ) -> TableDelta:
     """Make `published`.`table` hold the same rows as `work`.`table`, touching only the
     differences. New rows go in the publish order, after the old ones. With `keep` columns,
@@ -153,16 +160,17 @@ def apply_table_delta(
 
     `touched` (a query of keys of the table's `TOUCH_KEYS` column): the caller knows that
     every row of either side whose key is not among them is on both (`publish.touched`), so
-    only the rows with those keys are compared, on both sides."""
+    only the rows with those keys are compared, on both sides; `touched_files` (a query of
+    files, with `touched`): so are the rows from those files (`BY_FILE`)."""
     hashes = f'"{work}".main."{kept_hashes(table.name)}"'
     use_kept = (trust_kept or touched is not None) and _kept_fit(con, published, work, table)
     if touched is not None and trust_kept and use_kept:
         # the kept hashes of the logged rows: hashing them in the published file would read
         # every column of nearly every row group (the logged rows are scattered through it)
-        rows = _rowids_among(published, table, touched)
+        rows = _rowids_among(published, table, touched, touched_files)
         old = f"SELECT row_id, h FROM {hashes} WHERE row_id IN ({rows})"
     elif touched is not None:
-        old = _hashes(published, table, touched)
+        old = _hashes(published, table, touched, touched_files)
     elif use_kept:
         old = f"SELECT row_id, h FROM {hashes}"
     else:
@@ -170,7 +178,7 @@ def apply_table_delta(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE delta_old AS {old};
-        CREATE OR REPLACE TEMP TABLE delta_new AS {_hashes(work, table, touched)};
+        CREATE OR REPLACE TEMP TABLE delta_new AS {_hashes(work, table, touched, touched_files)};
         CREATE OR REPLACE TEMP TABLE delta_diff AS {_DIFFERENT};
         CREATE OR REPLACE TEMP TABLE delta_gone AS {_UNMATCHED.format(a="old", b="new")};
         CREATE OR REPLACE TEMP TABLE delta_added AS {_UNMATCHED.format(a="new", b="old")};
@@ -191,10 +199,13 @@ def apply_table_delta(
     last_row = con.execute(last).fetchall()[0][0]
     after = -1 if last_row is None else int(last_row)
     columns = ", ".join(f'"{c}"' for c in table.column_names)
+    # a table without a publish order gets its new rows in the work table's order, whichever
+    # way the plan finds them (the file is then the same however many rows were compared)
+    order = PUBLISH_ORDER.get(table.name, "ORDER BY rowid")
     inserted = con.execute(
         f'INSERT INTO "{published}".main."{table.name}" ({columns})'
         f' SELECT {columns} FROM "{work}".main."{table.name}"'
-        f" WHERE rowid IN (SELECT row_id FROM delta_added) {PUBLISH_ORDER.get(table.name, '')}"
+        f" WHERE rowid IN (SELECT row_id FROM delta_added) {order}"
     ).fetchall()[0][0]
     if keep:  # appended rows take rowids after every older one (deleted ones too)
         con.execute(

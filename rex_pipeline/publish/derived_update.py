@@ -16,8 +16,11 @@ see `derived.STRIDE`): one sort of the table's old rows and the new ones in that
 each new row the positions of the old rows before and after it in its org; rows sharing a gap
 share it evenly, or a stride apart from the neighbour of their own org when the gap is wide
 (the room between two orgs). A table whose gap is too narrow, or which gains a new org, is
-built again instead. That sort reads every row of the table: it is the part of an update
-whose cost still follows the warehouse.
+built again instead. That sort reads the key columns of every row of the table: it is the part
+of an update whose cost still follows the warehouse. It is the only one: the neighbours in every
+position column come from that one order (plain fills, no sort or group-by of the whole table
+in polars), and the positions are worked out for the new rows alone (`_place`, in DuckDB; a
+DuckDB window over the whole table, by contrast, took seconds).
 """
 
 from __future__ import annotations
@@ -82,7 +85,7 @@ def kept_deltas(con: duckdb.DuckDBPyConnection) -> bool:
 def forget_deltas(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what `publish.delta` kept and this module made (temp tables of the connection)."""
     names = [name(t) for t in DELTA_KEYS for name in (gone_rows, added_rows)]
-    for name in (*names, "derived_redo", "derived_new", "derived_owners"):
+    for name in (*names, "derived_redo", "derived_new", "derived_owners", *_POSITIONING):
         con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
 
 
@@ -172,27 +175,44 @@ def _update(con: duckdb.DuckDBPyConnection, db: str, table: str) -> bool:
     con.execute(f"CREATE OR REPLACE TEMP TABLE derived_new AS {rows}")
     if not con.execute("SELECT count(*) FROM derived_new").fetchall()[0][0]:
         return True
-    placed = _positions(con, target, table)
-    if placed is None:
+    columns = _positions(con, target, table)
+    if columns is None:
         return False
-    con.register("derived_placed", placed)
-    try:
-        with compression_disabled(con, SEARCH_UNCOMPRESSED if search else ""):
-            con.execute(
-                f"INSERT INTO {target} BY NAME SELECT n.*, p.* EXCLUDE (contact_row)"
-                " FROM derived_new AS n JOIN derived_placed AS p USING (contact_row)"
-                f" ORDER BY p.{placed.columns[1]}"
-            )
-    finally:
-        con.unregister("derived_placed")
+    with compression_disabled(con, SEARCH_UNCOMPRESSED if search else ""):
+        con.execute(
+            f"INSERT INTO {target} BY NAME SELECT n.*, {', '.join(f'p.{c}' for c in columns)}"
+            " FROM derived_new AS n JOIN derived_placed AS p USING (contact_row)"
+            f" ORDER BY p.{columns[0]}"
+        )
     return True
 
 
-def _positions(con: duckdb.DuckDBPyConnection, target: str, table: str) -> pl.DataFrame | None:
-    """The positions of derived_new's rows in `target`'s position columns (contact_row, then a
-    column each); None when one has no room, or its org no rows yet. One sort of the table's
-    old and new rows in its order gives each new row its neighbours; a contacts_by table's
-    descending order is its ascending one reversed within the keyed rows and the NULLs."""
+# The temp tables `_positions` makes (the connection's; dropped by `forget_deltas`).
+_POSITIONING = ("derived_near", "derived_spans", "derived_placed")
+
+
+def _filled(value: pl.Expr, org: pl.Expr, backward: bool = False) -> pl.Expr:
+    """`value` filled from the nearest row before (or after) that has one, within the org:
+    a plain fill, undone where the value came from another org (`.over` costs a group-by)."""
+    source = pl.when(value.is_not_null()).then(org)
+    if backward:
+        return pl.when(source.backward_fill() == org).then(value.backward_fill())
+    return pl.when(source.forward_fill() == org).then(value.forward_fill())
+
+
+def _positions(con: duckdb.DuckDBPyConnection, target: str, table: str) -> list[str] | None:
+    """Positions for derived_new's rows in `target`'s position columns (temp table
+    derived_placed: contact_row, a column each and flags); returns the columns, or None when
+    one has no room, or its org no rows yet.
+
+    One sort of the table's old rows and the new ones in its order gives each new row its
+    neighbours in every column (the positions of the old rows before and after it, `lo` and
+    `hi`); only the new rows, and each org's extreme positions, go on to `_place`. A
+    contacts_by table's descending order is its ascending one reversed within the keyed rows
+    and within the NULLs, keyed rows first: a keyed row's neighbours there are the keyed old
+    rows next to it (the one after it comes before it) or, below the lowest of them, the last
+    unkeyed old row (`unkeyed_bottom`); an unkeyed row's are the unkeyed old rows next to it
+    or, above the last of them, the first keyed old row (`keyed_top`)."""
     if table == CONTACT_SEARCH.name:
         key, order, columns = (
             "created_at",
@@ -212,57 +232,95 @@ def _positions(con: duckdb.DuckDBPyConnection, target: str, table: str) -> pl.Da
         ) ORDER BY org_id, {order}
         """
     ).pl()
+    org = pl.col("org")
     rows = rows.with_columns(
         org=(pl.col("org_key") != pl.col("org_key").shift()).fill_null(True).cum_sum(),
-        at=pl.int_range(pl.len()),
+        seq=pl.int_range(pl.len()),
     )
-    placed = rows.filter(pl.col("new_row").is_not_null()).select(contact_row="new_row")
-    for number, column in enumerate(columns):
-        in_order = (
-            rows
-            if number == 0
-            else rows.sort(["org", "keyed", "at"], descending=[False, True, True])
+    first = pl.col(columns[0])
+    near = [_filled(first, org).alias("lo"), _filled(first, org, backward=True).alias("hi")]
+    spans = [first.min().alias("first"), first.max().alias("last")]
+    if len(columns) == 2:
+        desc, keyed = pl.col("pos_desc"), pl.col("keyed")
+        of_keyed, of_unkeyed = desc.filter(keyed), desc.filter(~keyed)
+        mine = [pl.when(keyed).then(desc), pl.when(~keyed).then(desc)]
+        after = [_filled(d, org, backward=True) for d in mine]
+        before = [_filled(d, org) for d in mine]
+        near += [
+            pl.when(keyed).then(after[0]).otherwise(after[1]).alias("lo_desc"),
+            pl.when(keyed).then(before[0]).otherwise(before[1]).alias("hi_desc"),
+        ]
+        spans += [
+            desc.min().alias("first_desc"),
+            desc.max().alias("last_desc"),
+            of_keyed.max().alias("keyed_top"),
+            of_unkeyed.min().alias("unkeyed_bottom"),
+        ]
+    found = rows.select("org", "new_row", "keyed", "seq", *near).filter(
+        pl.col("new_row").is_not_null()
+    )
+    extremes = rows.filter(first.is_not_null()).group_by("org").agg(spans)
+    for name, frame in (("derived_near", found), ("derived_spans", extremes)):
+        con.register("__frame", frame)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __frame")
+        finally:
+            con.unregister("__frame")
+    places = [_place(columns[0], "n.lo", "n.hi", "n.seq", "first", "last")]
+    if len(columns) == 2:
+        places.append(
+            _place(
+                "pos_desc",
+                "coalesce(n.lo_desc, CASE WHEN NOT n.keyed THEN s.keyed_top END)",
+                "coalesce(n.hi_desc, CASE WHEN n.keyed THEN s.unkeyed_bottom END)",
+                "n.keyed DESC, n.seq DESC",
+                "first_desc",
+                "last_desc",
+            )
         )
-        found = _place(in_order, column)
-        if found is None:
-            return None
-        placed = placed.join(found, on="contact_row", how="left")
-    return placed
-
-
-def _place(rows: pl.DataFrame, column: str) -> pl.DataFrame | None:
-    """Positions for the new rows (`new_row` set, `column` NULL) of `rows`, which are in the
-    column's order: rows sharing a gap share it evenly from its lower side, at most a stride
-    apart; first in their org, they take it downwards from the org's first row, so the room
-    between orgs is used from the side of the rows' own org."""
-    p = pl.col(column)
-    rows = rows.with_columns(lo=p.forward_fill().over("org"), hi=p.backward_fill().over("org"))
-    spans = (
-        rows.filter(p.is_not_null())
-        .group_by("org")
-        .agg(first=p.min(), last=p.max())
-        .sort("org")
-        .with_columns(prev_last=pl.col("last").shift(1), next_first=pl.col("first").shift(-1))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE derived_placed AS SELECT contact_row, "
+        + ", ".join(f"p{i}.{column}, p{i}.bad AS bad{i}" for i, (column, _) in enumerate(places))
+        + " FROM "
+        + " JOIN ".join(
+            f"({query}) AS p{i}" + (" USING (contact_row)" if i else "")
+            for i, (_, query) in enumerate(places)
+        )
     )
-    new = rows.filter(p.is_null()).join(spans, on="org", how="left", maintain_order="left")
-    if new.select((pl.col("hi").is_null() & pl.col("lo").is_null()).any()).item():
-        return None  # an org new to this table
-    gap = ["org", "lo"]
-    new = new.with_columns(
-        low=pl.coalesce("lo", "prev_last", pl.lit(0)),
-        high=pl.coalesce("hi", "next_first", pl.lit(TOP)),
-        k=pl.len().over(gap),
-        i=pl.int_range(pl.len()).over(gap),
-    ).with_columns(
-        s=pl.min_horizontal(pl.lit(STRIDE), (pl.col("high") - pl.col("low")) // (pl.col("k") + 1))
-    )
-    if new.select(pl.col("s").min()).item() < 1:
+    bad = " OR ".join(f"bad{i}" for i in range(len(places)))
+    if con.execute(f"SELECT bool_or({bad}) FROM derived_placed").fetchall()[0][0]:
         return None
-    return new.select(
-        contact_row="new_row",
-        **{
-            column: pl.when(pl.col("lo").is_null())
-            .then(pl.col("high") - pl.col("s") * (pl.col("k") - pl.col("i")))
-            .otherwise(pl.col("low") + pl.col("s") * (pl.col("i") + 1))
-        },
+    return columns
+
+
+def _place(column: str, lo: str, hi: str, order: str, first: str, last: str) -> tuple[str, str]:
+    """(`column`, a query of contact_row, `column` and `bad` for derived_near's rows): the
+    positions of the old rows before (`lo`) and after (`hi`) each new row in the column's
+    order, expressions over derived_near `n` and derived_spans `s` (its org's `first` and
+    `last` positions), decide where it goes. New rows sharing a gap share it evenly from its
+    lower side, at most a stride apart; first in their org, they take it downwards from the
+    org's first row, so the room between orgs is used from the side of the rows' own org.
+    `bad`: no room, or an org new to the table. `order`: the new rows' order in the column."""
+    gap = f"PARTITION BY n.org, {lo}"
+    return (
+        column,
+        f"""
+        SELECT contact_row, CASE WHEN lo IS NULL THEN high - step * (k - i)
+                                 ELSE low + step * (i + 1) END AS {column},
+               (lo IS NULL AND hi IS NULL) OR step < 1 AS bad
+        FROM (
+            SELECT *, least({STRIDE}, (high - low) // (k + 1)) AS step FROM (
+                SELECT n.new_row AS contact_row, {lo} AS lo, {hi} AS hi,
+                       coalesce({lo}, s.prev_last, 0) AS low,
+                       coalesce({hi}, s.next_first, {TOP}) AS high,
+                       count(*) OVER ({gap}) AS k,
+                       row_number() OVER ({gap} ORDER BY {order}) - 1 AS i
+                FROM derived_near AS n LEFT JOIN (
+                    SELECT *, lag({last}) OVER (ORDER BY org) AS prev_last,
+                           lead({first}) OVER (ORDER BY org) AS next_first
+                    FROM derived_spans
+                ) AS s ON s.org = n.org
+            )
+        )
+    """,
     )

@@ -2,10 +2,11 @@
 wrote, deleted or updated, logged in the work database (`touched_keys`), so that publishing looks at
 those rows instead of every row.
 
-A table's rows are logged by one key column (`TOUCH_KEYS`): every row the apply inserts,
-deletes or updates has its key logged, in the apply's transaction (a rolled-back apply logs
-nothing). The log is a superset of what changed: a row whose key is not in it is the same as
-when the log started.
+A table's rows are logged by one key column (`TOUCH_KEYS`), or, for the lineage tables, by
+that or by their file (`BY_FILE`): every row the apply inserts, deletes or updates has its key
+or file logged, in the apply's transaction (a rolled-back apply logs nothing). The log is a
+superset of what changed: a row whose key (and file) is not in it is the same as when the log
+started.
 
 The log starts empty at each successful publish, when the published file holds exactly the
 canonical tables. It vouches for every change since only while `publish_state.touched_generation`
@@ -36,6 +37,18 @@ TOUCH_KEYS: dict[str, str] = {
 }
 
 
+# Tables whose rows may instead be logged by the file they come from (`touch_files`): a lineage
+# row of a record read from a file of the batch is logged by its file rather than by its entity,
+# so a large company that gains a record does not have its thousands of other rows compared
+# (1M increment: company_sources 214k rows compared -> ~10k).
+BY_FILE: dict[str, str] = {"contact_sources": "source_file", "company_sources": "source_file"}
+
+
+def _files_of(table: str) -> str:
+    """The `table_name` under which `table`'s rows logged by file are."""
+    return f"{table}:{BY_FILE[table]}"
+
+
 def touch(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -49,6 +62,21 @@ def touch(
     if not trusted(con):
         return
     con.execute(f"INSERT INTO {TOUCHED} SELECT '{table}', k FROM ({keys}) AS t(k)", params)
+
+
+def touch_files(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    files: str,
+    params: dict[str, object] | None = None,
+) -> None:
+    """Log `files` (a query of file names) as the `BY_FILE` values of `table`'s rows this
+    apply changes: every row of either side from one of them is compared."""
+    if not trusted(con):
+        return
+    con.execute(
+        f"INSERT INTO {TOUCHED} SELECT '{_files_of(table)}', f FROM ({files}) AS t(f)", params
+    )
 
 
 def advance(con: duckdb.DuckDBPyConnection) -> None:
@@ -88,6 +116,13 @@ def worth_it(con: duckdb.DuckDBPyConnection, catalog: str, table: str, logged: i
 def touched_keys(catalog: str, table: str) -> str:
     """A query of the logged keys of `table` (in the work database `catalog`)."""
     return f"SELECT key FROM \"{catalog}\".main.{TOUCHED} WHERE table_name = '{table}'"
+
+
+def touched_files(catalog: str, table: str) -> str | None:
+    """A query of the logged files of `table`, or None for a table not logged by file."""
+    if table not in BY_FILE:
+        return None
+    return f"SELECT key FROM \"{catalog}\".main.{TOUCHED} WHERE table_name = '{_files_of(table)}'"
 
 
 def restart(con: duckdb.DuckDBPyConnection) -> None:

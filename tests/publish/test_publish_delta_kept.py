@@ -117,9 +117,9 @@ def _trusted_tables(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     seen: list[tuple[str, bool]] = []
     apply = delta.apply_table_delta
 
-    def spy(con, published, work, table, keep=(), trust_kept=False, touched=None):  # type: ignore[no-untyped-def]
+    def spy(con, published, work, table, keep=(), trust_kept=False, touched=None, **files):  # type: ignore[no-untyped-def]
         seen.append((table.name, trust_kept))
-        return apply(con, published, work, table, keep, trust_kept, touched)
+        return apply(con, published, work, table, keep, trust_kept, touched, **files)
 
     monkeypatch.setattr(warehouse, "apply_table_delta", spy)
     return seen

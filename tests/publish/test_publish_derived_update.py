@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 import pytest
 
 from rex_pipeline import warehouse
@@ -235,11 +234,23 @@ def test_rows_placed_in_place_keep_every_order_and_point_at_their_contacts(
 
 def _placed(rows: list[tuple[int, int | None, int | None]]) -> dict[int, int] | None:
     """`_place` on rows (org, position or None for a new row, new row id) in their order."""
-    frame = pl.DataFrame(
-        rows, schema={"org": pl.Int64, "position": pl.Int64, "new_row": pl.Int64}, orient="row"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE r (org BIGINT, p BIGINT, new_row BIGINT, seq BIGINT)")
+    con.executemany("INSERT INTO r VALUES (?, ?, ?, ?)", [(*r, at) for at, r in enumerate(rows)])
+    window = "OVER (PARTITION BY org ORDER BY seq ROWS BETWEEN {} AND {})"
+    con.execute(
+        "CREATE TEMP TABLE derived_near AS SELECT * FROM (SELECT org, new_row, seq,"
+        f" last_value(p IGNORE NULLS) {window.format('UNBOUNDED PRECEDING', 'CURRENT ROW')} AS lo,"
+        f" first_value(p IGNORE NULLS) {window.format('CURRENT ROW', 'UNBOUNDED FOLLOWING')} AS hi"
+        " FROM r) WHERE new_row IS NOT NULL"
     )
-    found = derived_update._place(frame, "position")
-    return None if found is None else dict(found.iter_rows())
+    con.execute(
+        "CREATE TEMP TABLE derived_spans AS SELECT org, min(p) AS first, max(p) AS last"
+        " FROM r WHERE p IS NOT NULL GROUP BY org"
+    )
+    _, query = derived_update._place("position", "n.lo", "n.hi", "n.seq", "first", "last")
+    found = con.execute(f"SELECT contact_row, position, bad FROM ({query})").fetchall()
+    return None if any(bad for *_, bad in found) else {row: at for row, at, _ in found}
 
 
 def test_new_rows_share_their_gap_or_extend_their_org_by_a_stride() -> None:

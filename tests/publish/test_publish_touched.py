@@ -12,7 +12,7 @@ from rex_pipeline import warehouse
 from rex_pipeline.publish import delta, touched
 from rex_pipeline.schema import CANONICAL_TABLES
 from tests.conftest import Env
-from tests.publish.test_apply_proportional import APOLLO, PRIYA, TASKS
+from tests.publish.test_apply_proportional import APOLLO, HUBSPOT, LATER, PRIYA, TASKS
 
 pytestmark = pytest.mark.integration
 
@@ -52,9 +52,9 @@ def logged(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     seen: list[tuple[str, bool]] = []
     apply = delta.apply_table_delta
 
-    def spy(con, published, work, table, keep=(), trust_kept=False, among=None):  # type: ignore[no-untyped-def]
+    def spy(con, published, work, table, keep=(), trust_kept=False, among=None, **files):  # type: ignore[no-untyped-def]
         seen.append((table.name, among is not None))
-        return apply(con, published, work, table, keep, trust_kept, among)
+        return apply(con, published, work, table, keep, trust_kept, among, **files)
 
     monkeypatch.setattr(warehouse, "apply_table_delta", spy)
     return seen
@@ -134,3 +134,30 @@ def test_a_change_the_log_does_not_hold_is_published_by_comparing_everything(
         assert warehouse.publish(con, env.db, force=True) == "updated"
     assert logged and not any(by_log for _, by_log in logged)  # forced: nothing trusted
     assert env.sql("SELECT title FROM contacts") == [("Analyst",)]
+
+
+def test_lineage_rows_of_the_batch_files_are_compared_not_those_of_their_entity(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A company that gains a record keeps its other lineage rows out of the comparison: the
+    new row is logged by its file (a large company has thousands of rows)."""
+    monkeypatch.setattr(touched, "MOST", float("inf"))
+    env.write("csv/hubspot.csv", HUBSPOT)  # three contacts of Acme Robotics
+    assert env.run().success
+    compared: dict[tuple[str, str], int] = {}
+    apply = delta.apply_table_delta
+
+    def spy(con, published, work, table, keep=(), trust_kept=False, among=None, **files):  # type: ignore[no-untyped-def]
+        if among is not None and table.name in touched.BY_FILE:
+            for side in (published, work):
+                rows = delta._rowids_among(side, table, among, files.get("touched_files"))
+                found = con.execute(f"SELECT count(*) FROM ({rows})").fetchall()[0][0]
+                compared[table.name, "pub" if side == published else "work"] = found
+        return apply(con, published, work, table, keep, trust_kept, among, **files)
+
+    monkeypatch.setattr(warehouse, "apply_table_delta", spy)
+    env.write("csv/later.csv", LATER)  # a fourth
+    assert env.run().success
+    assert compared[("company_sources", "pub")] == 0  # not Acme's three old rows
+    assert compared[("company_sources", "work")] == 1
+    _published_equals_work(env)
