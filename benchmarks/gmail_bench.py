@@ -290,6 +290,7 @@ def inbox_child(folder: Path, workers: int, prescan: bool = False) -> dict[str, 
         from rex_pipeline.sources.gmail.workers import PartPool
 
         with PartPool(workers) as pool:
+            pool.upcoming = files  # as ingest names them: the pool reads ahead into the next
             for path in files:
                 stats = parse_gmail_file(
                     path, "bench", [], DOMAINS, sink=drop, pool=pool, prescan=prescan

@@ -430,6 +430,7 @@ def stream_files(
 
     _clear_batch_rows(con, system)
     with PartPool() as pool:  # worker processes start only for a big mbox file
+        pool.upcoming = [f.path for f, _ in todo]  # so it reads ahead into the next file
         parse = _streaming_parser_for(system, settings, own, chunk_messages, pool)
         return _stream_each(con, system, todo, settings, parse)
 

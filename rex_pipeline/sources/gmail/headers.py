@@ -100,7 +100,32 @@ def header_items(data: bytes) -> list[tuple[str, str]]:
     return read_header_block(data.decode("ascii", "surrogateescape")).items
 
 
+# The common header section, in one match: fields (a name, a colon, the rest of the line) and
+# their continuation lines, each line ending in LF or CRLF, then an empty line. Every line it
+# takes is a field or a continuation by `_HEADER_LINE` and the colon rule of
+# `_read_header_block`, so it reads them as that loop does; anything else (a bare CR, a `From `
+# line, a nameless field, a leading continuation, no empty line) is left to the loop. The
+# quantifiers are possessive: giving back part of a line can never help a match (a huge line
+# with no newline must fail at once, not after trying every shorter length).
+_CLEAN_SECTION = re.compile(
+    r"(?:[\041-\071\073-\176]++:[^\r\n]*+\r?\n(?:[ \t][^\r\n]*+\r?\n)*+)*+\r?\n"
+)
+_CLEAN_FIELD = re.compile(r"([\041-\071\073-\176]++):([^\r\n]*+\r?\n(?:[ \t][^\r\n]*+\r?\n)*+)")
+
+
 def read_header_block(text: str) -> HeaderBlock:
+    """`_read_header_block`, with one regex match for the usual clean header section."""
+    section = _CLEAN_SECTION.match(text)
+    if section is None:
+        return _read_header_block(text)
+    items = [
+        (name, value.lstrip(" \t").rstrip("\r\n"))
+        for name, value in _CLEAN_FIELD.findall(text, 0, section.end())
+    ]
+    return HeaderBlock(items, None, section.end(), True)
+
+
+def _read_header_block(text: str) -> HeaderBlock:
     """The header section of a message decoded as BytesParser does (ASCII, surrogate escapes).
     Mirrors `FeedParser._parsegen` and `_parse_headers` line for line: lines end at CR, LF or
     CRLF; headers stop at the first line that is neither a field nor a continuation (an empty

@@ -17,7 +17,13 @@ from rex_pipeline.sources.gmail.collect import (
 from rex_pipeline.sources.gmail.headers import HeaderView
 from rex_pipeline.sources.gmail.inputs import from_api, from_mbox, mbox_headers
 from rex_pipeline.sources.gmail.labels import CHAT, SPAM, TRASH
-from rex_pipeline.sources.gmail.mbox import MboxMessage, MboxPart, iter_mbox, scan_mbox
+from rex_pipeline.sources.gmail.mbox import (
+    MboxLayout,
+    MboxMessage,
+    MboxPart,
+    iter_mbox,
+    scan_mbox,
+)
 from rex_pipeline.sources.gmail.message import (
     BadMessageError,
     RawMail,
@@ -25,7 +31,7 @@ from rex_pipeline.sources.gmail.message import (
     key_headers,
     owner_address,
 )
-from rex_pipeline.sources.gmail.workers import PartPool, in_order
+from rex_pipeline.sources.gmail.workers import Call, PartPool
 
 MBOX, API_JSON = "mbox", "gmail_api_json"
 ADDED, SKIPPED, REJECTED = "added", "skipped", "rejected"  # what _read_one did with a message
@@ -124,21 +130,30 @@ def _read_mbox(
 ) -> FileCollector:
     """Cut the file into parts and read them, here or in the pool's workers: the same
     functions on the same parts, so both ways give the same output. A streamed read learns
-    the owners first (pre-scan) or, without `prescan`, as it goes (see parse_gmail_file)."""
+    the owners first (pre-scan) or, without `prescan`, as it goes (see parse_gmail_file).
+    With a pool, the next file of `pool.upcoming` is planned as this one's last parts are
+    submitted, so the workers go on to its first parts without waiting for this file's end."""
     workers = pool.workers if pool is not None else 1
-    layout = scan_mbox(path)
-    parallel = workers > 1 and layout.messages >= PARALLEL_MIN_MESSAGES
-    # read here, a file is cut by chunk size only: each further part is one more sink call
-    min_parts = 4 * workers if parallel else 1
-    parts = layout.parts(collector_args["chunk_messages"], min_parts)
-    calls = [(path, part, skip) for part in parts]
+    chunk_messages = collector_args["chunk_messages"]
+    calls, parallel = _mbox_calls(path, _layout(path, pool), chunk_messages, workers, skip)
     known_owners: set[str] = set()
     prescan = prescan and collector_args["sink"] is not None
     if pool is not None and parallel:
-        executor = pool.executor()
         if prescan:
-            known_owners = set().union(*executor.map(mbox_part_owners, *zip(*calls, strict=True)))
-        results = in_order(executor, read_mbox_part, calls, window=2 * workers)
+            owners = pool.executor().map(mbox_part_owners, *zip(*calls, strict=True))
+            known_owners = set().union(*owners)
+
+        def plan_next() -> tuple[Path, list[Call]] | None:
+            following = pool.next_file(path)
+            if following is None or detect_format(following) != MBOX:
+                return None
+            layout = scan_mbox(following)
+            pool.ahead_state[following] = (_identity(following), layout)
+            planned, pooled = _mbox_calls(following, layout, chunk_messages, workers, skip)
+            return (following, planned) if pooled else None
+
+        window = 2 * workers
+        results = pool.in_order(read_mbox_part, path, calls, window, ahead=plan_next)
     else:
         if prescan:
             known_owners = set().union(*(mbox_part_owners(*call) for call in calls))
@@ -148,6 +163,30 @@ def _read_mbox(
     for result in results:
         collector.absorb(result)
     return collector
+
+
+def _mbox_calls(
+    path: Path, layout: MboxLayout, chunk_messages: int, workers: int, skip: bool
+) -> tuple[list[Call], bool]:
+    """The `read_mbox_part` calls that read the file, and whether they go to the workers."""
+    parallel = workers > 1 and layout.messages >= PARALLEL_MIN_MESSAGES
+    # read here, a file is cut by chunk size only: each further part is one more sink call
+    min_parts = 4 * workers if parallel else 1
+    return [(path, part, skip) for part in layout.parts(chunk_messages, min_parts)], parallel
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    """What says a file is still the one that was scanned: inode, size, modification time."""
+    stat = path.stat()
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _layout(path: Path, pool: PartPool | None) -> MboxLayout:
+    """The file's layout: scanned when its next-file turn was planned, else scanned now."""
+    planned = pool.ahead_state.pop(path, None) if pool is not None else None
+    if planned is not None and planned[0] == _identity(path):
+        return planned[1]
+    return scan_mbox(path)
 
 
 def mbox_part_owners(path: Path, part: MboxPart, skip_spam_and_trash: bool) -> set[str]:
