@@ -9,9 +9,7 @@ the same files (their manifest entries were never written).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import duckdb
 import polars as pl
@@ -80,22 +78,6 @@ def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> No
         con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __frame')
     finally:
         con.unregister("__frame")
-
-
-@contextmanager
-def io_thread(
-    con: duckdb.DuckDBPyConnection,
-) -> Iterator[tuple[ThreadPoolExecutor, duckdb.DuckDBPyConnection]]:
-    """A second thread and its own connection to `con`'s database, for DuckDB statements that
-    should run while this thread does Python work: DuckDB releases the GIL, so on two cores
-    they cost little wall time. One worker: statements run one at a time, in the order they
-    were submitted. On leaving, submitted work is finished before the connection closes."""
-    io_con = con.cursor()
-    try:
-        with ThreadPoolExecutor(1, thread_name_prefix="duckdb-io") as io:
-            yield io, io_con
-    finally:
-        io_con.close()
 
 
 def read_or_empty(

@@ -10,8 +10,7 @@ failed manifest entry) and the other files still load.
 Gmail files (Takeout mbox, possibly many GB) are streamed: the parser hands chunks to a sink
 that appends them to the batch tables at once, so memory stays flat however large the file; a
 big mbox is read by a pool of worker processes (one per CPU), started once per run.
-Other systems' files are parsed whole, one at a time, and each is written to the batch tables
-in a second thread while the next one parses.
+Other systems' files are parsed whole and staged at the end.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -272,65 +270,40 @@ class Batch:
     counts: dict[str, int] = field(default_factory=dict)  # records staged per entity
 
 
-@dataclass
-class _ParsedFile:
-    """One file's outcome: its report, its records per entity (with the file's hash), its
-    rejected rows and the owner addresses it revealed."""
-
-    report: FileReport
-    frames: dict[str, pl.DataFrame]
-    rejected: pl.DataFrame
-    own_addresses: set[str]
-
-
-def _parse_each(
+def parse_files(
     system: str, todo: list[tuple[InboxFile, str]], settings: Settings, own: set[str]
-) -> Iterator[_ParsedFile]:
+) -> Batch:
     """Parse each file; a failing file becomes a report and a rejected row, never an abort."""
     parse: Callable[[Path], Any] | None = None
+    frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
+    rejected: list[pl.DataFrame] = []
+    reports: list[FileReport] = []
+    discovered: set[str] = set()
     for f, sha in todo:
         started = time.perf_counter()
         report = FileReport(system, f.name, str(f.path), f.size, sha, "loaded")
         if parse is None:  # imported for the first file: an unchanged inbox needs no parser
             parse = _parser_for(system, settings, own)
-        frames: dict[str, pl.DataFrame] = {}
-        discovered: set[str] = set()
         try:
             parsed: records.ParsedFile = parse(f.path)
         except Exception as exc:  # a bad file must never stop the others
             reason = str(exc) if isinstance(exc, records.UnreadableFileError) else repr(exc)
             report.status, report.error = "unreadable", reason
             report.records_rejected = 1
-            rejected = _file_rejection(settings.org_id, system, f.name, reason)
+            rejected.append(_file_rejection(settings.org_id, system, f.name, reason))
         else:
             for entity in ENTITIES:
                 frame = getattr(parsed, entity)
                 if frame.height:
-                    frames[entity] = frame.with_columns(file_sha=pl.lit(sha))
-            rejected = parsed.rejected
+                    frames[entity].append(frame.with_columns(file_sha=pl.lit(sha)))
+            if parsed.rejected.height:
+                rejected.append(parsed.rejected)
             report.records_read = parsed.records_read
             report.records_rejected = parsed.rejected.height
             report.stats = {k: v for k, v in parsed.stats.items() if k != "own_addresses"}
-            discovered = {a.lower() for a in parsed.stats.get("own_addresses", [])}
+            discovered.update(a.lower() for a in parsed.stats.get("own_addresses", []))
         report.seconds = round(time.perf_counter() - started, 3)
-        yield _ParsedFile(report, frames, rejected, discovered)
-
-
-def parse_files(
-    system: str, todo: list[tuple[InboxFile, str]], settings: Settings, own: set[str]
-) -> Batch:
-    """Parse each file, holding all of their records (`stage_system` stages them instead)."""
-    frames: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
-    rejected: list[pl.DataFrame] = []
-    reports: list[FileReport] = []
-    discovered: set[str] = set()
-    for parsed in _parse_each(system, todo, settings, own):
-        for entity, frame in parsed.frames.items():
-            frames[entity].append(frame)
-        if parsed.rejected.height:
-            rejected.append(parsed.rejected)
-        reports.append(parsed.report)
-        discovered |= parsed.own_addresses
+        reports.append(report)
     joined = {
         e: pl.concat(fs, how="vertical_relaxed") if fs else _empty_raw(e)
         for e, fs in frames.items()
@@ -343,72 +316,6 @@ def parse_files(
         skipped_unchanged=0,
         counts={e: f.height for e, f in joined.items()},
     )
-
-
-def _stage_each(
-    con: duckdb.DuckDBPyConnection,
-    system: str,
-    todo: list[tuple[InboxFile, str]],
-    settings: Settings,
-    own: set[str],
-) -> Batch:
-    """Parse each file and append its records to the batch tables (cleared of the system's
-    rows first): a second thread writes one file while this one parses the next (parsing is
-    Python and polars, and DuckDB releases the GIL). At most one file waits to be written;
-    `frames` keeps PREVIEW_ROWS rows per entity, like a streamed system's."""
-    from rex_pipeline import batch as batch_tables
-
-    _clear_batch_rows(con, system)
-    preview: dict[str, list[pl.DataFrame]] = {e: [] for e in ENTITIES}
-    counts: Counter[str] = Counter()
-    rejected: list[pl.DataFrame] = []
-    reports: list[FileReport] = []
-    discovered: set[str] = set()
-    with batch_tables.io_thread(con) as (io, io_con):
-        writing: list[Future[None]] = []
-        for parsed in _parse_each(system, todo, settings, own):
-            for done in writing:  # the previous file: raises what its writes raised
-                done.result()
-            writing = [
-                io.submit(batch_tables.append, io_con, f"batch_raw_{entity}", frame)
-                for entity, frame in parsed.frames.items()
-            ]
-            if parsed.rejected.height:
-                writing.append(
-                    io.submit(batch_tables.append, io_con, "batch_rejected_source", parsed.rejected)
-                )
-                rejected.append(parsed.rejected)
-            for entity, frame in parsed.frames.items():
-                if counts[entity] < PREVIEW_ROWS:
-                    preview[entity].append(frame.head(PREVIEW_ROWS))
-                counts[entity] += frame.height
-            reports.append(parsed.report)
-            discovered |= parsed.own_addresses
-        for done in writing:
-            done.result()
-    return Batch(
-        frames={
-            e: pl.concat([_empty_raw(e), *fs], how="vertical_relaxed").head(PREVIEW_ROWS)
-            for e, fs in preview.items()
-        },
-        rejected=pl.concat(rejected) if rejected else records.empty(records.REJECTED),
-        reports=reports,
-        own_addresses=discovered,
-        skipped_unchanged=0,
-        counts={e: counts[e] for e in ENTITIES},
-    )
-
-
-def _clear_batch_rows(con: duckdb.DuckDBPyConnection, system: str) -> None:
-    """Remove the system's rows of an earlier batch from the batch tables (created empty
-    when missing), before the files are staged."""
-    from rex_pipeline import batch as batch_tables
-
-    where, params = "source_system = ?", [system]
-    for entity in ENTITIES:
-        batch_tables.replace_rows(con, f"batch_raw_{entity}", _empty_raw(entity), where, params)
-    empty_rejected = records.empty(records.REJECTED)
-    batch_tables.replace_rows(con, "batch_rejected_source", empty_rejected, where, params)
 
 
 def _empty_raw(entity: str) -> pl.DataFrame:
@@ -426,9 +333,15 @@ def stream_files(
     """Parse each file straight into this run's batch tables, chunk by chunk, after clearing
     the system's previous batch rows. A file that fails midway has its appended rows removed
     and becomes a report and a rejected row, never an abort."""
+    from rex_pipeline import batch as batch_tables
     from rex_pipeline.sources.gmail.workers import PartPool
 
-    _clear_batch_rows(con, system)
+    where, params = "source_system = ?", [system]
+    for entity in ENTITIES:
+        batch_tables.replace_rows(con, f"batch_raw_{entity}", _empty_raw(entity), where, params)
+    empty_rejected = records.empty(records.REJECTED)
+    batch_tables.replace_rows(con, "batch_rejected_source", empty_rejected, where, params)
+
     with PartPool() as pool:  # worker processes start only for a big mbox file
         pool.upcoming = [f.path for f, _ in todo]  # so it reads ahead into the next file
         parse = _streaming_parser_for(system, settings, own, chunk_messages, pool)
@@ -555,11 +468,14 @@ def stage_system(
     todo, skipped = files_to_load(con, settings.org_id, files, force=force)
     own = known_own_addresses(con, settings.org_id)
     where, params = "source_system = ?", [system]
-    if system in STREAMED and todo:
+    if system in STREAMED and todo:  # nothing to stream: cleared below like the others
         parsed = stream_files(con, system, todo, settings, own, chunk_messages)
-    else:  # nothing to read: the system's rows of an earlier batch are cleared all the same
-        parsed = _stage_each(con, system, todo, settings, own)
+    else:
+        parsed = parse_files(system, todo, settings, own)
         crash_point(f"{system}.parsed")
+        for entity, frame in parsed.frames.items():
+            batch_tables.replace_rows(con, f"batch_raw_{entity}", frame, where, params)
+        batch_tables.replace_rows(con, "batch_rejected_source", parsed.rejected, where, params)
     parsed.skipped_unchanged = skipped
     files_frame = pl.DataFrame(
         [

@@ -10,7 +10,6 @@ flat at a million rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import duckdb
@@ -187,38 +186,23 @@ def normalise_batch(
 ) -> NormaliseStats:
     """Normalise every raw entity table of the batch into `batch_clean_<entity>` (same record
     order) and `batch_rejected_normalise`, `chunk_rows` raw records at a time; the result
-    does not depend on the chunk size.
-
-    Normalising is mostly Python (one library call per distinct value), and DuckDB releases
-    the GIL: so a second thread, on its own connection, reads the next chunk and writes the
-    last one while this one normalises, one DuckDB statement at a time and in chunk order."""
+    does not depend on the chunk size."""
     stats = NormaliseStats()
     rejected: list[pl.DataFrame] = []
     own = own_addresses(con, settings)
-    with batch.io_thread(con) as (io, io_con):
-        for entity in _normalisers():
-            target = f"batch_clean_{entity}"
-            stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
-            own_rejected: list[pl.DataFrame] = []
-            chunks = raw_chunks(io_con, entity, settings.org_id, chunk_rows)
-            reading = io.submit(next, chunks, None)
-            writing: Future[None] | None = None
-            number = 0
-            while (raw := reading.result()) is not None:
-                reading = io.submit(next, chunks, None)
-                clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
-                stats.read[entity] += raw.height
-                stats.clean[entity] += clean.height
-                stats.rejected[entity] += bad.height + own_rows.height
-                rejected.append(bad)
-                own_rejected.append(own_rows)
-                if writing is not None:
-                    writing.result()  # done by now; raises what the write raised
-                writing = io.submit(_store_clean, io_con, target, clean, create=number == 0)
-                number += 1
-                del raw, clean  # free this chunk before normalising the next
-            if writing is not None:
-                writing.result()
-            rejected.extend(own_rejected)
+    for entity in _normalisers():
+        target = f"batch_clean_{entity}"
+        stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
+        own_rejected: list[pl.DataFrame] = []
+        for number, raw in enumerate(raw_chunks(con, entity, settings.org_id, chunk_rows)):
+            clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
+            stats.read[entity] += raw.height
+            stats.clean[entity] += clean.height
+            stats.rejected[entity] += bad.height + own_rows.height
+            rejected.append(bad)
+            own_rejected.append(own_rows)
+            _store_clean(con, target, clean, create=number == 0)
+            del raw, clean  # free this chunk before reading the next
+        rejected.extend(own_rejected)
     batch.replace(con, "batch_rejected_normalise", pl.concat(rejected))
     return stats

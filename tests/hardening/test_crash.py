@@ -48,7 +48,7 @@ ALL_POINTS = os.environ.get("REX_HARDENING_ALL") == "1"
 
 # Killed here, a run has committed nothing: the warehouse stays as it was.
 BEFORE_COMMIT = [
-    ("csv.parsed", True),  # files parsed and staged, the step not yet done
+    ("csv.parsed", True),  # files parsed, nothing staged yet
     ("gmail.chunk_staged", True),  # mid-file: part of an mbox in the batch tables
     ("instantly.staged", ALL_POINTS),
     ("csv_exports.done", ALL_POINTS),  # between assets

@@ -121,33 +121,6 @@ def test_rejections_carry_reason_and_raw_record(con: duckdb.DuckDBPyConnection) 
     assert rows[("hubspot.csv", 7)]["reason"].startswith("no usable identity")
 
 
-def test_a_failed_write_stops_the_stage_with_its_error(
-    con: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Chunks are written in a second thread: its error must surface, not be lost, and the
-    connection must stay usable for the run's next attempt."""
-    from rex_pipeline import staging
-
-    real_store = staging._store_clean
-    writes: list[bool] = []
-
-    def failing_store(
-        connection: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame, *, create: bool
-    ) -> None:
-        writes.append(create)
-        if len(writes) == 2:
-            raise duckdb.IOException("disk full")
-        real_store(connection, name, frame, create=create)
-
-    monkeypatch.setattr(staging, "_store_clean", failing_store)
-    with pytest.raises(duckdb.IOException, match="disk full"):
-        normalise_batch(con, SETTINGS, chunk_rows=2)
-    assert writes[:2] == [True, False]  # the first chunk creates the table, the next append
-    monkeypatch.setattr(staging, "_store_clean", real_store)
-    stats = normalise_batch(con, SETTINGS, chunk_rows=2)
-    assert batch.table(con, "batch_clean_contacts").height == stats.clean["contacts"] == 6
-
-
 def test_a_batch_without_raw_tables_gives_empty_clean_tables(tmp_path: Path) -> None:
     with warehouse.connect_work(tmp_path / "rex.duckdb") as con:
         stats = normalise_batch(con, SETTINGS)
