@@ -59,9 +59,7 @@ def touch(
     Called before a delete or update (the rows it will change) and for what it inserts. An
     untrusted log is not kept (no publish would use it; a first run would log every row)."""
     assert table in TOUCH_KEYS, table
-    if not trusted(con):
-        return
-    con.execute(f"INSERT INTO {TOUCHED} SELECT '{table}', k FROM ({keys}) AS t(k)", params)
+    _log(con, table, keys, params)
 
 
 def touch_files(
@@ -72,11 +70,17 @@ def touch_files(
 ) -> None:
     """Log `files` (a query of file names) as the `BY_FILE` values of `table`'s rows this
     apply changes: every row of either side from one of them is compared."""
+    _log(con, _files_of(table), files, params)
+
+
+def _log(
+    con: duckdb.DuckDBPyConnection, name: str, values: str, params: dict[str, object] | None
+) -> None:
+    """Add the values of `values` (a query of one column) to the log under `name`, while the
+    log is trusted."""
     if not trusted(con):
         return
-    con.execute(
-        f"INSERT INTO {TOUCHED} SELECT '{_files_of(table)}', f FROM ({files}) AS t(f)", params
-    )
+    con.execute(f"INSERT INTO {TOUCHED} SELECT '{name}', k FROM ({values}) AS t(k)", params)
 
 
 def advance(con: duckdb.DuckDBPyConnection) -> None:
@@ -120,9 +124,7 @@ def touched_keys(catalog: str, table: str) -> str:
 
 def touched_files(catalog: str, table: str) -> str | None:
     """A query of the logged files of `table`, or None for a table not logged by file."""
-    if table not in BY_FILE:
-        return None
-    return f"SELECT key FROM \"{catalog}\".main.{TOUCHED} WHERE table_name = '{_files_of(table)}'"
+    return touched_keys(catalog, _files_of(table)) if table in BY_FILE else None
 
 
 def restart(con: duckdb.DuckDBPyConnection) -> None:

@@ -47,6 +47,15 @@ def _set_work(con: duckdb.DuckDBPyConnection, *rows: str) -> None:
     con.execute(f"INSERT INTO memory.main.contact_emails VALUES {', '.join(rows)}")
 
 
+def _published_in_step(*rows: str) -> duckdb.DuckDBPyConnection:
+    """Both databases hold `rows`, and the published side's hashes are kept (one delta run)."""
+    con = _two_databases()
+    con.execute(f"INSERT INTO pub.main.contact_emails VALUES {', '.join(rows)}")
+    _set_work(con, *rows)
+    apply_table_delta(con, "pub", "memory", CONTACT_EMAILS)
+    return con
+
+
 def test_kept_hashes_follow_inserts_deletes_and_duplicates_over_several_updates() -> None:
     con = _two_databases()
     con.execute(f"INSERT INTO pub.main.contact_emails VALUES {ADA}, {BOB}, {BOB}")
@@ -77,10 +86,7 @@ def _bogus_kept_hash(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_trusted_kept_hashes_are_used_instead_of_hashing_the_published_rows() -> None:
-    con = _two_databases()
-    con.execute(f"INSERT INTO pub.main.contact_emails VALUES {ADA}, {BOB}")
-    _set_work(con, ADA, BOB)
-    apply_table_delta(con, "pub", "memory", CONTACT_EMAILS)
+    con = _published_in_step(ADA, BOB)
     _bogus_kept_hash(con)  # the published rows did not change: a trusted copy is believed
     trusted = apply_table_delta(con, "pub", "memory", CONTACT_EMAILS, trust_kept=True)
     assert (trusted.deleted, trusted.inserted) == (1, 1)
@@ -92,10 +98,7 @@ def test_trusted_kept_hashes_are_used_instead_of_hashing_the_published_rows() ->
 
 def test_kept_hashes_at_other_rowids_are_not_trusted() -> None:
     """What a checkpoint that renumbers rows leaves: the hashes no longer sit at the rows."""
-    con = _two_databases()
-    con.execute(f"INSERT INTO pub.main.contact_emails VALUES {ADA}, {BOB}, {CY}")
-    _set_work(con, ADA, BOB, CY)
-    apply_table_delta(con, "pub", "memory", CONTACT_EMAILS)
+    con = _published_in_step(ADA, BOB, CY)
     con.execute(f"UPDATE memory.main.{KEPT} SET row_id = row_id + 1")
     assert not _kept_fit(con, "pub", "memory", CONTACT_EMAILS)
     _set_work(con, ADA, BOB, DI)

@@ -9,6 +9,7 @@ from tests.publish.test_publish_delta_kept import (
     KEPT,
     _bogus_kept_hash,
     _kept_describe_the_file,
+    _published_in_step,
     _rows,
     _set_work,
     _two_databases,
@@ -28,10 +29,7 @@ def _logged(*contact_ids: str) -> str:
 
 
 def test_trusted_kept_hashes_of_logged_rows_stand_for_the_published_rows() -> None:
-    con = _two_databases()
-    con.execute(f"INSERT INTO pub.main.contact_emails VALUES {ADA}, {BOB}")
-    _set_work(con, ADA, BOB)
-    apply_table_delta(con, "pub", "memory", CONTACT_EMAILS)
+    con = _published_in_step(ADA, BOB)
     _bogus_kept_hash(con)  # ada's (rowid 0): believed when trusted and ada is logged
     step = apply_table_delta(
         con, "pub", "memory", CONTACT_EMAILS, trust_kept=True, touched=_logged("cont_a")
@@ -44,20 +42,14 @@ def test_trusted_kept_hashes_of_logged_rows_stand_for_the_published_rows() -> No
 def test_kept_hashes_not_trusted_are_not_used_for_logged_rows() -> None:
     """A log alone does not vouch for the kept hashes (a publish that failed midway may have
     changed them for a file never swapped in): the published side is hashed."""
-    con = _two_databases()
-    con.execute(f"INSERT INTO pub.main.contact_emails VALUES {ADA}, {BOB}")
-    _set_work(con, ADA, BOB)
-    apply_table_delta(con, "pub", "memory", CONTACT_EMAILS)
+    con = _published_in_step(ADA, BOB)
     _bogus_kept_hash(con)
     step = apply_table_delta(con, "pub", "memory", CONTACT_EMAILS, touched=_logged("cont_a"))
     assert (step.deleted, step.inserted) == (0, 0)
 
 
 def test_kept_hashes_at_other_rowids_are_not_used_for_logged_rows() -> None:
-    con = _two_databases()
-    con.execute(f"INSERT INTO pub.main.contact_emails VALUES {ADA}, {BOB}, {CY}")
-    _set_work(con, ADA, BOB, CY)
-    apply_table_delta(con, "pub", "memory", CONTACT_EMAILS)
+    con = _published_in_step(ADA, BOB, CY)
     con.execute(f"UPDATE memory.main.{KEPT} SET row_id = row_id + 1, h = 42")
     _set_work(con, ADA, BOB, DI)
     step = apply_table_delta(
