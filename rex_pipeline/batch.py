@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import records
+from rex_pipeline.handover import registered
 from rex_pipeline.warehouse import scalar
 
 
@@ -43,11 +44,8 @@ def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def replace(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Create or replace a batch table with exactly this frame."""
-    con.register("__frame", frame)
-    try:
+    with registered(con, "__frame", frame):
         con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM __frame')
-    finally:
-        con.unregister("__frame")
 
 
 def replace_rows(
@@ -57,27 +55,22 @@ def replace_rows(
     if not exists(con, name):
         replace(con, name, frame)
         return
-    con.register("__frame", frame)
-    try:
+    with registered(con, "__frame", frame):
         con.execute("BEGIN")
-        con.execute(f'DELETE FROM "{name}" WHERE {where}', params)
-        con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __frame')
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("__frame")
+        try:
+            con.execute(f'DELETE FROM "{name}" WHERE {where}', params)
+            con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __frame')
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
 
 
 def append(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Add the frame's rows to an existing batch table (columns matched by name): how a large
     file is staged chunk by chunk without ever being held whole."""
-    con.register("__frame", frame)
-    try:
+    with registered(con, "__frame", frame):
         con.execute(f'INSERT INTO "{name}" BY NAME SELECT * FROM __frame')
-    finally:
-        con.unregister("__frame")
 
 
 def read_or_empty(

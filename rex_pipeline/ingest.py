@@ -30,6 +30,7 @@ import polars as pl
 from rex_pipeline import records
 from rex_pipeline.config import Settings
 from rex_pipeline.faults import crash_point
+from rex_pipeline.handover import registered
 
 if TYPE_CHECKING:
     from rex_pipeline.sources.gmail.workers import PartPool
@@ -147,11 +148,8 @@ def file_hashes(con: duckdb.DuckDBPyConnection, files: Iterable[InboxFile]) -> d
         fresh.append((f.cache_key, f.size, f.mtime_ns, hashes[f.path]))
     if fresh:  # one statement, one commit (executemany commits each row)
         rows = pl.DataFrame(fresh, schema=_HASH_CACHE_SCHEMA, orient="row")
-        con.register("__hashed", rows)
-        try:
+        with registered(con, "__hashed", rows):
             con.execute("INSERT OR REPLACE INTO file_hash_cache SELECT * FROM __hashed")
-        finally:
-            con.unregister("__hashed")
     return hashes
 
 

@@ -17,6 +17,7 @@ import polars as pl
 
 from rex_pipeline import batch, records
 from rex_pipeline.config import Settings
+from rex_pipeline.handover import registered
 from rex_pipeline.ingest import RAW_SCHEMAS
 
 CHUNK_ROWS = 200_000
@@ -85,14 +86,11 @@ def _store_clean(
     """Write clean records with their record_id into batch table `name` (created, or
     appended to); the id is computed on the way in, so the frame is never copied back."""
     select = f"SELECT {_RECORD_ID}, * FROM __clean"
-    con.register("__clean", frame)
-    try:
+    with registered(con, "__clean", frame):
         if create:
             con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {select}')
         else:
             con.execute(f'INSERT INTO "{name}" BY NAME {select}')
-    finally:
-        con.unregister("__clean")
 
 
 def _split_own(

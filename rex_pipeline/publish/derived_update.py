@@ -28,6 +28,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from rex_pipeline.handover import registered
 from rex_pipeline.publish.compression import compression_disabled
 from rex_pipeline.publish.delta import added_rows, gone_rows
 from rex_pipeline.publish.derived import (
@@ -261,11 +262,8 @@ def _positions(con: duckdb.DuckDBPyConnection, target: str, table: str) -> list[
     )
     extremes = rows.filter(first.is_not_null()).group_by("org").agg(spans)
     for name, frame in (("derived_near", found), ("derived_spans", extremes)):
-        con.register("__frame", frame)
-        try:
+        with registered(con, "__frame", frame):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __frame")
-        finally:
-            con.unregister("__frame")
     places = [_place(columns[0], "n.lo", "n.hi", "n.seq", "first", "last")]
     if len(columns) == 2:
         places.append(

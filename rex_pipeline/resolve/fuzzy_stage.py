@@ -38,6 +38,7 @@ import polars as pl
 from rex_pipeline import batch
 from rex_pipeline.batch import reread_filter
 from rex_pipeline.config import Settings
+from rex_pipeline.handover import registered
 from rex_pipeline.normalise.emails import email_keys
 from rex_pipeline.resolve.fuzzy import (
     ContactIndex,
@@ -257,7 +258,7 @@ def fetch_profiles(
     (inside `fetched_records`). The records are found by their rowid on the few columns the
     match needs, then read whole by rowid: DuckDB would otherwise decode every column of
     every staged row to keep a few scattered ones (~3x slower on a large warehouse)."""
-    with _registered(con, "__wanted", wanted.unique().to_frame("node_id")):
+    with registered(con, "__wanted", wanted.unique().to_frame("node_id")):
         con.execute(
             f"""INSERT INTO {_FETCHED} SELECT {_FETCHED_COLUMNS} FROM stg_contacts s
                 WHERE s.rowid IN (
@@ -289,22 +290,12 @@ def _profiles(
         batch_part = batch_records.format(batch_wanted="TRUE")
         sql = _PROFILES_SQL.format(wanted="TRUE", batch=batch_part, **sources)
         return con.sql(sql, params=params).pl()
-    with _registered(con, "__wanted", wanted.unique().to_frame("node_id")):
+    with registered(con, "__wanted", wanted.unique().to_frame("node_id")):
         batch_part = batch_records.format(
             batch_wanted="a.entity_id IN (SELECT node_id FROM __wanted)"
         )
         sql = _PROFILES_SQL.format(wanted=_WANTED, batch=batch_part, **sources)
         return con.sql(sql, params=params).pl()
-
-
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
-    """`frame` readable as `name` by the queries of the block."""
-    con.register(name, frame)
-    try:
-        yield
-    finally:
-        con.unregister(name)
 
 
 def _key_of(address: str) -> str | None:
@@ -435,15 +426,12 @@ def _override_nodes(
 def lookup_contact_keys(
     con: duckdb.DuckDBPyConnection, org: str, keys: pl.DataFrame
 ) -> pl.DataFrame:
-    con.register("__ov_keys", keys)
-    try:
+    with registered(con, "__ov_keys", keys):
         return con.sql(
             "SELECT k.entity_id FROM identity_keys k JOIN __ov_keys USING (key) "
             "WHERE k.org_id = ? AND k.entity = 'contact'",
             params=[org],
         ).pl()
-    finally:
-        con.unregister("__ov_keys")
 
 
 def index_dir(settings: Settings) -> Path:

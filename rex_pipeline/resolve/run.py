@@ -17,6 +17,7 @@ import polars as pl
 
 from rex_pipeline import batch
 from rex_pipeline.config import Settings
+from rex_pipeline.handover import registered
 from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
 from rex_pipeline.resolve.exact import resolve_by_keys
@@ -41,15 +42,12 @@ def lookup_keys(
 ) -> pl.DataFrame:
     """key, entity_id for the given keys that the identity map already knows."""
     wanted = keys.select("key").unique()
-    con.register("__keys", wanted)
-    try:
+    with registered(con, "__keys", wanted):
         return con.sql(
             "SELECT k.key, k.entity_id FROM identity_keys k JOIN __keys USING (key) "
             "WHERE k.org_id = ? AND k.entity = ?",
             params=[org_id, entity],
         ).pl()
-    finally:
-        con.unregister("__keys")
 
 
 def created_of(
@@ -57,15 +55,12 @@ def created_of(
 ) -> pl.DataFrame:
     table = ENTITY_TABLE[entity]
     frame = pl.DataFrame({"entity_id": ids.unique()})
-    con.register("__ids", frame)
-    try:
+    with registered(con, "__ids", frame):
         return con.sql(
             f'SELECT t.id AS entity_id, t.created_at FROM "{table}" t '
             "JOIN __ids ON t.id = __ids.entity_id WHERE t.org_id = ?",
             params=[org_id],
         ).pl()
-    finally:
-        con.unregister("__ids")
 
 
 _ORDER = ["created_at", "source_system", "source_file", "source_row", "record_id"]

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from rex_pipeline import batch
+from rex_pipeline.handover import registered
 
 _CONTACT_COLUMNS = "id, first_name, last_name, email, title, stage, company_id, metadata"
 _COMPANY_COLUMNS = "id, name, domain, industry, size, metadata"
@@ -133,8 +134,7 @@ def read_scoring_inputs(
             "SELECT id, icp_score, icp_scored_at FROM contacts WHERE org_id = $org", params=params
         ).pl()
         return ScoringInputs(contacts, companies, activities, previous)
-    con.register("__scored", contacts.select("id", "company_id"))
-    try:
+    with registered(con, "__scored", contacts.select("id", "company_id")):
         companies = con.sql(
             f"SELECT * FROM ({companies_sql}) WHERE id IN (SELECT company_id FROM __scored)",
             params=params,
@@ -155,8 +155,6 @@ def read_scoring_inputs(
             "WHERE c.org_id = $org AND c.id IN (SELECT id FROM __scored)",
             params=params,
         ).pl()
-    finally:
-        con.unregister("__scored")
     latest = None
     if now is not None:
         latest = con.execute(
