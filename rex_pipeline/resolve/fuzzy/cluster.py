@@ -13,6 +13,10 @@ most one named cluster: the address says which name, not which of its namesakes,
 bridges two named clusters (two Ada Lovelaces at two companies) that did not merge by
 themselves. The winner of a cluster is its oldest node (created_at, then its oldest record's
 id: new nodes of one batch share created_at and their ids are minted at random).
+
+Where nothing can be refused (no never/conflict link, spelt-name edge or must pair in a
+connected component of the merge edges) the greedy's clusters are the components themselves:
+those are read off in numpy (`_Graph`), and `_greedy` runs only on the few other components.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from rex_pipeline.config import Settings
@@ -39,6 +44,7 @@ from rex_pipeline.resolve.fuzzy.profiles import (
     conform,
 )
 from rex_pipeline.resolve.fuzzy.spelling import SpellingCounts
+from rex_pipeline.resolve.graph import component_roots
 
 log = logging.getLogger(__name__)
 
@@ -167,17 +173,12 @@ class _ConflictFinder:
         self._shared: pl.Series | None = None
         self._spellings: SpellingCounts | None = None
 
-    def __call__(self, forest: _Forest) -> set[tuple[str, str]]:
-        groups = [(root, m) for root, m in forest.members.items() if len(m) >= 3]
-        if not groups:
+    def __call__(self, membership: pl.DataFrame) -> set[tuple[str, str]]:
+        """Conflicting pairs inside the clusters of `membership` (root, node_id: clusters of
+        3+ nodes). The comparisons count over the nodes of all these clusters together, so
+        every cluster of the partition is passed each round, never only the changed ones."""
+        if membership.is_empty():
             return set()
-        membership = pl.DataFrame(
-            {
-                "root": [r for r, m in groups for _ in m],
-                "node_id": [n for _, m in groups for n in m],
-            },
-            schema={"root": pl.String, "node_id": pl.String},
-        )
         sub = self.nodes.join(membership.select("node_id"), on="node_id", how="semi")
         index = sub.select("node_id").with_row_index("idx")
         inside = membership.join(index, on="node_id")
@@ -222,13 +223,38 @@ def cluster(
         log.info("overrides: %d references not among this run's nodes", len(resolved.unmatched))
     for a, b in resolved.unsatisfiable:
         log.warning("never_merge %s / %s: both are already one entity by exact keys", a, b)
-    # strongest first; equal scores (a node fitting two namesakes equally well) go to the
-    # pair whose nodes are older, then to the pair of older first records: never to the order
-    # of the ids (a batch's new ids are minted at random, so two runs would differ)
+    edges = _sorted_edges(nodes, pairs)
+    graph = _Graph(edges, resolved.must, _links(resolved.never), _nameless(nodes))
+    found_conflicts: set[tuple[str, str]] = set()
+    find_conflicts = _ConflictFinder(nodes)
+    for _ in range(MAX_ROUNDS):
+        graph.settle(_links(found_conflicts))
+        new = find_conflicts(graph.membership()) - found_conflicts
+        if not new:
+            break
+        found_conflicts |= new
+        graph.constrain([n for pair in new for n in pair])
+    else:
+        log.warning("clustering stopped after %d rounds with conflicts left", MAX_ROUNDS)
+    log.info(
+        "clusters: %d edges, %d refused by conflicts/never_merge, %d conflicts found in chains",
+        edges.height,
+        graph.refused(),
+        len(found_conflicts),
+    )
+    roots, best = graph.frames()
+    return _assign(nodes, roots, best)
+
+
+def _sorted_edges(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """Merge-grade edges (node_a, node_b, score, spelt), strongest first.
+
+    Equal scores (a node fitting two namesakes equally well) go to the pair whose nodes are
+    older, then to the pair of older first records: never to the order of the ids (a batch's
+    new ids are minted at random, so two runs would differ)."""
     age = nodes.select("node_id", "created_at", "first_record")
-    edges = [
-        (a, b, s, spelt)
-        for a, b, s, spelt in pairs.filter(pl.col("decision") == "merge")
+    return (
+        pairs.filter(pl.col("decision") == "merge")
         .with_columns(spelt=_by_spelt_name(pairs))
         .join(_suffixed(age, "a"), on="node_a", how="left")
         .join(_suffixed(age, "b"), on="node_b", how="left")
@@ -244,27 +270,172 @@ def cluster(
             nulls_last=True,
         )
         .select("node_a", "node_b", "score", "spelt")
-        .iter_rows()
-    ]
-    never = _links(resolved.never)
-    nameless = _nameless(nodes)
-    found_conflicts: set[tuple[str, str]] = set()
-    find_conflicts = _ConflictFinder(nodes)
-    for _ in range(MAX_ROUNDS):
-        forest = _greedy(resolved.must, edges, never, _links(found_conflicts), nameless)
-        new = find_conflicts(forest) - found_conflicts
-        if not new:
-            break
-        found_conflicts |= new
-    else:
-        log.warning("clustering stopped after %d rounds with conflicts left", MAX_ROUNDS)
-    log.info(
-        "clusters: %d edges, %d refused by conflicts/never_merge, %d conflicts found in chains",
-        len(edges),
-        forest.refused,
-        len(found_conflicts),
     )
-    return _assign(nodes, forest)
+
+
+class _Graph:
+    """The greedy union-find of `_greedy`, run only where something can be refused.
+
+    Without a refusal the greedy over edges sorted strongest first joins every edge whose
+    ends are apart, so its clusters are the connected components of the merge edges, and a
+    node's best edge is the first edge in that order that touches it (the node is still
+    alone then, so the union is accepted; later edges score no more, and `best` moves only
+    on a strictly greater score). A refusal needs a never_merge or conflict link inside the
+    component, an edge by a spelt name, or a must_merge pair (joined first, with its own
+    rule): such components are "constrained" and go through `_greedy` with their own edges
+    in the same order (a component's result depends on no edge outside it). All other
+    components are read off in numpy. A component gains constraints as conflicts are found,
+    and only the components a new conflict touches are run again."""
+
+    def __init__(
+        self,
+        edges: pl.DataFrame,
+        must: Sequence[tuple[str, str]],
+        never: dict[str, set[str]],
+        nameless: frozenset[str],
+    ) -> None:
+        self.never, self.nameless = never, nameless
+        must_a = pl.Series([a for a, _ in must], dtype=pl.String)
+        must_b = pl.Series([b for _, b in must], dtype=pl.String)
+        ends = [edges["node_a"].cast(pl.String), edges["node_b"].cast(pl.String)]
+        ids = pl.concat([*ends, must_a, must_b]).unique().sort()
+        self.ids = ids
+        self.a = self._code(edges["node_a"])
+        self.b = self._code(edges["node_b"])
+        self.score = edges["score"].to_numpy()
+        self.spelt = edges["spelt"].to_numpy()
+        self.edges = edges
+        self.must = list(must)
+        must_codes = (self._code(must_a), self._code(must_b))
+        self.comp = component_roots(
+            np.concatenate([self.a, must_codes[0]]),
+            np.concatenate([self.b, must_codes[1]]),
+            len(ids),
+        )
+        self.must_roots: list[int] = self.comp[must_codes[0]].tolist()
+        self.size = np.bincount(self.comp, minlength=len(ids))
+        # per component root: read off by `_greedy` (a forest in `forests`) since a `settle`
+        self.constrained = np.zeros(len(ids), dtype=bool)
+        self.dirty: set[int] = set()
+        self.forests: dict[int, _Forest] = {}
+        self.constrain(list(never))
+        self._mark(np.concatenate([*must_codes, self.a[self.spelt]]))
+
+    def _code(self, values: pl.Series) -> np.ndarray:
+        """Positions in the sorted `ids` of these ids (each one of them)."""
+        return self.ids.search_sorted(values.cast(pl.String)).to_numpy().astype(np.int64)
+
+    def _mark(self, codes: np.ndarray) -> None:
+        """The components of these nodes go through `_greedy` from the next `settle` on
+        (until then they keep what the last one gave them)."""
+        self.dirty.update(np.unique(self.comp[codes]).tolist())
+
+    def constrain(self, node_ids: Sequence[str]) -> None:
+        """The components of these nodes (never/conflict links) are run by `_greedy`."""
+        if not node_ids or self.ids.is_empty():
+            return
+        wanted = pl.Series(node_ids, dtype=pl.String)
+        codes = np.minimum(self._code(wanted), len(self.ids) - 1)
+        self._mark(codes[(self.ids.gather(codes) == wanted).to_numpy()])
+
+    def settle(self, conflicts: dict[str, set[str]]) -> None:
+        """Run `_greedy` on the components whose constraints changed since the last call."""
+        if not self.dirty:
+            return
+        dirty = np.zeros(len(self.ids), dtype=bool)
+        dirty[list(self.dirty)] = True
+        self.dirty.clear()
+        self.constrained |= dirty
+        by_comp: dict[int, list[tuple[str, str, float, bool]]] = {}
+        rows = np.flatnonzero(dirty[self.comp[self.a]])
+        picked = self.edges[rows]
+        for root, edge in zip(self.comp[self.a[rows]].tolist(), picked.iter_rows(), strict=True):
+            by_comp.setdefault(root, []).append(edge)
+        must: dict[int, list[tuple[str, str]]] = {}
+        for root, pair in zip(self.must_roots, self.must, strict=True):
+            if dirty[root]:
+                must.setdefault(root, []).append(pair)
+        for root in np.flatnonzero(dirty).tolist():
+            self.forests[root] = _greedy(
+                must.get(root, []), by_comp.get(root, []), self.never, conflicts, self.nameless
+            )
+
+    def refused(self) -> int:
+        return sum(forest.refused for forest in self.forests.values())
+
+    def _free(self) -> np.ndarray:
+        """Codes of the nodes in components read off as they are."""
+        return np.flatnonzero(~self.constrained[self.comp])
+
+    def membership(self) -> pl.DataFrame:
+        """root, node_id of every cluster of 3+ nodes."""
+        free = self._free()
+        free = free[self.size[self.comp[free]] >= 3]
+        frames = [
+            pl.DataFrame(
+                {"root": self.ids.gather(self.comp[free]), "node_id": self.ids.gather(free)}
+            )
+        ]
+        frames.append(_forest_membership(self.forests.values()))
+        return pl.concat(frames, how="vertical_relaxed")
+
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """roots (node_id, root) of every node of an edge or must pair, and best (node_id,
+        score, rule, via) of every node an accepted union joined."""
+        free = self._free()
+        roots = [
+            pl.DataFrame(
+                {"node_id": self.ids.gather(free), "root": self.ids.gather(self.comp[free])}
+            )
+        ]
+        # best: the first edge (row of the sorted edges) touching the node, self-loops aside
+        apart = np.flatnonzero(self.a != self.b)
+        none = len(self.a)
+        first = np.full(len(self.ids), none, dtype=np.int64)
+        np.minimum.at(first, self.a[apart], apart)
+        np.minimum.at(first, self.b[apart], apart)
+        joined = free[first[free] < none]
+        row = first[joined]
+        via = np.where(self.a[row] == joined, self.b[row], self.a[row])
+        best = [
+            pl.DataFrame(
+                {
+                    "node_id": self.ids.gather(joined),
+                    "score": self.score[row],
+                    "rule": pl.repeat("fuzzy", len(joined), dtype=pl.String, eager=True),
+                    "via": self.ids.gather(via),
+                }
+            )
+        ]
+        forest_roots, forest_best = _forest_frames(self.forests.values())
+        roots.append(forest_roots)
+        best.append(forest_best)
+        return pl.concat(roots, how="vertical_relaxed"), pl.concat(best, how="vertical_relaxed")
+
+
+def _forest_membership(forests: Iterable[_Forest]) -> pl.DataFrame:
+    """root, node_id of the forests' clusters of 3+ nodes."""
+    groups = [(r, m) for forest in forests for r, m in forest.members.items() if len(m) >= 3]
+    return pl.DataFrame(
+        {
+            "root": [r for r, m in groups for _ in m],
+            "node_id": [n for _, m in groups for n in m],
+        },
+        schema={"root": pl.String, "node_id": pl.String},
+    )
+
+
+def _forest_frames(forests: Iterable[_Forest]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """roots (node_id, root) of every node the forests touched, best (node_id, score, rule,
+    via) of every node they joined."""
+    forests = list(forests)
+    touched = [(n, forest.find(n)) for forest in forests for n in list(forest.parent)]
+    best = [(n, *v) for forest in forests for n, v in forest.best.items()]
+    roots = pl.DataFrame(touched, schema={"node_id": pl.String, "root": pl.String}, orient="row")
+    return roots, pl.DataFrame(best, schema=_BEST, orient="row")
+
+
+_BEST = {"node_id": pl.String, "score": pl.Float64, "rule": pl.String, "via": pl.String}
 
 
 def _suffixed(age: pl.DataFrame, side: str) -> pl.DataFrame:
@@ -272,31 +443,23 @@ def _suffixed(age: pl.DataFrame, side: str) -> pl.DataFrame:
     return age.select(pl.all().name.suffix(f"_{side}")).rename({f"node_id_{side}": f"node_{side}"})
 
 
-def _assign(nodes: pl.DataFrame, forest: _Forest) -> pl.DataFrame:
-    touched = list(forest.parent)
-    roots = pl.DataFrame(
-        {"node_id": touched, "root": [forest.find(n) for n in touched]},
-        schema={"node_id": pl.String, "root": pl.String},
-    )
+def _assign(nodes: pl.DataFrame, roots: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
+    """Rows of CLUSTER_COLUMNS for every node of `nodes`: the cluster's winner is its oldest
+    node; attached nodes say how they joined (their `best` edge)."""
     winners = (
         roots.join(nodes.select("node_id", "created_at", "first_record"), on="node_id", how="left")
         .sort(["created_at", "first_record", "node_id"], nulls_last=True)
         .group_by("root", maintain_order=True)
         .agg(pl.col("node_id").first().alias("winner"))
     )
-    best = pl.DataFrame(
-        {
-            "node_id": list(forest.best),
-            "score": [v[0] for v in forest.best.values()],
-            "rule": [v[1] for v in forest.best.values()],
-            "via": [v[2] for v in forest.best.values()],
-        },
-        schema={"node_id": pl.String, "score": pl.Float64, "rule": pl.String, "via": pl.String},
+    # every node with a best edge has a root: one join with the (many more) nodes
+    touched = roots.join(winners, on="root").join(
+        best.cast(_BEST),  # type: ignore[arg-type]
+        on="node_id",
+        how="left",
     )
-    out = (
-        nodes.select("node_id")
-        .join(roots.join(winners, on="root"), on="node_id", how="left", maintain_order="left")
-        .join(best, on="node_id", how="left", maintain_order="left")
+    out = nodes.select("node_id").join(
+        touched.drop("root"), on="node_id", how="left", maintain_order="left"
     )
     attached = pl.col("winner").is_not_null() & (pl.col("winner") != pl.col("node_id"))
     return out.select(
