@@ -13,11 +13,6 @@ from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.schema import CANONICAL_TABLES, CONTACTS
 from rex_pipeline.warehouse import publish, scalar
 
-PUBLISH_MEMORY_LIMIT = "2GB"
-"""Applying a first load and writing the published file join and sort whole tables: at a
-million contacts they spilled past 1 GB (3.8 GB read back in the step, 40.6 CPU-s; at 2 GB
-3.1 GB and 34.3 CPU-s). The step peaks near 1.5 GB either way, far below the run's peak."""
-
 PUBLISHED_HOW = {
     "written": "new file swapped in, written afresh",
     "updated": "new file swapped in: a copy of the last one, updated where it changed",
@@ -54,7 +49,7 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
     ) -> dg.MaterializeResult:
         settings = settings_for(rex_settings, config)
         now = run_time(context)
-        with work_db.connect(settings, PUBLISH_MEMORY_LIMIT) as con:
+        with work_db.connect(settings) as con:
             started = time.perf_counter()
             stats = apply_batch(con, settings, now)
             applied = time.perf_counter() - started
