@@ -22,11 +22,12 @@ from rex_pipeline.resources import RexSettings, WorkDatabase
 from rex_pipeline.staging import normalise_batch
 from rex_pipeline.warehouse import scalar
 
-RESOLVE_MEMORY_LIMIT = "1GB"
+RESOLVE_MEMORY_LIMIT = "1536MB"
 """Resolve works on polars frames and uses DuckDB to fold and store them: a bounded DuckDB
 cache leaves the memory to polars (at a million contacts, DuckDB's own default of 80% of RAM
-made the stage peak near 4.4 GB). At 512 MB its profile queries spilled 2.2 GB to disk and
-read it back (1M: 67.9 CPU-s in the step; at 1 GB 59.6, with the run's peak unchanged)."""
+made the stage peak near 4.4 GB). Below ~1.5 GB its profile queries spill to disk and read it
+back (1M: 3.2 GB read in the step at 512 MB, 1.0 GB at 1 GB, 0.46 GB at 1.5 GB; 1 -> 1.5 GB
+saved 4-8 CPU-s in two back-to-back pairs), and the run's peak stays that of normalising."""
 
 MERGE_MEMORY_LIMIT = "2GB"
 """Survivorship groups every record of the batch by entity: at a million records (575k
