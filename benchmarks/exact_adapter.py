@@ -105,7 +105,8 @@ def exact_nodes(clean: pl.DataFrame) -> pl.DataFrame:
 
 def contact_profiles(clean: pl.DataFrame, row_node: pl.DataFrame, *, is_new: bool) -> pl.DataFrame:
     """One profile per node: most frequent names (ties: the spelling more rows carry, then the
-    oldest, as the pipeline's profiles), newest company and title, all keys and phones."""
+    oldest; an initial is a first name only when no record spells one out: as the pipeline's
+    profiles), newest company and title, all keys and phones."""
     rows = (
         clean.with_columns(
             first_pop=pl.len().over("first_name"), last_pop=pl.len().over("last_name")
@@ -123,15 +124,19 @@ def contact_profiles(clean: pl.DataFrame, row_node: pl.DataFrame, *, is_new: boo
     def oldest(col: str) -> pl.Expr:
         return pl.col(col).drop_nulls().first()
 
-    def most_frequent(col: str, count: str, population: str) -> pl.Expr:
+    def most_frequent(col: str, count: str, population: str, initials_last: bool) -> pl.Expr:
         named = pl.col(col).is_not_null()
         keys = [pl.col(count).filter(named), pl.col(population).filter(named)]
-        return pl.col(col).filter(named).sort_by(keys, descending=[True, True], maintain_order=True)
+        descending = [True, True]
+        if initials_last:  # an initial never names a node while a record spells the name out
+            keys.insert(0, pl.col(col).filter(named).str.contains(text.INITIAL_NAME))
+            descending.insert(0, False)
+        return pl.col(col).filter(named).sort_by(keys, descending=descending, maintain_order=True)
 
     profiles = rows.group_by("node").agg(
         created_at=pl.col("created_at").min(),
-        first_name=most_frequent("first_name", "first_n", "first_pop").first(),
-        last_name=most_frequent("last_name", "last_n", "last_pop").first(),
+        first_name=most_frequent("first_name", "first_n", "first_pop", True).first(),
+        last_name=most_frequent("last_name", "last_n", "last_pop", False).first(),
         email_keys=pl.col("email_key").drop_nulls().unique().sort(),
         company_key=newest("company_key"),
         company_domain=newest("company_domain"),

@@ -56,6 +56,7 @@ from rex_pipeline.resolve.fuzzy import (
     refresh_contact_index,
     resolve_overrides,
     score_candidates,
+    text,
 )
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.warehouse import execute, scalar
@@ -74,7 +75,9 @@ UNION ALL SELECT 'last', last_name, count(*) FROM known GROUP BY last_name
 #: A node's name is the spelling most of its records use, so one record's initial or typo
 #: ("D.", "Hamiltosn") does not become the name the node is compared by. Ties go to the
 #: spelling more of the org's records carry (a typo is rare: Kalasenards over Kalasenars), then
-#: to the oldest. Those counts include this batch, so a first load and a later sync agree; only
+#: to the oldest. An initial is never the first name while a record spells one out: a tie of
+#: "Marko" and "M." went to the initial, which more records carry, and as "M." Marko fitted
+#: his colleague Mark. Those counts include this batch, so a first load and a later sync agree; only
 #: the spellings of the nodes profiled are looked up. Each field is the `first` of the node's
 #: records in a fixed order: the same choice as arg_min/arg_max over a struct of the order's
 #: columns (NULLs sort as a struct would), several times faster on a whole warehouse. Most
@@ -113,7 +116,8 @@ WITH recs AS (
 ), nodes AS (
     SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
         first(record_id ORDER BY age, record_id) AS first_record,
-        first(first_name ORDER BY first_n DESC, first_pop DESC, age, record_id)
+        first(first_name ORDER BY regexp_matches(first_name, '{initial}'),
+                  first_n DESC, first_pop DESC, age, record_id)
             FILTER (WHERE first_name IS NOT NULL) AS first_name,
         first(last_name ORDER BY last_n DESC, last_pop DESC, age, record_id)
             FILTER (WHERE last_name IS NOT NULL) AS last_name,
@@ -285,7 +289,12 @@ def _profiles(
     popularity = (
         _POPULARITY if records == _FETCHED else f"({_NAME_POPULARITY_SQL.format(reread=reread)})"
     )
-    sources = {"records": records, "reread": reread, "popularity": popularity}
+    sources = {
+        "records": records,
+        "reread": reread,
+        "popularity": popularity,
+        "initial": text.INITIAL_NAME,
+    }
     if wanted is None:
         batch_part = batch_records.format(batch_wanted="TRUE")
         sql = _PROFILES_SQL.format(wanted="TRUE", batch=batch_part, **sources)

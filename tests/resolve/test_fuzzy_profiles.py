@@ -112,3 +112,21 @@ def test_records_of_one_moment_are_folded_in_record_id_order(
     _stage(con, "cont_baker", [rows[i] for i in order], [ids[i] for i in order])
     profile = contact_profiles(con, Settings(), NOW).row(0, named=True)
     assert (profile["first_name"], profile["first_record"]) == ("Jon", "4f1c0a")
+
+
+def test_an_initial_never_names_a_node_whose_records_spell_the_name_out(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """An initial ("M.") that more of the org's records carry, and even more of Marko's own
+    records: as "M." he would fit his colleague Mark, so the spelt-out name is kept."""
+    _stage(con, "cont_marko", [("2020-08-27 15:46", "Marko", "Marenersky"),
+                               ("2023-07-21 15:46", "M.", "Marenersky"),
+                               ("2024-01-02 10:00", "M.", "Marenersky")])  # fmt: skip
+    for number in range(4):
+        _stage(con, f"cont_m{number}", [("2021-01-01 09:00", "M.", f"Other{number}")])
+    # a node known by initials only is named by the most frequent of them
+    _stage(con, "cont_jo", [("2021-01-01 09:00", "J", "Ito"), ("2022-01-01 09:00", "J.", "Ito"),
+                            ("2023-01-01 09:00", "J.", "Ito")])  # fmt: skip
+    names = _names(con)
+    assert names["cont_marko"] == ("Marko", "Marenersky")
+    assert names["cont_jo"] == ("J.", "Ito")

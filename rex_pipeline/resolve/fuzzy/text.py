@@ -13,6 +13,10 @@ import polars as pl
 
 from rex_pipeline.resolve.fuzzy.placeholders import is_placeholder_name
 
+#: A first name that is only an initial ("M.", "m", "J. Robert"): a regular expression both
+#: DuckDB and polars read.
+INITIAL_NAME = r"^\s*\pL\.?(\s|$)"
+
 # Legal forms and filler words at the end of company names ("Acme Corporation, Inc.").
 _LEGAL = (
     "inc|incorporated|corp|corporation|co|company|llc|l l c|ltd|limited|plc|gmbh|ag|sa|sas|"
