@@ -155,14 +155,15 @@ def _added(counts: pl.DataFrame | None, change: pl.DataFrame, sign: int = 1) -> 
         return change
     if change.is_empty():
         return counts
-    both = pl.concat(
-        [
-            counts.select("value", n=pl.col("n").cast(pl.Int64)),
-            change.select("value", n=pl.col("n").cast(pl.Int64) * sign),
-        ]
+    # only the few spellings of `change` are summed; the population's other rows are kept
+    # as they are (a filter, not a group-by over every spelling: a batch pays for its names)
+    delta = change.group_by("value").agg(d=pl.col("n").cast(pl.Int64).sum() * sign)
+    touched = pl.col("value").is_in(delta["value"].implode())
+    summed = delta.join(counts.filter(touched), on="value", how="left").select(
+        "value", n=pl.col("n").cast(pl.Int64).fill_null(0) + pl.col("d")
     )
-    summed = both.group_by("value").agg(pl.col("n").sum()).filter(pl.col("n") > 0)
-    return summed.with_columns(pl.col("n").cast(pl.UInt32))
+    kept = summed.filter(pl.col("n") > 0).with_columns(pl.col("n").cast(pl.UInt32))
+    return pl.concat([counts.filter(~touched).select("value", pl.col("n").cast(pl.UInt32)), kept])
 
 
 def profile_spellings(profiles: pl.DataFrame) -> SpellingCounts:

@@ -102,8 +102,10 @@ def one_edit_apart(values: pl.Series, sources: pl.Series) -> pl.DataFrame:
     """value, source: the pairs of a value and a different source at most one edit apart (a
     letter dropped, added, replaced or two swapped). Found through the forms with one letter
     left out, so without comparing every value with every source."""
-    forms = _forms(values.drop_nulls().unique().to_frame("value"))
-    sources_forms = _forms(sources.drop_nulls().unique().to_frame("value"), among=forms["form"])
+    values = values.drop_nulls().unique()
+    forms = _forms(values.to_frame("value"))
+    sources = _may_be_one_edit_from(values, sources.drop_nulls().unique())
+    sources_forms = _forms(sources.to_frame("value"), among=forms["form"])
     near = (
         forms.join(sources_forms.rename({"value": "source"}), on="form")
         .filter(pl.col("value") != pl.col("source"))
@@ -111,3 +113,43 @@ def one_edit_apart(values: pl.Series, sources: pl.Series) -> pl.DataFrame:
         .unique()
     )
     return near.filter(pairwise(near, "value", "source", OSA.distance) <= 1)
+
+
+def _kept_ends(length: pl.Expr) -> pl.Expr:
+    """k for a spelling of `length` letters (see `_may_be_one_edit_from`)."""
+    return ((length.cast(pl.Int64) - 1) // 2).clip(lower_bound=0)
+
+
+def _may_be_one_edit_from(values: pl.Series, sources: pl.Series) -> pl.Series:
+    """The sources that may be one edit from a value: a necessary condition, cheap on every
+    source, so that only these get their forms made (a batch's few values against the whole
+    population's spellings). One edit (a letter dropped, added or replaced, or two adjacent
+    ones swapped) changes the length by one at most, and touches at most two adjacent
+    letters of the longer spelling. So a source of n letters one edit from a value has the
+    value's first k letters or its last k letters, k = (n - 1) // 2: the longer spelling has
+    n letters at least, too many for one edit to reach both ends of k letters (Mira / Mria,
+    k = 1: the same first letter)."""
+    if values.is_empty() or sources.is_empty():
+        return sources
+    value = pl.col("value")
+    length = value.str.len_chars().cast(pl.Int64)
+    # for every length a source one edit from a value may have: the value's k-letter ends
+    wanted = (
+        values.to_frame("value")
+        .select("value", n=pl.concat_list(length - 1, length, length + 1))
+        .explode("n")
+        .filter(pl.col("n") >= 0)
+        .select(
+            "n",
+            head=value.str.head(_kept_ends(pl.col("n"))),
+            tail=value.str.tail(_kept_ends(pl.col("n"))),
+        )
+    )
+    near = sources.to_frame("value").with_columns(n=length)
+    near = near.join(wanted.select("n").unique(), on="n", how="semi").with_columns(
+        head=value.str.head(_kept_ends(pl.col("n"))),
+        tail=value.str.tail(_kept_ends(pl.col("n"))),
+    )
+    by_head = near.join(wanted.select("n", "head").unique(), on=["n", "head"], how="semi")
+    by_tail = near.join(wanted.select("n", "tail").unique(), on=["n", "tail"], how="semi")
+    return pl.concat([by_head["value"], by_tail["value"]]).unique()
