@@ -27,7 +27,7 @@ _FRAMES = ("nodes", "emails", "phones", "keys")
 
 #: Bumped whenever features or block keys change shape or meaning: an index saved by another
 #: version is rebuilt rather than trusted.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # 4: an initial no longer names a node whose records spell the name out
 
 #: A saved index is a base part plus delta parts; once the deltas hold more than this share
 #: of the base's nodes, the next save rewrites it whole (compaction).
