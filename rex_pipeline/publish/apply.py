@@ -170,6 +170,35 @@ def _delete_any(
         execute(con, f"DELETE FROM {table} t WHERE t.org_id = $org AND {predicate}", {"org": org})
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return execute(
+        con,
+        """SELECT column_name, data_type FROM duckdb_columns()
+           WHERE database_name = current_database() AND schema_name = 'main'
+             AND table_name = $table ORDER BY column_index""",
+        {"table": table},
+    )
+
+
+def _take_over(con: duckdb.DuckDBPyConnection, stg: str, records: str, assigned: str) -> bool:
+    """On the first run into an empty staged table, the batch's record table becomes it (a
+    rename, in the apply transaction): with nothing staged, it holds exactly the records this
+    batch assigned, and copying them cost a second write of every record (1M contacts: ~4.4
+    CPU-s, companies ~2.5). Only when the two tables have the same columns and types in the
+    same order (staged tables have no constraints or indexes to lose) and every assigned
+    record is there; otherwise the caller copies."""
+    if scalar(con, f"SELECT count(*) FROM {stg}"):
+        return False
+    if _columns(con, stg) != _columns(con, records):
+        return False
+    count = f"SELECT (SELECT count(*) FROM {records}) = (SELECT count(*) FROM {assigned})"
+    if not scalar(con, count):
+        return False
+    execute(con, f"DROP TABLE {stg}")
+    execute(con, f"ALTER TABLE {records} RENAME TO {stg}")
+    return True
+
+
 def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> str:
     """Persist the batch's staged records. The batch's record table holds the records this
     batch assigned (new, or of a re-read file) and every other staged record of the entities
@@ -181,11 +210,12 @@ def _apply_staged(con: duckdb.DuckDBPyConnection, entity: str, org: str) -> str:
     stg, records = _STAGED[entity]
     losers = f"SELECT loser_id FROM batch_merges_{entity}"
     if _first_run(con, stg, org):
-        execute(
-            con,
-            f"""INSERT INTO {stg} BY NAME SELECT * FROM {records}
-                WHERE record_id IN (SELECT record_id FROM batch_assign_{entity})""",
-        )
+        if not _take_over(con, stg, records, f"batch_assign_{entity}"):
+            execute(
+                con,
+                f"""INSERT INTO {stg} BY NAME SELECT * FROM {records}
+                    WHERE record_id IN (SELECT record_id FROM batch_assign_{entity})""",
+            )
         return f"(SELECT * FROM {stg} WHERE org_id = $org)"
     # the staged records of merged-away entities, found once: deleted by rowid (valid until the
     # transaction ends), not by a second scan of the table for their ids
