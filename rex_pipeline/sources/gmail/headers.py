@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.message import Message
@@ -110,7 +110,13 @@ def header_items(data: bytes) -> list[tuple[str, str]]:
 _CLEAN_SECTION = re.compile(
     r"(?:[\041-\071\073-\176]++:[^\r\n]*+\r?\n(?:[ \t][^\r\n]*+\r?\n)*+)*+\r?\n"
 )
-_CLEAN_FIELD = re.compile(r"([\041-\071\073-\176]++):([^\r\n]*+\r?\n(?:[ \t][^\r\n]*+\r?\n)*+)")
+# One field of such a section: its value as `_source_parse` makes it, i.e. without the blanks
+# after the colon and without the newline that ends the field (no other trailing CR or LF can
+# be there: the field's last line is either its first one or a continuation, which starts
+# with a blank).
+_CLEAN_FIELD = re.compile(
+    r"([\041-\071\073-\176]++):[ \t]*+([^\r\n]*+(?:\r?\n[ \t][^\r\n]*+)*+)\r?\n"
+)
 
 
 def read_header_block(text: str) -> HeaderBlock:
@@ -118,11 +124,7 @@ def read_header_block(text: str) -> HeaderBlock:
     section = _CLEAN_SECTION.match(text)
     if section is None:
         return _read_header_block(text)
-    items = [
-        (name, value.lstrip(" \t").rstrip("\r\n"))
-        for name, value in _CLEAN_FIELD.findall(text, 0, section.end())
-    ]
-    return HeaderBlock(items, None, section.end(), True)
+    return HeaderBlock(_CLEAN_FIELD.findall(text, 0, section.end()), None, section.end(), True)
 
 
 def _read_header_block(text: str) -> HeaderBlock:
@@ -197,19 +199,42 @@ class HeaderView:
     def of(cls, msg: Message) -> HeaderView:
         return cls(msg.raw_items())
 
+    @classmethod
+    def of_fields(cls, items: list[tuple[str, str]]) -> HeaderView:
+        """`HeaderView(items)` for `HeaderBlock.items`, whose names never hold blanks (a name
+        is what precedes the colon of a line `_HEADER_LINE` takes as a field)."""
+        view = cls.__new__(cls)
+        values: dict[str, list[str]] = {}
+        for name, value in items:
+            key = name.lower()
+            if key in values:
+                values[key].append(value)
+            else:
+                values[key] = [value]
+        view._values = values
+        return view
+
     def __bool__(self) -> bool:
         return bool(self._values)
 
     def raw(self, name: str) -> list[str]:
         return self._values.get(name.lower(), [])
 
+    def firsts(self, names: Iterable[str]) -> dict[str, str]:
+        """The first value of each of these lower-cased names that is present."""
+        values = self._values
+        return {name: values[name][0] for name in names if name in values}
+
 
 def text(view: HeaderView, name: str) -> str | None:
     """The first `name` header as decoded, unfolded text; None when absent or blank."""
-    values = view.raw(name)
+    values = view._values.get(name.lower())  # view.raw, one call less (12 per message)
     if not values:
         return None
-    return decode_words(_unfold(_undo_8bit(values[0]))).strip() or None
+    value = values[0]
+    if value.isascii() and "\n" not in value and "=?" not in value:
+        return value.strip() or None  # nothing to decode or unfold (most values)
+    return decode_words(_unfold(_undo_8bit(value))).strip() or None
 
 
 def addresses(view: HeaderView, *names: str) -> list[Address]:
@@ -293,10 +318,45 @@ def parse_date(value: str | None) -> datetime | None:
     if year and not EARLIEST.year <= int(year.group(1)) < LATEST.year:
         return None
     try:
-        parsed = parsedate_to_datetime(value)
+        parsed = _usual_date(value) or parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return _in_utc(parsed)
+
+
+# The usual RFC 5322 date ("Tue, 5 Aug 2008 08:00:23 +0000 (UTC)"): what
+# `email.utils._parsedate_tz` makes of it, which reads the first five words after an optional
+# day name (anything after the zone is ignored). Years from 1000 only: it reads a year below
+# 100 ("0024") as two-digit.
+_USUAL_DATE = re.compile(
+    r"\s*(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?([0-9]{1,2})\s+"
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+([1-9][0-9]{3})\s+"
+    r"([0-9]{1,2}):([0-9]{2}):([0-9]{2})\s+([+-])([0-9]{2})([0-9]{2})(?:\s.*)?",
+    re.DOTALL,
+)
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+
+
+@lru_cache(maxsize=64)
+def _zone(sign: str, hours: int, minutes: int) -> timezone | None:
+    """`parsedate_to_datetime`'s zone: "-0000" is none (a naive time), "+0000" UTC."""
+    if hours == minutes == 0 and sign == "-":
+        return None
+    seconds = hours * 3600 + minutes * 60
+    return timezone(timedelta(seconds=-seconds if sign == "-" else seconds))
+
+
+def _usual_date(value: str) -> datetime | None:
+    """`parsedate_to_datetime(value)` for a date of the usual form, else None (the email
+    package reads it). Raises ValueError where it does (a day or hour out of range)."""
+    match = _USUAL_DATE.fullmatch(value)
+    if match is None:
+        return None
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = match.groups()
+    zone = _zone(sign, int(zone_h), int(zone_m))
+    when = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+    return datetime(*when) if zone is None else datetime(*when, tzinfo=zone)
 
 
 def parse_envelope_time(value: str) -> datetime | None:

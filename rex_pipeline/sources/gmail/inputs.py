@@ -3,6 +3,7 @@ common `RawMail` that `message.interpret` reads."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from email.errors import CloseBoundaryNotFoundDefect
 from email.message import Message
 from functools import partial
@@ -10,12 +11,18 @@ from typing import Any
 
 from rex_pipeline.sources.gmail import headers
 from rex_pipeline.sources.gmail.api_json import ApiItem
-from rex_pipeline.sources.gmail.fastparse import parse_message, parse_message_fast
+from rex_pipeline.sources.gmail.fastparse import (
+    flat_leaves,
+    parse_flat,
+    parse_message,  # noqa: F401  (callers and tests import it from here)
+    parse_message_fast,
+)
 from rex_pipeline.sources.gmail.labels import parse_label_header, system_flags
 from rex_pipeline.sources.gmail.mbox import MboxMessage
 from rex_pipeline.sources.gmail.message import BadMessageError, RawMail
 from rex_pipeline.sources.gmail.mime import (
     BadContentError,
+    Leaf,
     api_leaves,
     b64url,
     header_block,
@@ -26,12 +33,11 @@ from rex_pipeline.sources.gmail.mime import (
 def from_mbox(item: MboxMessage) -> RawMail:
     """A Takeout message. Raises BadMessageError when the file ends inside its headers."""
     _check_headers_complete(item)
-    msg, fast = parse_message_fast(item.data)
-    view = headers.HeaderView.of(msg)
+    view, leaves, fast, msg = _parsed(item.data)
     gmail_id = item.gmail_id
     return RawMail(
         headers=view,
-        leaves=message_leaves(msg),
+        leaves=leaves,
         gmail_id=gmail_id,
         thread_id=_hex(headers.text(view, "X-GM-THRID")),
         labels=parse_label_header(headers.text(view, "X-Gmail-Labels")),
@@ -40,6 +46,18 @@ def from_mbox(item: MboxMessage) -> RawMail:
         truncated=item.is_last and _looks_cut(item.data, msg),
         prescan_headers=fast,
     )
+
+
+def _parsed(data: bytes) -> tuple[headers.HeaderView, Iterator[Leaf], bool, Message | None]:
+    """A raw message's headers and leaves, whether they are what the owner pre-scan reads
+    (`headers.header_items`), and the compat32 Message when one was built. The usual shapes
+    are read without the email package (`parse_flat`: no Message objects); the rest as it
+    parses them."""
+    flat = parse_flat(data)
+    if flat is not None:
+        return flat.view, flat_leaves(flat), True, None
+    msg, fast = parse_message_fast(data)
+    return headers.HeaderView.of(msg), message_leaves(msg), fast, msg
 
 
 def mbox_headers(item: MboxMessage) -> tuple[headers.HeaderView, frozenset[str]]:
@@ -65,11 +83,10 @@ def from_api(item: ApiItem) -> RawMail:
     payload = message.get("payload")
     if isinstance(raw, str) and raw.strip():
         try:
-            msg = parse_message(b64url(raw))
+            data = b64url(raw)
         except BadContentError as exc:
             raise BadMessageError(f"'raw' is not a message: {exc}") from exc
-        view = headers.HeaderView.of(msg)
-        leaves = message_leaves(msg)
+        view, leaves, _, _ = _parsed(data)
     elif isinstance(payload, dict):
         view = headers.HeaderView.of(header_block(payload.get("headers")))
         leaves = api_leaves(payload)
@@ -104,11 +121,12 @@ def _hex(decimal: str | None) -> str | None:
     return decimal
 
 
-def _looks_cut(data: bytes, msg: Message) -> bool:
-    """The last message of a file was cut off: no final newline or an unclosed multipart."""
+def _looks_cut(data: bytes, msg: Message | None) -> bool:
+    """The last message of a file was cut off: no final newline or an unclosed multipart
+    (`parse_flat`, which built no Message, takes closed multiparts only)."""
     if not data.endswith(b"\n"):
         return True
-    return any(
+    return msg is not None and any(
         isinstance(defect, CloseBoundaryNotFoundDefect)
         for part in msg.walk()
         for defect in part.defects

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 SENT, DRAFT, SPAM, TRASH, CHAT = "sent", "draft", "spam", "trash", "chat"
 
@@ -49,15 +50,32 @@ def _fold(label: str) -> str:
 _SYSTEM: dict[str, str] = {_fold(name): flag for flag, names in _NAMES.items() for name in names}
 
 
+_CACHED_UP_TO = 1000  # longer label values (hostile ones) are not kept in the caches
+
+
 def parse_label_header(value: str | None) -> tuple[str, ...]:
     """A decoded `X-Gmail-Labels` value (`Inbox,Important,"Kunden, A-Z",Gesendet`) -> label
-    names. Labels holding commas are quoted, so it is split like a CSV row."""
+    names. Labels holding commas are quoted, so it is split like a CSV row. A function of the
+    value alone, and a mailbox has few distinct label sets: computed once per value."""
     if not value:
         return ()
+    return _labels(value) if len(value) <= _CACHED_UP_TO else _labels.__wrapped__(value)
+
+
+@lru_cache(maxsize=4096)
+def _labels(value: str) -> tuple[str, ...]:
     row = next(csv.reader([value], skipinitialspace=True), [])
     return tuple(label.strip() for label in row if label.strip())
 
 
 def system_flags(labels: Iterable[str]) -> frozenset[str]:
     """Which system labels (sent, draft, spam, trash, chat) the labels include."""
+    if isinstance(labels, tuple) and len(labels) <= 50 and sum(map(len, labels)) <= _CACHED_UP_TO:
+        return _tuple_flags(labels)
+    return frozenset(flag for label in labels if (flag := _SYSTEM.get(_fold(label))))
+
+
+@lru_cache(maxsize=4096)
+def _tuple_flags(labels: tuple[str, ...]) -> frozenset[str]:
+    """`system_flags` of a label tuple, once per distinct tuple (asked twice per message)."""
     return frozenset(flag for label in labels if (flag := _SYSTEM.get(_fold(label))))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import collapse_rfc2231_value
+from email.utils import collapse_rfc2231_value, unquote
 from functools import lru_cache
 from typing import Any
 
@@ -62,10 +62,10 @@ def _filename(headers: Message) -> str | None:
         name = headers.get_filename()
     except (ValueError, LookupError, UnicodeError):
         return None
-    return _clean_filename(name)
+    return clean_filename(name)
 
 
-def _clean_filename(name: Any) -> str | None:
+def clean_filename(name: Any) -> str | None:
     if not name:
         return None
     return decode_words(collapse_rfc2231_value(name)).strip() or None
@@ -99,15 +99,70 @@ def _content_type(part: Message) -> tuple[str, ContentTypeParams]:
     on the parent) is read the usual way."""
     value = part.get("content-type")
     if isinstance(value, str):
-        return _parsed_content_type(value)
+        return parsed_content_type(value)
     return part.get_content_type(), tuple(part.get_params([], header="content-type"))
 
 
 @lru_cache(maxsize=4096)
-def _parsed_content_type(value: str) -> tuple[str, ContentTypeParams]:
+def parsed_content_type(value: str) -> tuple[str, ContentTypeParams]:
+    """`get_content_type()` and `get_params([])` of a Message whose first Content-Type is
+    `value` (a str: no raw 8-bit bytes)."""
+    ctype = value.partition(";")[0].strip().lower()  # `_splitparam`, as get_content_type
+    params = simple_params(value)
+    if params is None:
+        return reference_content_type(value)
+    return ctype if ctype.count("/") == 1 else "text/plain", params
+
+
+def reference_content_type(value: str) -> tuple[str, ContentTypeParams]:
+    """What the email package says: `parsed_content_type`'s fallback and reference."""
     holder = Message()
     holder.set_raw("Content-Type", value)
     return holder.get_content_type(), tuple(holder.get_params([], header="content-type"))
+
+
+def simple_params(value: str) -> ContentTypeParams | None:
+    """`Message.get_params()` (unquoted) of a header whose value is `value`, when the value is
+    plain ASCII without quoted-pair escapes (`\\`) or RFC 2231 parameters (`*`) and no `;`
+    inside quotes, else None. Then `_parseparam` splits at every `;`, lower-cases and strips
+    names that have a `=`, strips values; `decode_params` and `get_params` unquote each value
+    (`unquote` after `quote` is the identity without backslashes). Real mail's Content-Type
+    values are nearly all like this; the email package costs most of a part's reading here."""
+    if "\\" in value or "*" in value or not value.isascii():
+        return None
+    params = []
+    for piece in value.split(";"):
+        if piece.count('"') % 2:  # a `;` inside quotes: `_parseparam` would not split there
+            return None
+        name, equals, rest = piece.partition("=")
+        if equals:
+            params.append((name.strip().lower(), unquote(rest.strip())))
+        else:
+            params.append((piece.strip(), ""))
+    return tuple(params)
+
+
+def header_params(value: str) -> ContentTypeParams:
+    """`Message.get_params()` of a header (any name) whose first value is the str `value`."""
+    params = simple_params(value)
+    if params is not None:
+        return params
+    holder = Message()
+    holder.set_raw("Content-Disposition", value)
+    return tuple(holder.get_params([], header="content-disposition"))
+
+
+def first_param(params: ContentTypeParams, name: str) -> Any:
+    """`Message.get_param(name)`: the first parameter so named (any case), else None."""
+    return next((v for k, v in params if k.lower() == name), None)
+
+
+def boundary_of(params: ContentTypeParams) -> str | None:
+    """`Message.get_boundary()` from the Content-Type's `get_params()`."""
+    for key, value in params:
+        if key.lower() == "boundary":
+            return collapse_rfc2231_value(value).rstrip()
+    return None
 
 
 def _message_leaf(part: Message, ctype: str, content_params: ContentTypeParams) -> Leaf:
@@ -123,7 +178,7 @@ def _message_leaf(part: Message, ctype: str, content_params: ContentTypeParams) 
     return Leaf(
         ctype,
         charset.lower() if charset else None,
-        _clean_filename(name or params.get("name")),
+        clean_filename(name or params.get("name")),
         disposition == "attachment",
         None,
         lambda: part.get_payload(decode=True) or b"",
