@@ -75,10 +75,10 @@ UNION ALL SELECT 'last', last_name, count(*) FROM known GROUP BY last_name
 #: A node's name is the spelling most of its records use, so one record's initial or typo
 #: ("D.", "Hamiltosn") does not become the name the node is compared by. Ties go to the
 #: spelling more of the org's records carry (a typo is rare: Kalasenards over Kalasenars), then
-#: to the oldest. An initial is never the first name while a record spells one out: a tie of
-#: "Marko" and "M." went to the initial, which more records carry, and as "M." Marko fitted
-#: his colleague Mark. Those counts include this batch, so a first load and a later sync agree; only
-#: the spellings of the nodes profiled are looked up. Each field is the `first` of the node's
+#: to the oldest. Those counts include this batch, so a first load and a later sync agree; only
+#: the spellings of the nodes profiled are looked up. An initial is never the first name while
+#: a record spells one out: a tie of "Marko" and "M." went to the initial, which more records
+#: carry, and as "M." Marko fitted his colleague Mark. Each field is the `first` of the node's
 #: records in a fixed order: the same choice as arg_min/arg_max over a struct of the order's
 #: columns (NULLs sort as a struct would), several times faster on a whole warehouse. Most
 #: nodes hold a single record (six in ten on a first load): their profile is that record's
