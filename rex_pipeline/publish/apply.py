@@ -27,6 +27,7 @@ from rex_pipeline.batch import reread_filter
 from rex_pipeline.config import Settings
 from rex_pipeline.faults import crash_point
 from rex_pipeline.publish import touched
+from rex_pipeline.publish.derived import table_shapes
 from rex_pipeline.publish.touched import touch, touch_files
 from rex_pipeline.schema import TABLES_BY_NAME
 from rex_pipeline.score.state import apply_model_hash
@@ -170,16 +171,6 @@ def _delete_any(
         execute(con, f"DELETE FROM {table} t WHERE t.org_id = $org AND {predicate}", {"org": org})
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return execute(
-        con,
-        """SELECT column_name, data_type FROM duckdb_columns()
-           WHERE database_name = current_database() AND schema_name = 'main'
-             AND table_name = $table ORDER BY column_index""",
-        {"table": table},
-    )
-
-
 def _take_over(con: duckdb.DuckDBPyConnection, stg: str, records: str, assigned: str) -> bool:
     """On the first run into an empty staged table, the batch's record table becomes it (a
     rename, in the apply transaction): with nothing staged, it holds exactly the records this
@@ -189,7 +180,9 @@ def _take_over(con: duckdb.DuckDBPyConnection, stg: str, records: str, assigned:
     record is there; otherwise the caller copies."""
     if scalar(con, f"SELECT count(*) FROM {stg}"):
         return False
-    if _columns(con, stg) != _columns(con, records):
+    catalog = str(scalar(con, "SELECT current_database()"))
+    shapes = table_shapes(con, catalog)
+    if shapes.get((catalog, stg)) != shapes.get((catalog, records)):
         return False
     count = f"SELECT (SELECT count(*) FROM {records}) = (SELECT count(*) FROM {assigned})"
     if not scalar(con, count):

@@ -19,7 +19,6 @@ from email import policy
 from email._encoded_words import decode_b  # what `Message.get_payload` decodes base64 with
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import collapse_rfc2231_value
 from functools import lru_cache, partial
 from itertools import pairwise
 from typing import Any
@@ -28,6 +27,7 @@ from rex_pipeline.sources.gmail.headers import HeaderBlock, HeaderView, read_hea
 from rex_pipeline.sources.gmail.mime import (
     Leaf,
     boundary_of,
+    charset_and_name,
     clean_filename,
     first_param,
     header_params,
@@ -285,9 +285,7 @@ def _type_facts(content_type: str | None) -> tuple[str, str | None, Any]:
     ctype, params = (
         parsed_content_type(content_type) if content_type is not None else ("text/plain", ())
     )
-    named = {str(k).lower(): v for k, v in params[1:]}
-    charset = collapse_rfc2231_value(named["charset"]) if named.get("charset") else None
-    return ctype, charset.lower() if charset else None, named.get("name")
+    return ctype, *charset_and_name(params)
 
 
 def _flat_leaf(data: bytes, part: FlatPart) -> Leaf:

@@ -71,11 +71,12 @@ def _labels(value: str) -> tuple[str, ...]:
 def system_flags(labels: Iterable[str]) -> frozenset[str]:
     """Which system labels (sent, draft, spam, trash, chat) the labels include."""
     if isinstance(labels, tuple) and len(labels) <= 50 and sum(map(len, labels)) <= _CACHED_UP_TO:
-        return _tuple_flags(labels)
+        return _tuple_flags(labels)  # once per distinct tuple (asked twice per message)
+    return _flags(labels)
+
+
+def _flags(labels: Iterable[str]) -> frozenset[str]:
     return frozenset(flag for label in labels if (flag := _SYSTEM.get(_fold(label))))
 
 
-@lru_cache(maxsize=4096)
-def _tuple_flags(labels: tuple[str, ...]) -> frozenset[str]:
-    """`system_flags` of a label tuple, once per distinct tuple (asked twice per message)."""
-    return frozenset(flag for label in labels if (flag := _SYSTEM.get(_fold(label))))
+_tuple_flags = lru_cache(maxsize=4096)(_flags)

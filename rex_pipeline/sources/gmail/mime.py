@@ -159,17 +159,22 @@ def first_param(params: ContentTypeParams, name: str) -> Any:
 
 def boundary_of(params: ContentTypeParams) -> str | None:
     """`Message.get_boundary()` from the Content-Type's `get_params()`."""
-    for key, value in params:
-        if key.lower() == "boundary":
-            return collapse_rfc2231_value(value).rstrip()
-    return None
+    value = first_param(params, "boundary")
+    return None if value is None else collapse_rfc2231_value(value).rstrip()
+
+
+def charset_and_name(content_params: ContentTypeParams) -> tuple[str | None, Any]:
+    """A leaf's charset (lower-cased) and `name` parameter from its Content-Type's
+    `get_params()`, as `get_content_charset()` and `get_param("name")` read them."""
+    params = {str(k).lower(): v for k, v in content_params[1:]}
+    charset = collapse_rfc2231_value(params["charset"]) if params.get("charset") else None
+    return (charset.lower() if charset else None), params.get("name")
 
 
 def _message_leaf(part: Message, ctype: str, content_params: ContentTypeParams) -> Leaf:
     """Parse Content-Type parameters once (compat32 re-parses the header for every get_param,
     get_content_charset and get_filename call: a visible cost at 100k messages)."""
-    params = {str(k).lower(): v for k, v in content_params[1:]}
-    charset = collapse_rfc2231_value(params["charset"]) if params.get("charset") else None
+    charset, type_name = charset_and_name(content_params)
     disposition = ""
     name = None
     if part.get("Content-Disposition") is not None:
@@ -177,8 +182,8 @@ def _message_leaf(part: Message, ctype: str, content_params: ContentTypeParams) 
         name = part.get_param("filename", header="content-disposition")
     return Leaf(
         ctype,
-        charset.lower() if charset else None,
-        clean_filename(name or params.get("name")),
+        charset,
+        clean_filename(name or type_name),
         disposition == "attachment",
         None,
         lambda: part.get_payload(decode=True) or b"",

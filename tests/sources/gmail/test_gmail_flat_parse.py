@@ -36,6 +36,7 @@ from rex_pipeline.sources.gmail.mime import (
     parsed_content_type,
     reference_content_type,
 )
+from tests.sources.gmail import test_gmail_fast_paths as fast_paths
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "gmail"
 CORPUS = Path(__file__).resolve().parents[2] / "hardening" / "corpus" / "gmail"
@@ -296,14 +297,8 @@ def test_flat_parse_reads_the_fixture_messages_as_the_email_package(path: Path) 
         _check(data)
 
 
-GMAIL_ALTERNATIVE = (
-    b"MIME-Version: 1.0\r\nFrom: Ada <ada@acme.com>\r\nSubject: Re: pilot\r\n"
-    b'Content-Type: multipart/alternative; boundary="000000000000375682465457"\r\n\r\n'
-    b'--000000000000375682465457\r\nContent-Type: text/plain; charset="UTF-8"\r\n'
-    b"Content-Transfer-Encoding: quoted-printable\r\n\r\nHi Maria,=0A\r\n\r\n"
-    b'--000000000000375682465457\r\nContent-Type: text/html; charset="UTF-8"\r\n\r\n'
-    b'<div dir="ltr">Hi Maria,</div>\r\n\r\n--000000000000375682465457--\r\n'
-)
+# Gmail's usual shape (as in the fast-path tests), ending at its closing boundary
+GMAIL_ALTERNATIVE = fast_paths.GMAIL_ALTERNATIVE.removesuffix(b"epilogue\r\n")
 
 
 @pytest.mark.parametrize(
