@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 import duckdb
 import polars as pl
@@ -19,6 +20,7 @@ from rex_pipeline import batch, records
 from rex_pipeline.config import Settings
 from rex_pipeline.handover import registered
 from rex_pipeline.ingest import RAW_SCHEMAS
+from rex_pipeline.overlap import read_ahead, write_behind
 
 CHUNK_ROWS = 200_000
 """Raw records normalised at a time: bounds the stage's memory (polars needs about 0.4 GB
@@ -184,23 +186,27 @@ def normalise_batch(
 ) -> NormaliseStats:
     """Normalise every raw entity table of the batch into `batch_clean_<entity>` (same record
     order) and `batch_rejected_normalise`, `chunk_rows` raw records at a time; the result
-    does not depend on the chunk size."""
+    does not depend on the chunk size. The next chunk is read and the last one written (each
+    on a cursor of its own) while the current one is normalised (`overlap`)."""
     stats = NormaliseStats()
     rejected: list[pl.DataFrame] = []
     own = own_addresses(con, settings)
-    for entity in _normalisers():
-        target = f"batch_clean_{entity}"
-        stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
-        own_rejected: list[pl.DataFrame] = []
-        for number, raw in enumerate(raw_chunks(con, entity, settings.org_id, chunk_rows)):
-            clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
-            stats.read[entity] += raw.height
-            stats.clean[entity] += clean.height
-            stats.rejected[entity] += bad.height + own_rows.height
-            rejected.append(bad)
-            own_rejected.append(own_rows)
-            _store_clean(con, target, clean, create=number == 0)
-            del raw, clean  # free this chunk before reading the next
-        rejected.extend(own_rejected)
+    reader, writer = con.cursor(), con.cursor()
+    with write_behind() as submit:
+        for entity in _normalisers():
+            target = f"batch_clean_{entity}"
+            stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
+            own_rejected: list[pl.DataFrame] = []
+            chunks = read_ahead(raw_chunks(reader, entity, settings.org_id, chunk_rows))
+            for number, raw in enumerate(chunks):
+                clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
+                stats.read[entity] += raw.height
+                stats.clean[entity] += clean.height
+                stats.rejected[entity] += bad.height + own_rows.height
+                rejected.append(bad)
+                own_rejected.append(own_rows)
+                submit(partial(_store_clean, writer, target, clean, create=number == 0))
+                del raw, clean  # free this chunk once it is written
+            rejected.extend(own_rejected)
     batch.replace(con, "batch_rejected_normalise", pl.concat(rejected))
     return stats
