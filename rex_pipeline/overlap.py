@@ -18,7 +18,8 @@ _END = object()
 
 def read_ahead(items: Iterable[T]) -> Iterator[T]:
     """`items` in order, the next one produced on a background thread while the caller works
-    on the current one."""
+    on the current one. A caller that may stop early closes it (`contextlib.closing`): closing
+    waits for the item being produced, so nothing runs on behind the caller's back."""
     source = iter(items)
     with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
         pending = pool.submit(next, source, _END)

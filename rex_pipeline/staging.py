@@ -10,6 +10,7 @@ flat at a million rows.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -198,15 +199,16 @@ def normalise_batch(
             stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
             own_rejected: list[pl.DataFrame] = []
             chunks = read_ahead(raw_chunks(reader, entity, settings.org_id, chunk_rows))
-            for number, raw in enumerate(chunks):
-                clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
-                stats.read[entity] += raw.height
-                stats.clean[entity] += clean.height
-                stats.rejected[entity] += bad.height + own_rows.height
-                rejected.append(bad)
-                own_rejected.append(own_rows)
-                submit(partial(_store_clean, writer, target, clean, create=number == 0))
-                del raw, clean  # free this chunk once it is written
+            with closing(chunks):  # on an error, no read is left running on the connection
+                for number, raw in enumerate(chunks):
+                    clean, bad, own_rows = _normalise_chunk(entity, raw, settings, own)
+                    stats.read[entity] += raw.height
+                    stats.clean[entity] += clean.height
+                    stats.rejected[entity] += bad.height + own_rows.height
+                    rejected.append(bad)
+                    own_rejected.append(own_rows)
+                    submit(partial(_store_clean, writer, target, clean, create=number == 0))
+                    del raw, clean  # free this chunk once it is written
             rejected.extend(own_rejected)
     batch.replace(con, "batch_rejected_normalise", pl.concat(rejected))
     return stats

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import closing
 
 import pytest
 
@@ -39,6 +41,21 @@ def test_read_ahead_raises_the_producers_error_after_the_items_before_it() -> No
         for item in read_ahead(items()):
             seen.append(item)
     assert seen == [1]
+
+
+def test_closing_read_ahead_early_waits_for_the_item_being_read() -> None:
+    finished: list[int] = []
+
+    def items() -> Iterator[int]:
+        yield 1
+        time.sleep(0.2)  # the read ahead is still running when the caller gives up
+        finished.append(2)
+        yield 2
+
+    with pytest.raises(RuntimeError), closing(read_ahead(items())) as chunks:
+        for _ in chunks:
+            raise RuntimeError("normalising failed")
+    assert finished == [2]
 
 
 def test_read_ahead_of_nothing_yields_nothing() -> None:
