@@ -1,8 +1,10 @@
 """Overlap DuckDB's reads and writes with Python work on two cores.
 
 DuckDB releases the GIL while a query runs, so a thread that reads the next chunk of a batch, or
-writes the last one, runs beside the main thread's normalising, which holds the GIL. Each helper
-keeps at most one item in flight, so memory grows by one chunk, not with the batch.
+writes the last one, runs beside the main thread's normalising (Python and polars). This pays
+where the work beside it leaves a core free: normalising at 1M, about 2 s of 12; not CSV
+parsing, whose polars reader already uses both cores. Each helper keeps at most one item in
+flight, so memory grows by one chunk, not with the batch.
 """
 
 from __future__ import annotations

@@ -192,8 +192,7 @@ def normalise_batch(
     stats = NormaliseStats()
     rejected: list[pl.DataFrame] = []
     own = own_addresses(con, settings)
-    reader, writer = con.cursor(), con.cursor()
-    with write_behind() as submit:
+    with con.cursor() as reader, con.cursor() as writer, write_behind() as submit:
         for entity in _normalisers():
             target = f"batch_clean_{entity}"
             stats.read[entity] = stats.clean[entity] = stats.rejected[entity] = 0
