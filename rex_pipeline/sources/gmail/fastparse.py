@@ -28,7 +28,8 @@ from rex_pipeline.sources.gmail.mime import (
     Leaf,
     boundary_of,
     charset_and_name,
-    clean_filename,
+    content_leaf,
+    disposition_type,
     first_param,
     header_params,
     parsed_content_type,
@@ -294,16 +295,9 @@ def _flat_leaf(data: bytes, part: FlatPart) -> Leaf:
     disposition = ""
     name = None
     if part.disposition is not None:
-        disposition = part.disposition.split(";", 1)[0].strip().lower()
+        disposition = disposition_type(part.disposition)
         name = first_param(header_params(part.disposition), "filename")
-    return Leaf(
-        ctype,
-        charset,
-        clean_filename(name or type_name),
-        disposition == "attachment",
-        None,
-        partial(_payload, data, part),
-    )
+    return content_leaf(ctype, charset, type_name, disposition, name, partial(_payload, data, part))
 
 
 def _payload(data: bytes, part: FlatPart) -> bytes:

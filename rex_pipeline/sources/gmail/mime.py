@@ -53,8 +53,13 @@ class Content:
 # --- parsed RFC 822 messages ------------------------------------------------------------
 
 
+def disposition_type(value: str) -> str:
+    """The disposition of a Content-Disposition value, lower-cased ("attachment")."""
+    return value.split(";", 1)[0].strip().lower()
+
+
 def _disposition(headers: Message) -> str:
-    return str(headers.get("Content-Disposition", "")).split(";", 1)[0].strip().lower()
+    return disposition_type(str(headers.get("Content-Disposition", "")))
 
 
 def _filename(headers: Message) -> str | None:
@@ -180,13 +185,28 @@ def _message_leaf(part: Message, ctype: str, content_params: ContentTypeParams) 
     if part.get("Content-Disposition") is not None:
         disposition = _disposition(part)
         name = part.get_param("filename", header="content-disposition")
+    return content_leaf(
+        ctype, charset, type_name, disposition, name, lambda: part.get_payload(decode=True) or b""
+    )
+
+
+def content_leaf(
+    ctype: str,
+    charset: str | None,
+    type_name: Any,
+    disposition: str,
+    filename: Any,
+    load: Callable[[], bytes],
+) -> Leaf:
+    """A leaf described by its Content-Type and Content-Disposition: named by the
+    disposition's filename, else the type's `name`; an attachment when so disposed."""
     return Leaf(
         ctype,
         charset,
-        clean_filename(name or type_name),
+        clean_filename(filename or type_name),
         disposition == "attachment",
         None,
-        lambda: part.get_payload(decode=True) or b"",
+        load,
     )
 
 
