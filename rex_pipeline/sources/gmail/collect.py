@@ -321,10 +321,10 @@ class FileCollector:
             self.identity.discover(address)
         for key, evidence in result.evidence.items():
             known = self._addresses.get(key)
-            if known is None and len(evidence.names) <= _MAX_NAMES_PER_ADDRESS:
-                self._addresses[key] = evidence  # absorbed into a new one, it would be copied
-                continue
             if known is None:
+                if len(evidence.names) <= _MAX_NAMES_PER_ADDRESS:
+                    self._addresses[key] = evidence  # absorbed into a new one, it would be copied
+                    continue
                 self._addresses[key] = known = _AddressEvidence(evidence.email)
             known.absorb(evidence)
         if result.work.height:
