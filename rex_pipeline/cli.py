@@ -2,6 +2,7 @@
 
     rex contacts list --stage prospect --limit 25      (every list filter is an option)
     rex contacts get cont_…  |  rex contacts timeline cont_…  |  rex contacts deals cont_…
+    rex contacts explain cont_… cont_…   (why two contacts are one, or two)
     rex companies list --name acme  |  rex activities list --type email --after 2024-01-01
     rex search --filter filter.json  |  rex views list  |  rex views run NAME  |  rex summary
 
@@ -30,6 +31,7 @@ from rex_pipeline.query.formatting import (
     TABLE_COLUMNS,
     page_footer,
     render_csv,
+    render_explanation,
     render_json,
     render_record,
     render_summary,
@@ -218,6 +220,19 @@ def _related_command(related: Literal["deals", "activities", "tasks"]) -> click.
     return _format_option("table", "json", "csv")(command)
 
 
+@click.command("explain")
+@click.argument("contact_a")
+@click.argument("contact_b")
+@_format_option("table", "json")
+@click.pass_context
+def explain_command(ctx: click.Context, contact_a: str, contact_b: str, fmt: str) -> None:
+    """Why two contacts are one, or two: the evidence a sync scores them with (per field:
+    level, weight, similarity), its verdict, and whether blocking compares them."""
+    with _warehouse(ctx) as wh:
+        answer = wh.explain_contacts(contact_a, contact_b)
+    _emit(answer, fmt, render_explanation)
+
+
 for _name in RESOURCES:
     _group = click.Group(_name, help=f"Questions about {_name}.")
     _group.add_command(_list_command(_name))
@@ -227,6 +242,7 @@ for _name in RESOURCES:
     if _name == "contacts":
         for _related in ("deals", "activities", "tasks"):
             _group.add_command(_related_command(_related))  # type: ignore[arg-type]
+        _group.add_command(explain_command)
     cli.add_command(_group)
 
 

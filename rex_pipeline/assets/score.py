@@ -178,7 +178,7 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "icp/model_hash": current,
-                "computed_in_run": context.run_id,
+                "computed_in_run": context.run.run_id,
                 "auc_current_model": report.auc_current,
                 "auc_suggested_model": report.auc_suggested,
                 "customers": report.customers,

@@ -164,6 +164,6 @@ def canonical_records(
 def run_time(context: dg.AssetExecutionContext) -> datetime:
     """The run's start time: every timestamp a run writes is this one, so a run is atomic
     in time as well as in data."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     started = record.start_time if record and record.start_time else None
     return datetime.fromtimestamp(started, UTC) if started else datetime.now(UTC)

@@ -12,7 +12,7 @@ from typing import Any
 from rex_pipeline.query.pages import Page
 
 MAX_CELL = 40
-WIDE_CELLS = {"summary": 72, "subject": 60, "description": 60, "query": 80}
+WIDE_CELLS = {"summary": 72, "subject": 60, "description": 60, "query": 80, "meaning": 90}
 
 # The columns a person wants to see first; --fields shows others.
 TABLE_COLUMNS: dict[str, list[str]] = {
@@ -152,3 +152,48 @@ def render_summary(summary: dict[str, Any]) -> str:
 
 def render_views(views: list[dict[str, Any]]) -> str:
     return render_table(views, ["name", "description", "query"])
+
+
+def render_explanation(answer: dict[str, Any]) -> str:
+    """Two contacts' verdict, then a line per field of evidence and the blocks they share."""
+    a, b = answer["contacts"]
+    lines = [f"{a}  vs  {b}"]
+    for requested, contact in zip(answer["requested"], answer["contacts"], strict=True):
+        if requested != contact:
+            lines.append(f"  ({requested} was merged into {contact})")
+    if answer["same_contact"]:
+        lines.append("decision  one contact")
+        for merge in answer["merges"]:
+            lines.append(
+                f"  {merge['requested_id']} merged into {merge['merged_into']} "
+                f"by rule {merge['merge_rule']} at {cell(merge['merged_at'])}"
+            )
+        return "\n".join(lines)
+    thresholds = answer["thresholds"]
+    lines += [
+        f"decision  {answer['decision']}  (score {answer['score']:.4f}; merge at "
+        f"{thresholds['merge']}, review at {thresholds['review']})",
+        f"conflict  {answer['conflict'] or '-'}",
+        f"scored    as they are now: the contact index of the sync of "
+        f"{answer['index']['synced_at']} ({answer['index']['contacts']:,} contacts)",
+        "",
+    ]
+    rows = [
+        {
+            "field": name,
+            "level": field["level"],
+            "weight": f"{field['weight']:+.1f}",
+            "similarity": "" if field["similarity"] is None else f"{field['similarity']:.2f}",
+            "meaning": field["meaning"],
+        }
+        for name, field in answer["evidence"].items()
+    ]
+    lines.append(render_table(rows, ["field", "level", "weight", "similarity", "meaning"]))
+    blocking = answer["blocking"]
+    blocks = [
+        f"{blk['rule']} ({blk['nodes']} contacts, limit {blk['limit']})"
+        for blk in blocking["shared_blocks"]
+    ]
+    verdict = "compared" if blocking["compared"] else "never compared"
+    lines += ["", f"blocking  {verdict}: " + (", ".join(blocks) or "no block key in common")]
+    return "\n".join(lines)

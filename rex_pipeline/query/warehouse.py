@@ -13,7 +13,7 @@ from typing import Any, Literal, ParamSpec, TypeVar
 import duckdb
 from pydantic import ValidationError
 
-from rex_pipeline.config import load_settings
+from rex_pipeline.config import ResolutionSettings, load_settings
 from rex_pipeline.query import detail, lists, smartlist, summary, timeline, views
 from rex_pipeline.query.connection import Scope, open_readonly
 from rex_pipeline.query.errors import (
@@ -216,6 +216,22 @@ class Warehouse:
 
     def company_timeline(self, company_id: str, request: Request = None, **params: Any) -> Page:
         return self.timeline("companies", company_id, request, **params)
+
+    # --- why two contacts are one, or two --------------------------------------------------
+
+    @_answers
+    def explain_contacts(
+        self, contact_a: str, contact_b: str, resolution: ResolutionSettings | None = None
+    ) -> dict[str, Any]:
+        """The evidence a sync scores two contacts with (decision, score, reasons, per field
+        level, weight and similarity) and whether its blocking compares them; or the merges
+        that made them one contact. Read from the contact index the last sync left beside
+        the warehouse; thresholds from `resolution` (default: rex.yaml's)."""
+        # imported here: matching pulls in polars and rapidfuzz, which no other question needs
+        from rex_pipeline.query.explain import explain_contacts
+
+        settings = resolution or load_settings().resolution
+        return explain_contacts(self._conn, self.scope, self.path, settings, contact_a, contact_b)
 
     # --- smart lists and saved views -----------------------------------------------------------
 

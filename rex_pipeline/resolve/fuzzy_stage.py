@@ -58,7 +58,7 @@ from rex_pipeline.resolve.fuzzy import (
     score_candidates,
     text,
 )
-from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
+from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT, index_folder, read_stamp
 from rex_pipeline.warehouse import execute, scalar
 
 #: Records per first and last name spelling among the org's staged records and this batch.
@@ -445,7 +445,7 @@ def lookup_contact_keys(
 
 def index_dir(settings: Settings) -> Path:
     """The contact index lives next to the work database."""
-    return settings.duckdb_path.with_name(f".{settings.duckdb_path.stem}.fuzzy-index")
+    return index_folder(settings.duckdb_path)
 
 
 def contact_index(
@@ -462,7 +462,7 @@ def contact_index(
         [settings.org_id],
     ).fetchall()[0]
     current = {"org": settings.org_id, "loaded_at": stamp[0], "format": INDEX_FORMAT}
-    saved = _read_stamp(folder)
+    saved = read_stamp(folder)
     if saved is not None and saved == current:
         return load_contact_index(folder)
     (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
@@ -521,13 +521,6 @@ def _as_stamp(con: duckdb.DuckDBPyConnection, moment: datetime) -> str:
 
 def _newer(current: dict[str, Any], saved: dict[str, Any]) -> bool:
     return saved["loaded_at"] is not None and (current["loaded_at"] or "") > saved["loaded_at"]
-
-
-def _read_stamp(folder: Path) -> dict[str, Any] | None:
-    try:
-        return json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _existing_profiles(

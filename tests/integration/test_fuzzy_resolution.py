@@ -9,6 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from rex_pipeline.cli import main
+from rex_pipeline.config import ResolutionSettings
+from rex_pipeline.query import Warehouse
 from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index, load_contact_index
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.resolve.fuzzy.profiles import frame_of
@@ -72,9 +75,11 @@ def test_never_merge_override_keeps_them_apart(env: Env, monkeypatch: pytest.Mon
     assert env.sql("SELECT count(*) FROM possible_duplicates") == [(0,)]  # ruled apart
 
 
-def test_borderline_pair_goes_to_review_not_merge(
-    env: Env, monkeypatch: pytest.MonkeyPatch
-) -> None:
+#: thresholds that put the borderline pair below into review
+BORDERLINE = {"merge_threshold": 0.999, "review_threshold": 0.3}
+
+
+def _sync_borderline_pair(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
     env.write("csv/crm.csv", CRM)
     # same name and company, but nothing else in common: a namesake or the same person?
@@ -82,12 +87,60 @@ def test_borderline_pair_goes_to_review_not_merge(
         "csv/other.csv",
         "First Name,Last Name,Email,Company\nKatherine,O'Brien,kob@protonmail.com,Acme Robotics\n",
     )
-    result = env.run({"merge_threshold": 0.999, "review_threshold": 0.3})
-    assert_ok(result)
+    assert_ok(env.run(BORDERLINE))
+
+
+def test_borderline_pair_goes_to_review_not_merge(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sync_borderline_pair(env, monkeypatch)
     assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3
     rows = env.sql("SELECT entity, score, reasons FROM possible_duplicates")
     assert len(rows) == 1 and rows[0][0] == "contact" and 0.3 <= rows[0][1] < 0.999
     assert "first_name" in rows[0][2] or "name" in rows[0][2]
+
+
+def test_explain_gives_the_review_pair_the_score_and_evidence_the_sync_gave_it(
+    env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _sync_borderline_pair(env, monkeypatch)
+    [(id_a, id_b, score)] = env.sql("SELECT id_a, id_b, score FROM possible_duplicates")
+    with Warehouse(env.db, org_id="acme-org") as wh:
+        answer = wh.explain_contacts(id_a, id_b, ResolutionSettings(**BORDERLINE))
+    assert answer["decision"] == "review"
+    assert answer["score"] == pytest.approx(score, abs=1e-9)
+    evidence = answer["evidence"]
+    assert (evidence["first_name"]["level"], evidence["last_name"]["level"]) == ("exact", "exact")
+    assert evidence["email"]["level"] != "same local part"
+    assert answer["blocking"]["compared"] is True
+    # the CLI reads rex.yaml's thresholds (0.8 / 0.5): the same evidence, judged by those
+    monkeypatch.setenv("REX_ORG_ID", "acme-org")
+    assert main(["contacts", "explain", id_a, id_b]) == 0
+    out = capsys.readouterr().out
+    assert f"{id_a}  vs  {id_b}" in out
+    assert f"(score {score:.4f}; merge at 0.8, review at 0.5)" in out
+    assert "first_name  exact" in out and "blocking  compared: " in out
+
+
+def test_explain_shows_a_merge_grade_pair_that_an_override_keeps_apart(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    overrides = "never_merge:\n  - [Katherine.OBrien@acme-robotics.com, kobrien83@gmail.com]\n"
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, overrides)))
+    env.write("csv/crm.csv", CRM)
+    env.write("csv/people.csv", LINKEDIN_EXPORT)
+    assert_ok(env.run())
+    [(kate,)] = env.sql("SELECT id FROM contacts WHERE email LIKE 'katherine%'")
+    [(kobrien,)] = env.sql("SELECT id FROM contacts WHERE email = 'kobrien83@gmail.com'")
+    [(jon,)] = env.sql("SELECT id FROM contacts WHERE email = 'jon.reyes@globex.com'")
+    with Warehouse(env.db, org_id="acme-org") as wh:
+        kept_apart = wh.explain_contacts(kate, kobrien)
+        strangers = wh.explain_contacts(kate, jon)
+    assert kept_apart["decision"] == "merge" and kept_apart["blocking"]["compared"]
+    assert kept_apart["evidence"]["first_name"]["level"] == "nickname"
+    assert kept_apart["evidence"]["phone"]["level"] == "same number"
+    assert strangers["decision"] == "no match"
+    assert strangers["blocking"] == {"compared": False, "shared_blocks": []}
 
 
 CRM_COMPANIES = """\

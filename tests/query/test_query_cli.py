@@ -228,3 +228,15 @@ def test_python_dash_m(world: World, tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert bad.stderr.startswith("rex: 'nope' is not a contact id")
     assert "Traceback" not in bad.stderr
+
+
+def test_cli_explains_one_contact_and_reports_a_missing_index_in_one_line(
+    rex: Any, world: World
+) -> None:
+    ids = world.ids
+    code, out, _ = rex("contacts", "explain", ids["ada_old"], ids["ada"])
+    assert code == 0
+    assert "decision  one contact" in out
+    assert f"{ids['ada_old']} merged into {ids['ada']} by rule email" in out
+    code, out, err = rex("contacts", "explain", ids["ada"], ids["grace"], "--format", "json")
+    assert "no contact index" in one_line_error(code, err)

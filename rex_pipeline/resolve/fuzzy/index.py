@@ -87,6 +87,20 @@ class ContactIndex:
         dropped.to_frame("idx").write_parquet(folder / f"part-{part}-dropped.parquet")
 
 
+def index_folder(warehouse: Path) -> Path:
+    """Where the contact index of the warehouse file `warehouse` is kept: beside it."""
+    return warehouse.with_name(f".{warehouse.stem}.fuzzy-index")
+
+
+def read_stamp(folder: Path) -> dict[str, Any] | None:
+    """What a run wrote the index for (org, newest `loaded_at`, INDEX_FORMAT); None while a
+    save is under way (it removes the stamp first) or when there is no index."""
+    try:
+        return json.loads((folder / "stamp.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _read_meta(folder: Path) -> dict[str, Any] | None:
     try:
         return json.loads((folder / "index.json").read_text(encoding="utf-8"))
