@@ -3,6 +3,7 @@
     rex contacts list --stage prospect --limit 25      (every list filter is an option)
     rex contacts get cont_…  |  rex contacts timeline cont_…  |  rex contacts deals cont_…
     rex contacts explain cont_… cont_…   (why two contacts are one, or two)
+    rex duplicates --entity contact --min-score 0.7   (the review queue)
     rex companies list --name acme  |  rex activities list --type email --after 2024-01-01
     rex search --filter filter.json  |  rex views list  |  rex views run NAME  |  rex summary
 
@@ -40,6 +41,7 @@ from rex_pipeline.query.formatting import (
 )
 from rex_pipeline.query.pages import Page
 from rex_pipeline.query.resources import RESOURCES
+from rex_pipeline.query.review import ReviewRequest, review_columns
 from rex_pipeline.query.smartlist import SmartListRequest
 from rex_pipeline.query.timeline import EVENT_FIELDS, TimelineRequest
 
@@ -125,15 +127,21 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
 
 def _emit_page(page: Page, table: str, fmt: str, fields: tuple[str, ...] = ()) -> None:
     columns = [f.strip() for item in fields for f in item.split(",") if f.strip()]
+    all_columns = list(RESOURCES[table].columns) if table in RESOURCES else EVENT_FIELDS
+    _emit_rows(page, fmt, columns or TABLE_COLUMNS[table], columns or all_columns)
+
+
+def _emit_rows(page: Page, fmt: str, shown: list[str], every: list[str]) -> None:
+    """A page as JSON, as a table of the `shown` columns, or as CSV of `every` column (its
+    footer on stderr, so the CSV stays clean)."""
     if fmt == "json":
         click.echo(render_json(page))
     elif fmt == "csv":
-        all_columns = list(RESOURCES[table].columns) if table in RESOURCES else EVENT_FIELDS
-        click.echo(render_csv(page["data"], columns or all_columns))
+        click.echo(render_csv(page["data"], every))
         if page["has_more"]:
             click.echo(page_footer(page), err=True)
     else:
-        click.echo(render_table(page["data"], columns or TABLE_COLUMNS[table]))
+        click.echo(render_table(page["data"], shown))
         click.echo(page_footer(page))
 
 
@@ -244,6 +252,27 @@ for _name in RESOURCES:
             _group.add_command(_related_command(_related))  # type: ignore[arg-type]
         _group.add_command(explain_command)
     cli.add_command(_group)
+
+
+def _duplicates_command() -> click.Command:
+    @click.pass_context
+    def run(ctx: click.Context, fmt: str, **params: Any) -> None:
+        with _warehouse(ctx) as wh:
+            page = wh.review_queue(_given(params))
+        columns = review_columns(params.get("entity") or "contact")
+        _emit_rows(page, fmt, [c for c in columns if c != "detected_at"], columns)
+
+    command = click.Command(
+        "duplicates",
+        callback=run,
+        params=model_options(ReviewRequest),
+        help="The review queue: pairs a sync scored between the review and merge thresholds, "
+        "highest score first ('rex contacts explain A B' for a pair's evidence).",
+    )
+    return _format_option("table", "json", "csv")(command)
+
+
+cli.add_command(_duplicates_command())
 
 
 def _read_filter(path: str) -> dict[str, Any]:

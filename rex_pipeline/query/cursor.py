@@ -128,6 +128,12 @@ def as_int(value: Any) -> int:
     return value
 
 
+def as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
 def as_timestamp(value: Any) -> datetime:
     parsed = datetime.fromisoformat(as_text(value))
     if parsed.tzinfo is None:

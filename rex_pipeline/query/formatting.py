@@ -12,7 +12,14 @@ from typing import Any
 from rex_pipeline.query.pages import Page
 
 MAX_CELL = 40
-WIDE_CELLS = {"summary": 72, "subject": 60, "description": 60, "query": 80, "meaning": 90}
+WIDE_CELLS = {
+    "summary": 72,
+    "subject": 60,
+    "description": 60,
+    "query": 80,
+    "meaning": 90,
+    "reasons": 70,
+}
 
 # The columns a person wants to see first; --fields shows others.
 TABLE_COLUMNS: dict[str, list[str]] = {

@@ -14,7 +14,7 @@ import duckdb
 from pydantic import ValidationError
 
 from rex_pipeline.config import ResolutionSettings, load_settings
-from rex_pipeline.query import detail, lists, smartlist, summary, timeline, views
+from rex_pipeline.query import detail, lists, review, smartlist, summary, timeline, views
 from rex_pipeline.query.connection import Scope, open_readonly
 from rex_pipeline.query.errors import (
     InvalidRequest,
@@ -216,6 +216,13 @@ class Warehouse:
 
     def company_timeline(self, company_id: str, request: Request = None, **params: Any) -> Page:
         return self.timeline("companies", company_id, request, **params)
+
+    @_answers
+    def review_queue(self, request: Request = None, **params: Any) -> Page:
+        """Pairs a sync left for review (`possible_duplicates`), highest score first, with
+        both records' names: `entity` (contact or company), `min_score`, `limit`, `cursor`."""
+        parsed = lists.parse_request(review.ReviewRequest, _merge(request, params))
+        return review.review_queue(self._conn, self.scope, parsed)
 
     # --- why two contacts are one, or two --------------------------------------------------
 

@@ -240,3 +240,16 @@ def test_cli_explains_one_contact_and_reports_a_missing_index_in_one_line(
     assert f"{ids['ada_old']} merged into {ids['ada']} by rule email" in out
     code, out, err = rex("contacts", "explain", ids["ada"], ids["grace"], "--format", "json")
     assert "no contact index" in one_line_error(code, err)
+
+
+def test_cli_lists_the_review_queue(rex: Any, world: World) -> None:
+    code, out, _ = rex("duplicates")
+    assert code == 0
+    assert world.ids["margaret"] in out and "Margaret Hamilton" in out and "Siobhán O'Brien" in out
+    code, out, _ = rex("duplicates", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["name_a"], r["email_b"], r["score"]) for r in rows] == [
+        ("Margaret Hamilton", "siobhan.obrien@initech.com", "0.8")
+    ]
+    code, _, err = rex("duplicates", "--min-score", "2")
+    assert "min_score" in one_line_error(code, err)

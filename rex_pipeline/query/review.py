@@ -1,0 +1,110 @@
+"""The review queue: the pairs a sync scored between the review and merge thresholds
+(`possible_duplicates`), strongest first, each with both records' names, so an analyst can
+judge a page at a glance, ask `rex contacts explain` for a pair's evidence, and settle it in
+`data/overrides.yaml` (must_merge / never_merge; the next sync honours it).
+
+Pairs leave the queue when a sync merges one side away; a member (`owner` scope) sees the
+contact pairs of which both contacts are theirs, and no company pairs (companies have no
+owner)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
+
+from rex_pipeline.query.connection import Scope
+from rex_pipeline.query.cursor import as_float
+from rex_pipeline.query.errors import InvalidRequest
+from rex_pipeline.query.pages import DEFAULT_LIMIT, Order, Page, fetch_page
+
+#: What each entity's pairs show of their two records (SQL over the aliases a and b).
+_SIDES: dict[str, tuple[str, dict[str, str]]] = {
+    "contact": (
+        "contacts",
+        {"name": "concat_ws(' ', {t}.first_name, {t}.last_name)", "email": "{t}.email"},
+    ),
+    "company": ("companies", {"name": "{t}.name", "domain": "{t}.domain"}),
+}
+
+_ORDER = Order(
+    token="-score",
+    key="d.score",
+    tiebreak="(d.id_a || ' ' || d.id_b)",
+    descending=True,
+    key_decoder=as_float,
+)
+
+
+class ReviewRequest(BaseModel):
+    """Which pairs: of contacts or companies, at least `min_score`; paged like every list."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entity: Literal["contact", "company"] = "contact"
+    min_score: float | None = Field(None, ge=0, le=1)
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def review_columns(entity: str) -> list[str]:
+    """The fields of one pair, in the order they are shown."""
+    fields = list(_SIDES[entity][1])
+    return [
+        "score",
+        "id_a",
+        *(f"{f}_a" for f in fields),
+        "id_b",
+        *(f"{f}_b" for f in fields),
+        "reasons",
+        "detected_at",
+    ]
+
+
+def review_queue(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ReviewRequest) -> Page:
+    """One page of the org's review queue for `request.entity`, highest score first."""
+    table, fields = _SIDES[request.entity]
+    if scope.owner_id is not None and request.entity == "company":
+        raise InvalidRequest("entity: companies have no owner; ask without an owner scope")
+    sides = [
+        f"{expr.format(t=side)} AS {name}_{side}"
+        for side in ("a", "b")
+        for name, expr in fields.items()
+    ]
+    where = ["d.org_id = ?", "d.entity = ?"]
+    params: list[Any] = [scope.org_id, request.entity]
+    if request.min_score is not None:
+        where.append("d.score >= ?")
+        params.append(request.min_score)
+    if scope.owner_id is not None:
+        where.append("a.owner_id = ? AND b.owner_id = ?")
+        params += [scope.owner_id, scope.owner_id]
+    source = (
+        f"possible_duplicates d JOIN {table} a ON a.org_id = d.org_id AND a.id = d.id_a"
+        f" JOIN {table} b ON b.org_id = d.org_id AND b.id = d.id_b"
+    )
+    select = [
+        "d.score",
+        "d.id_a",
+        "d.id_b",
+        "d.reasons",
+        "d.detected_at",
+        *sides,
+        f"{_ORDER.tiebreak} AS pair",
+    ]
+    filters = request.model_dump(mode="json", exclude={"limit", "cursor"})
+    return fetch_page(
+        conn,
+        select=select,
+        source=source,
+        where=where,
+        params=params,
+        order=_ORDER,
+        key_field="score",
+        tiebreak_field="pair",
+        limit=request.limit,
+        cursor=request.cursor,
+        seal=scope.seal("possible_duplicates", filters),
+        output_fields=review_columns(request.entity),
+    )
