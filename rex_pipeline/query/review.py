@@ -14,7 +14,7 @@ from typing import Any, Literal
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
-from rex_pipeline.query.connection import Scope
+from rex_pipeline.query.connection import Scope, fetch_dicts
 from rex_pipeline.query.cursor import as_float
 from rex_pipeline.query.errors import InvalidRequest
 from rex_pipeline.query.pages import DEFAULT_LIMIT, Order, Page, fetch_page
@@ -48,6 +48,21 @@ class ReviewRequest(BaseModel):
     cursor: str | None = None
 
 
+_QUEUE_COLUMNS = ("d.score", "d.id_a", "d.id_b", "d.reasons", "d.detected_at")
+
+
+def _with_records(
+    pair: dict[str, Any], records: dict[str, dict[str, Any]], fields: list[str]
+) -> dict[str, Any]:
+    """A queue row with what it shows of its two records, in `review_columns` order."""
+    row: dict[str, Any] = {"score": pair["score"]}
+    for side in ("a", "b"):
+        record = records.get(pair[f"id_{side}"], {})
+        row[f"id_{side}"] = pair[f"id_{side}"]
+        row |= {f"{field}_{side}": record.get(field) for field in fields}
+    return row | {"reasons": pair["reasons"], "detected_at": pair["detected_at"]}
+
+
 def review_columns(entity: str) -> list[str]:
     """The fields of one pair, in the order they are shown."""
     fields = list(_SIDES[entity][1])
@@ -63,41 +78,26 @@ def review_columns(entity: str) -> list[str]:
 
 
 def review_queue(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ReviewRequest) -> Page:
-    """One page of the org's review queue for `request.entity`, highest score first."""
+    """One page of the org's review queue for `request.entity`, highest score first. The page
+    is chosen from the queue alone (a top-N over its few columns) and only its records' names
+    are looked up: joining every pair to its records first cost 110-200 ms a page at 1M."""
     table, fields = _SIDES[request.entity]
     if scope.owner_id is not None and request.entity == "company":
         raise InvalidRequest("entity: companies have no owner; ask without an owner scope")
-    sides = [
-        f"{expr.format(t=side)} AS {name}_{side}"
-        for side in ("a", "b")
-        for name, expr in fields.items()
-    ]
     where = ["d.org_id = ?", "d.entity = ?"]
     params: list[Any] = [scope.org_id, request.entity]
     if request.min_score is not None:
         where.append("d.score >= ?")
         params.append(request.min_score)
     if scope.owner_id is not None:
-        where.append("a.owner_id = ? AND b.owner_id = ?")
-        params += [scope.owner_id, scope.owner_id]
-    source = (
-        f"possible_duplicates d JOIN {table} a ON a.org_id = d.org_id AND a.id = d.id_a"
-        f" JOIN {table} b ON b.org_id = d.org_id AND b.id = d.id_b"
-    )
-    select = [
-        "d.score",
-        "d.id_a",
-        "d.id_b",
-        "d.reasons",
-        "d.detected_at",
-        *sides,
-        f"{_ORDER.tiebreak} AS pair",
-    ]
+        owned = "(SELECT id FROM contacts WHERE org_id = ? AND owner_id = ?)"
+        where.append(f"d.id_a IN {owned} AND d.id_b IN {owned}")
+        params += [scope.org_id, scope.owner_id] * 2
     filters = request.model_dump(mode="json", exclude={"limit", "cursor"})
-    return fetch_page(
+    page = fetch_page(
         conn,
-        select=select,
-        source=source,
+        select=[*_QUEUE_COLUMNS, f"{_ORDER.tiebreak} AS pair"],
+        source="possible_duplicates d",
         where=where,
         params=params,
         order=_ORDER,
@@ -106,5 +106,17 @@ def review_queue(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ReviewR
         limit=request.limit,
         cursor=request.cursor,
         seal=scope.seal("possible_duplicates", filters),
-        output_fields=review_columns(request.entity),
     )
+    ids = sorted({row[side] for row in page["data"] for side in ("id_a", "id_b")})
+    shown = ", ".join(f"{expr.format(t='t')} AS {name}" for name, expr in fields.items())
+    records = {
+        row["id"]: row
+        for row in fetch_dicts(
+            conn,
+            f"SELECT t.id, {shown} FROM {table} t WHERE t.org_id = ? AND t.id IN "
+            "(SELECT unnest(?::VARCHAR[]))",
+            [scope.org_id, ids],
+        )
+    }
+    page["data"] = [_with_records(row, records, list(fields)) for row in page["data"]]
+    return page
