@@ -111,11 +111,14 @@ _INTERNAL_DDL = (
 
 
 # Compression the private work database goes without. DuckDB's dictionary-FSST takes about four
-# times the CPU of the other string methods to choose and apply, and a run's commit rewrites
-# every row group its updates touched (merged ids in identity_keys, relinked lineage): on a
-# million contacts, the apply of a +1% run spent 17 s of its 21 s committing, 8 s without it.
-# The published file, written once per run and read by analysts, keeps every method (without
-# dictionary-FSST it would be 2.6x larger).
+# times the CPU of the other methods to choose and apply, and a run's commit rewrites every row
+# group its updates touched (merged ids in identity_keys, relinked lineage): on a million
+# contacts, the apply of a +1% run spent 17 s of its 21 s committing, 8 s without it. It is the
+# only string method DuckDB 2.0 writes (pragma_storage_info shows every VARCHAR segment of the
+# work database 'Uncompressed', three-valued columns too): 5.6 GB at 1M instead of 1.9 GB. Yet
+# with it the first load took 30-45 s longer and an increment was no faster (see the README's
+# benchmark section). The published file, written once per run and read by analysts, keeps
+# every method (without dictionary-FSST it would be 2.6x larger).
 WORK_UNUSED_COMPRESSION = "dict_fsst"
 PUBLISHED_UNUSED_COMPRESSION = ""
 # How much an updated copy of the published file may grow (by rows deleted from it) over the
