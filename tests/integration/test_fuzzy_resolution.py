@@ -100,13 +100,20 @@ def test_borderline_pair_goes_to_review_not_merge(
     assert "first_name" in rows[0][2] or "name" in rows[0][2]
 
 
-def test_explain_gives_the_review_pair_the_score_and_evidence_the_sync_gave_it(
+def test_review_queue_lists_the_pair_and_explain_gives_it_the_sync_s_score_and_evidence(
     env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _sync_borderline_pair(env, monkeypatch)
     [(id_a, id_b, score)] = env.sql("SELECT id_a, id_b, score FROM possible_duplicates")
     with Warehouse(env.db, org_id="acme-org") as wh:
+        [queued] = wh.review_queue()["data"]
         answer = wh.explain_contacts(id_a, id_b, ResolutionSettings(**BORDERLINE))
+    assert (queued["id_a"], queued["id_b"], queued["score"]) == (id_a, id_b, score)
+    assert {queued["email_a"], queued["email_b"]} == {
+        "katherine.obrien@acme-robotics.com",
+        "kob@protonmail.com",
+    }
+    assert queued["name_a"] == queued["name_b"] == "Katherine O'Brien"
     assert answer["decision"] == "review"
     assert answer["score"] == pytest.approx(score, abs=1e-9)
     evidence = answer["evidence"]
