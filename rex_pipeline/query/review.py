@@ -19,7 +19,7 @@ from rex_pipeline.query.cursor import as_float
 from rex_pipeline.query.errors import InvalidRequest
 from rex_pipeline.query.pages import DEFAULT_LIMIT, Order, Page, fetch_page
 
-#: What each entity's pairs show of their two records (SQL over the aliases a and b).
+#: What each entity's pairs show of their two records: table, and SQL per field over a record {t}.
 _SIDES: dict[str, tuple[str, dict[str, str]]] = {
     "contact": (
         "contacts",
