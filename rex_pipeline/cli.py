@@ -87,6 +87,8 @@ def _metavar(annotation: Any) -> str:
     parts = _parts(annotation)
     if int in parts:
         return "N"
+    if float in parts:
+        return "NUMBER"
     if datetime in parts:
         return "TIME"
     return "CHOICE" if _choices(annotation) else "TEXT"

@@ -15,9 +15,9 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
 from rex_pipeline.query.connection import Scope, fetch_dicts
-from rex_pipeline.query.cursor import as_float
+from rex_pipeline.query.cursor import MAX_CURSOR_LENGTH, as_float
 from rex_pipeline.query.errors import InvalidRequest
-from rex_pipeline.query.pages import DEFAULT_LIMIT, Order, Page, fetch_page
+from rex_pipeline.query.pages import DEFAULT_LIMIT, MAX_LIMIT, Order, Page, fetch_page
 
 #: What each entity's pairs show of their two records: table, and SQL per field over a record {t}.
 _SIDES: dict[str, tuple[str, dict[str, str]]] = {
@@ -42,10 +42,16 @@ class ReviewRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    entity: Literal["contact", "company"] = "contact"
-    min_score: float | None = Field(None, ge=0, le=1)
-    limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
+    entity: Literal["contact", "company"] = Field(
+        "contact", description="Pairs of contacts or of companies."
+    )
+    min_score: float | None = Field(
+        None, ge=0, le=1, description="Only pairs scoring at least this (0–1)."
+    )
+    limit: int = Field(DEFAULT_LIMIT, description=f"Rows per page (1–{MAX_LIMIT}).")
+    cursor: str | None = Field(
+        None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page."
+    )
 
 
 _QUEUE_COLUMNS = ("d.score", "d.id_a", "d.id_b", "d.reasons", "d.detected_at")
