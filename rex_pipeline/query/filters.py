@@ -108,20 +108,15 @@ def has_all_tags(value: list[str]) -> tuple[str, list[Any]]:
 # --- request models -----------------------------------------------------------------------
 
 
-class ListRequest(BaseModel):
-    """Paging, sorting and field selection, common to every list."""
+class PageRequest(BaseModel):
+    """Paging, common to every list of records and to the review queue."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-    resource: ClassVar[Resource]
-    predicates: ClassVar[dict[str, Predicate]] = {}
 
     limit: int = Field(DEFAULT_LIMIT, description=f"Rows per page (1–{MAX_LIMIT}).")
     cursor: str | None = Field(
         None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page."
     )
-    sort: str | None = Field(None, description="Column to sort by; prefix - for descending.")
-    fields: CommaList | None = Field(None, description="Only these fields (comma-separated).")
 
     @field_validator("limit")
     @classmethod
@@ -129,6 +124,16 @@ class ListRequest(BaseModel):
         if not 1 <= value <= MAX_LIMIT:
             raise ValueError(f"must be between 1 and {MAX_LIMIT} (got {value})")
         return value
+
+
+class ListRequest(PageRequest):
+    """Paging, sorting and field selection, common to every list."""
+
+    resource: ClassVar[Resource]
+    predicates: ClassVar[dict[str, Predicate]] = {}
+
+    sort: str | None = Field(None, description="Column to sort by; prefix - for descending.")
+    fields: CommaList | None = Field(None, description="Only these fields (comma-separated).")
 
     @field_validator("sort")
     @classmethod

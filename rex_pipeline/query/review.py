@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import duckdb
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from rex_pipeline.query.connection import Scope, fetch_dicts
-from rex_pipeline.query.cursor import MAX_CURSOR_LENGTH, as_float
+from rex_pipeline.query.cursor import as_float
 from rex_pipeline.query.errors import InvalidRequest
-from rex_pipeline.query.pages import DEFAULT_LIMIT, MAX_LIMIT, Order, Page, fetch_page
+from rex_pipeline.query.filters import PageRequest
+from rex_pipeline.query.lists import PAGING_FIELDS
+from rex_pipeline.query.pages import Order, Page, fetch_page
 
 #: What each entity's pairs show of their two records: table, and SQL per field over a record {t}.
 _SIDES: dict[str, tuple[str, dict[str, str]]] = {
@@ -37,20 +39,14 @@ _ORDER = Order(
 )
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(PageRequest):
     """Which pairs: of contacts or companies, at least `min_score`; paged like every list."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     entity: Literal["contact", "company"] = Field(
         "contact", description="Pairs of contacts or of companies."
     )
     min_score: float | None = Field(
         None, ge=0, le=1, description="Only pairs scoring at least this (0–1)."
-    )
-    limit: int = Field(DEFAULT_LIMIT, description=f"Rows per page (1–{MAX_LIMIT}).")
-    cursor: str | None = Field(
-        None, max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page."
     )
 
 
@@ -99,7 +95,7 @@ def review_queue(conn: duckdb.DuckDBPyConnection, scope: Scope, request: ReviewR
         owned = "(SELECT id FROM contacts WHERE org_id = ? AND owner_id = ?)"
         where.append(f"d.id_a IN {owned} AND d.id_b IN {owned}")
         params += [scope.org_id, scope.owner_id] * 2
-    filters = request.model_dump(mode="json", exclude={"limit", "cursor"})
+    filters = request.model_dump(mode="json", exclude=set(PAGING_FIELDS))
     page = fetch_page(
         conn,
         select=[*_QUEUE_COLUMNS, f"{_ORDER.tiebreak} AS pair"],
