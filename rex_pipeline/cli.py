@@ -2,7 +2,7 @@
 
     rex contacts list --stage prospect --limit 25      (every list filter is an option)
     rex contacts get cont_…  |  rex contacts timeline cont_…  |  rex contacts deals cont_…
-    rex contacts explain cont_… cont_…   (why two contacts are one, or two)
+    rex contacts explain cont_… cont_…   (why two contacts are one, or two; companies too)
     rex duplicates --entity contact --min-score 0.7   (the review queue)
     rex companies list --name acme  |  rex activities list --type email --after 2024-01-01
     rex search --filter filter.json  |  rex views list  |  rex views run NAME  |  rex summary
@@ -230,17 +230,27 @@ def _related_command(related: Literal["deals", "activities", "tasks"]) -> click.
     return _format_option("table", "json", "csv")(command)
 
 
-@click.command("explain")
-@click.argument("contact_a")
-@click.argument("contact_b")
-@_format_option("table", "json")
-@click.pass_context
-def explain_command(ctx: click.Context, contact_a: str, contact_b: str, fmt: str) -> None:
-    """Why two contacts are one, or two: the evidence a sync scores them with (per field:
-    level, weight, similarity), its verdict, and whether blocking compares them."""
-    with _warehouse(ctx) as wh:
-        answer = wh.explain_contacts(contact_a, contact_b)
-    _emit(answer, fmt, render_explanation)
+def _explain_command(resource: str) -> click.Command:
+    entity = "contact" if resource == "contacts" else "company"
+
+    @click.pass_context
+    def run(ctx: click.Context, id_a: str, id_b: str, fmt: str) -> None:
+        with _warehouse(ctx) as wh:
+            explain = wh.explain_contacts if entity == "contact" else wh.explain_companies
+            answer = explain(id_a, id_b)
+        _emit(answer, fmt, render_explanation)
+
+    command = click.Command(
+        "explain",
+        callback=run,
+        params=[
+            click.Argument(["id_a"], metavar=f"{entity.upper()}_A"),
+            click.Argument(["id_b"], metavar=f"{entity.upper()}_B"),
+        ],
+        help=f"Why two {resource} are one, or two: the evidence a sync scores them with (per "
+        "field: level, weight, similarity), its verdict, and whether blocking compares them.",
+    )
+    return _format_option("table", "json")(command)
 
 
 for _name in RESOURCES:
@@ -249,10 +259,10 @@ for _name in RESOURCES:
     _group.add_command(_get_command(_name))
     if _name in ("contacts", "companies"):
         _group.add_command(_timeline_command(_name))  # type: ignore[arg-type]
+        _group.add_command(_explain_command(_name))
     if _name == "contacts":
         for _related in ("deals", "activities", "tasks"):
             _group.add_command(_related_command(_related))  # type: ignore[arg-type]
-        _group.add_command(explain_command)
     cli.add_command(_group)
 
 

@@ -31,6 +31,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "timeline": ["at", "event", "summary", "record_id"],
 }
 
+_PLURAL = {"contact": "contacts", "company": "companies"}  # the entities `explain` answers on
+
 
 def to_jsonable(value: Any) -> Any:
     """Datetimes as ISO 8601 in UTC with a Z, as the Rex API writes them."""
@@ -162,14 +164,15 @@ def render_views(views: list[dict[str, Any]]) -> str:
 
 
 def render_explanation(answer: dict[str, Any]) -> str:
-    """Two contacts' verdict, then a line per field of evidence and the blocks they share."""
-    a, b = answer["contacts"]
+    """Two records' verdict, then a line per field of evidence and the blocks they share."""
+    a, b = answer["ids"]
+    plural = _PLURAL[answer["entity"]]
     lines = [f"{a}  vs  {b}"]
-    for requested, contact in zip(answer["requested"], answer["contacts"], strict=True):
-        if requested != contact:
-            lines.append(f"  ({requested} was merged into {contact})")
-    if answer["same_contact"]:
-        lines.append("decision  one contact")
+    for requested, record in zip(answer["requested"], answer["ids"], strict=True):
+        if requested != record:
+            lines.append(f"  ({requested} was merged into {record})")
+    if answer["same"]:
+        lines.append(f"decision  {answer['decision']}")
         for merge in answer["merges"]:
             lines.append(
                 f"  {merge['requested_id']} merged into {merge['merged_into']} "
@@ -181,8 +184,9 @@ def render_explanation(answer: dict[str, Any]) -> str:
         f"decision  {answer['decision']}  (score {answer['score']:.4f}; merge at "
         f"{thresholds['merge']}, review at {thresholds['review']})",
         f"conflict  {answer['conflict'] or '-'}",
-        f"scored    as they are now: the contact index of the sync of "
-        f"{answer['index']['synced_at']} ({answer['index']['contacts']:,} contacts)",
+        *([f"note      {answer['note']}"] if answer.get("note") else []),
+        f"scored    as they are now: the {answer['entity']} index of the sync of "
+        f"{answer['index']['synced_at']} ({answer['index']['nodes']:,} {plural})",
         "",
     ]
     rows = [
@@ -198,7 +202,7 @@ def render_explanation(answer: dict[str, Any]) -> str:
     lines.append(render_table(rows, ["field", "level", "weight", "similarity", "meaning"]))
     blocking = answer["blocking"]
     blocks = [
-        f"{blk['rule']} ({blk['nodes']} contacts, limit {blk['limit']})"
+        f"{blk['rule']} ({blk['nodes']} {plural}, limit {blk['limit']})"
         for blk in blocking["shared_blocks"]
     ]
     verdict = "compared" if blocking["compared"] else "never compared"

@@ -224,7 +224,7 @@ class Warehouse:
         parsed = lists.parse_request(review.ReviewRequest, _merge(request, params))
         return review.review_queue(self._conn, self.scope, parsed)
 
-    # --- why two contacts are one, or two --------------------------------------------------
+    # --- why two contacts (or companies) are one, or two --------------------------------------
 
     @_answers
     def explain_contacts(
@@ -239,6 +239,17 @@ class Warehouse:
 
         settings = resolution or load_settings().resolution
         return explain_contacts(self._conn, self.scope, self.path, settings, contact_a, contact_b)
+
+    @_answers
+    def explain_companies(
+        self, company_a: str, company_b: str, resolution: ResolutionSettings | None = None
+    ) -> dict[str, Any]:
+        """`explain_contacts` for two companies (name and domain evidence), from the company
+        profiles the last sync with companies saved beside the warehouse."""
+        from rex_pipeline.query.explain import explain_companies
+
+        settings = resolution or load_settings().resolution
+        return explain_companies(self._conn, self.scope, self.path, settings, company_a, company_b)
 
     # --- smart lists and saved views -----------------------------------------------------------
 

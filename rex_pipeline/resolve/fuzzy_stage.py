@@ -20,6 +20,8 @@ candidates but never cause a wrong merge. The staged records read for the batch'
 their partners are kept for the run (a temporary table), so the winners re-indexed at the end
 are profiled without reading the staged contacts again. Company profiles are still read whole
 from `stg_companies` when a batch has companies (three columns); an empty batch skips both.
+They are saved beside the contact index, without the companies merged away, for `rex companies
+explain` (`resolve.fuzzy.company_index`).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from rex_pipeline.resolve.fuzzy import (
     score_candidates,
     text,
 )
+from rex_pipeline.resolve.fuzzy.company_index import save_company_index
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT, index_folder, read_stamp
 from rex_pipeline.warehouse import execute, scalar
 
@@ -542,6 +545,9 @@ def link_companies(
     pairs = find_company_pairs(profiles, settings)
     overrides = load_analyst_overrides(con, settings, "company")
     stats = _link(con, settings, now, "company", profiles, pairs, overrides)
+    losers = con.sql("SELECT loser FROM batch_fuzzy_moves").pl()["loser"]
+    survivors = profiles.filter(~pl.col("node_id").is_in(losers.implode()))
+    save_company_index(index_dir(settings), survivors, settings.org_id, _as_stamp(con, now))
     return {**stats, "company_fuzzy_seconds": round(time.perf_counter() - started, 3)}
 
 

@@ -172,7 +172,7 @@ def _company_of(env: Env, email: str) -> str:
 
 
 def test_similar_company_names_merge_but_other_domains_stay_apart(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
     env.write("csv/crm.csv", CRM_COMPANIES)
@@ -196,11 +196,25 @@ def test_similar_company_names_merge_but_other_domains_stay_apart(
         "acme.com",
         "acme.de",
     ]
-    rows = env.sql("SELECT id_a, id_b, reasons FROM possible_duplicates WHERE entity = 'company'")
+    rows = env.sql(
+        "SELECT id_a, id_b, reasons, score FROM possible_duplicates WHERE entity = 'company'"
+    )
     assert len(rows) == 1 and {rows[0][0], rows[0][1]} == {acme_com, acme_de}
     assert "different domains" in rows[0][2]
     meta = result.asset_materializations_for_node("resolved_identities")[0].metadata
     assert meta["company_fuzzy_merges"].value == 1
+    # the company profiles the sync saved explain the pair with the score it stored
+    with Warehouse(env.db, org_id="acme-org") as wh:
+        answer = wh.explain_companies(acme_de, acme_com)
+    assert (answer["decision"], answer["conflict"]) == ("review", "different domains")
+    assert answer["score"] == pytest.approx(rows[0][3], abs=1e-9)
+    assert rows[0][2] == f"{answer['reasons']}; conflict: different domains"
+    assert answer["blocking"]["compared"] is True
+    monkeypatch.setenv("REX_ORG_ID", "acme-org")
+    assert main(["companies", "explain", acme_com, harbor]) == 0
+    out = capsys.readouterr().out
+    assert "decision  no match" in out and "different names" in out
+    assert "blocking  never compared: no block key in common" in out
 
 
 def test_older_newcomer_wins_and_the_existing_company_is_merged(
@@ -220,6 +234,10 @@ def test_older_newcomer_wins_and_the_existing_company_is_merged(
     ]
     assert env.sql("SELECT count(*) FROM companies WHERE id = ?", [harbor]) == [(0,)]
     assert env.sql("SELECT count(*) FROM companies WHERE name LIKE 'Blue Harbo%'") == [(1,)]
+    with Warehouse(env.db, org_id="acme-org") as wh:
+        answer = wh.explain_companies(harbor, winner)
+    assert (answer["same"], answer["decision"]) == (True, "one company")
+    assert [(m["merged_into"], m["merge_rule"]) for m in answer["merges"]] == [(winner, "fuzzy")]
 
 
 def test_company_must_merge_override_by_domain(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ import logging
 import polars as pl
 from rapidfuzz.distance import JaroWinkler
 
-from rex_pipeline.config import Settings
+from rex_pipeline.config import ResolutionSettings, Settings
 from rex_pipeline.resolve.fuzzy import text
 from rex_pipeline.resolve.fuzzy.blocking import block_keys, candidate_pairs, rule_names, rules_of
 from rex_pipeline.resolve.fuzzy.model import (
@@ -132,6 +132,10 @@ def score_company_pairs(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFram
     )
 
 
+#: Why a merge-grade pair of companies goes to review all the same (`_ambiguous`).
+AMBIGUOUS = "ambiguous: the name fits companies with different domains"
+
+
 def _ambiguous(result: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
     """A domain-less company whose merge partners have two or more different domains could be
     any of them: its merges become review items."""
@@ -158,10 +162,7 @@ def _ambiguous(result: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("review"))
         .otherwise(pl.col("decision")),
         reasons=pl.when(touched & (pl.col("decision") == "merge"))
-        .then(
-            pl.col("reasons")
-            + pl.lit("; ambiguous: the name fits companies with different domains")
-        )
+        .then(pl.col("reasons") + pl.lit(f"; {AMBIGUOUS}"))
         .otherwise(pl.col("reasons")),
     )
 
@@ -172,7 +173,11 @@ def find_company_pairs(company_profiles: pl.DataFrame, settings: Settings) -> pl
     res = settings.resolution
     if not res.fuzzy or company_profiles.is_empty():
         return empty_pairs(COMPANY_COMPARISONS)
-    nodes = company_features(company_profiles)
+    return company_pairs(company_features(company_profiles), res)
+
+
+def company_pairs(nodes: pl.DataFrame, res: ResolutionSettings) -> pl.DataFrame:
+    """`find_company_pairs` of nodes whose features are computed (`company_features`)."""
     keys = company_block_keys(nodes)
     if keys.is_empty():  # no names (companies known by their domain only)
         return empty_pairs(COMPANY_COMPARISONS)

@@ -88,7 +88,8 @@ class ContactIndex:
 
 
 def index_folder(warehouse: Path) -> Path:
-    """Where the contact index of the warehouse file `warehouse` is kept: beside it."""
+    """Where the contact index of the warehouse file `warehouse` is kept: beside it (with
+    the company profiles of `company_index`)."""
     return warehouse.with_name(f".{warehouse.stem}.fuzzy-index")
 
 
