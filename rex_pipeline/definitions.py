@@ -12,7 +12,13 @@ from rex_pipeline.assets.publish import build_warehouse_asset
 from rex_pipeline.assets.score import build_insights_asset, icp_scores, icp_scores_valid
 from rex_pipeline.assets.sources import SOURCE_ASSETS
 from rex_pipeline.assets.stages import canonical_records, normalised_records, resolved_identities
-from rex_pipeline.ops import WAREHOUSE_CHECKS, full_sync_schedule, inbox_sensor, sync_job
+from rex_pipeline.ops import (
+    WAREHOUSE_CHECKS,
+    full_sync_schedule,
+    inbox_sensor,
+    overrides_sensor,
+    sync_job,
+)
 from rex_pipeline.resources import RexSettings, WorkDatabase
 
 warehouse = build_warehouse_asset([canonical_records, icp_scores])
@@ -31,7 +37,7 @@ defs = dg.Definitions(
     asset_checks=[icp_scores_valid, *WAREHOUSE_CHECKS],
     jobs=[sync_job],
     schedules=[full_sync_schedule],
-    sensors=[inbox_sensor],
+    sensors=[inbox_sensor, overrides_sensor],
     resources={"rex_settings": RexSettings(), "work_db": WorkDatabase()},
     executor=dg.in_process_executor,
 )

@@ -29,6 +29,7 @@ from rex_pipeline.faults import crash_point
 from rex_pipeline.publish import touched
 from rex_pipeline.publish.derived import table_shapes
 from rex_pipeline.publish.touched import touch, touch_files
+from rex_pipeline.resolve.decisions import apply_overrides_digest
 from rex_pipeline.schema import TABLES_BY_NAME
 from rex_pipeline.score.state import apply_model_hash
 from rex_pipeline.warehouse import execute, mark_changed, scalar
@@ -477,17 +478,24 @@ def _apply_scores(con: duckdb.DuckDBPyConnection, org: str) -> int:
 
 def _apply_review_queue(con: duckdb.DuckDBPyConnection, org: str) -> None:
     """New pairs join the review queue (a pair seen before keeps its detected_at); pairs whose
-    side was merged away leave it."""
+    side was merged away leave it, and so do pairs an analyst ruled apart (never_merge)."""
     for entity in ("contact", "company"):
-        if not batch.exists(con, f"batch_merges_{entity}"):
-            continue
-        execute(
-            con,
-            f"""DELETE FROM possible_duplicates WHERE org_id = $org AND entity = '{entity}' AND (
-                   id_a IN (SELECT loser_id FROM batch_merges_{entity})
-                OR id_b IN (SELECT loser_id FROM batch_merges_{entity}))""",
-            {"org": org},
-        )
+        if batch.exists(con, f"batch_merges_{entity}"):
+            execute(
+                con,
+                f"""DELETE FROM possible_duplicates WHERE org_id = $org AND entity = '{entity}'
+                    AND (id_a IN (SELECT loser_id FROM batch_merges_{entity})
+                      OR id_b IN (SELECT loser_id FROM batch_merges_{entity}))""",
+                {"org": org},
+            )
+        if batch.exists(con, f"batch_review_dismissed_{entity}"):
+            execute(
+                con,
+                f"""DELETE FROM possible_duplicates p WHERE org_id = $org AND entity = '{entity}'
+                    AND EXISTS (SELECT 1 FROM batch_review_dismissed_{entity} d
+                                WHERE d.id_a = p.id_a AND d.id_b = p.id_b)""",
+                {"org": org},
+            )
     if batch.exists(con, "batch_possible_duplicates"):
         execute(
             con,
@@ -590,8 +598,10 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         views_before = _views_digest(con, org)
         _apply_views(con, settings)
         _apply_review_queue(con, org)
+        decided = apply_overrides_digest(con)
         if (
             _batch_had_files(con)
+            or decided
             or stats.changed["icp_scores"]
             or (_views_digest(con, org) != views_before)
         ):

@@ -43,6 +43,7 @@ from rex_pipeline.config import Settings
 from rex_pipeline.handover import registered
 from rex_pipeline.normalise.emails import email_keys
 from rex_pipeline.resolve.fuzzy import (
+    CONTACT_COMPARISONS,
     ContactIndex,
     Overrides,
     build_contact_index,
@@ -62,6 +63,7 @@ from rex_pipeline.resolve.fuzzy import (
 )
 from rex_pipeline.resolve.fuzzy.company_index import save_company_index
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT, index_folder, read_stamp
+from rex_pipeline.resolve.fuzzy.model import empty_pairs
 from rex_pipeline.warehouse import execute, scalar
 
 #: Records per first and last name spelling among the org's staged records and this batch.
@@ -365,18 +367,22 @@ def _review_rows(
 
 
 def link_contacts(
-    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, decided: bool = False
 ) -> dict[str, Any]:
     """Run the fuzzy step on this batch's contacts and rewrite the batch decisions; returns
-    statistics for the asset metadata."""
+    statistics for the asset metadata. `decided`: the analysts' overrides changed since the
+    last publish, so they are applied even when the batch has no contacts."""
     started = time.perf_counter()
     batch_nodes = con.sql("SELECT DISTINCT entity_id FROM batch_assign_contact").pl()["entity_id"]
-    if batch_nodes.is_empty():  # nothing new: no pairs, and no index to load
+    if batch_nodes.is_empty() and not decided:  # nothing new: no pairs, no index to load
         return {**_nothing_to_link(con, "contact"), "fuzzy_seconds": 0.0}
     index = contact_index(con, settings, now)
     overrides = load_analyst_overrides(con, settings)
     with fetched_records(con, settings):
-        stats = _link_batch(con, settings, now, batch_nodes, index, overrides)
+        if batch_nodes.is_empty():
+            stats = _apply_decisions(con, settings, now, index, overrides)
+        else:
+            stats = _link_batch(con, settings, now, batch_nodes, index, overrides)
     return {**stats, "fuzzy_seconds": round(time.perf_counter() - started, 3)}
 
 
@@ -414,7 +420,28 @@ def _link_batch(
         pairs = pl.concat([pairs, rescored]).sort("node_a", "node_b")
         profiles = pl.concat([profiles, partners]).unique("node_id", keep="first")
     stats = _link(con, settings, now, "contact", profiles, pairs, overrides)
-    _index_batch(con, settings, now, grown, batch_nodes, profiles["node_id"])
+    stamp = _as_stamp(con, now)  # the batch's records are staged at `now`
+    _index_batch(con, settings, now, grown, batch_nodes, profiles["node_id"], stamp)
+    return stats
+
+
+def _apply_decisions(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    index: ContactIndex,
+    overrides: Overrides,
+) -> dict[str, Any]:
+    """A run without new contacts whose overrides changed: the contacts they name are linked
+    by the overrides alone (no pair is scored again, so nothing else merges)."""
+    named = _override_nodes(con, settings, overrides).unique()
+    profiles = fetch_profiles(con, settings, now, named)
+    stats = _link(
+        con, settings, now, "contact", profiles, empty_pairs(CONTACT_COMPARISONS), overrides
+    )
+    # no record is staged: the index keeps the stamp of the staged contacts it reflects
+    stamp = _staged_stamp(con, settings)
+    _index_batch(con, settings, now, index, profiles["node_id"], profiles["node_id"], stamp)
     return stats
 
 
@@ -460,11 +487,8 @@ def contact_index(
     Usually the previous run saved it with its own batch already in (`_index_batch`), so it is
     current and only loaded."""
     folder = index_dir(settings)
-    stamp = con.execute(
-        "SELECT max(loaded_at)::VARCHAR FROM stg_contacts WHERE org_id = ?",
-        [settings.org_id],
-    ).fetchall()[0]
-    current = {"org": settings.org_id, "loaded_at": stamp[0], "format": INDEX_FORMAT}
+    current = {"org": settings.org_id, "loaded_at": _staged_stamp(con, settings)}
+    current["format"] = INDEX_FORMAT
     saved = read_stamp(folder)
     if saved is not None and saved == current:
         return load_contact_index(folder)
@@ -488,12 +512,14 @@ def _index_batch(
     index: ContactIndex,
     linked: pl.Series,
     fetched: pl.Series,
+    stamp: str | None,
 ) -> None:
     """Save the index with this batch's contacts as they will be once applied (`index` holds
     the `linked` nodes as they were linked: losers leave it, winners are re-read),
-    stamped with this run's `loaded_at`, so the next run starts from an up-to-date index and
-    pays only for its own records. If this run fails before applying, the stamp matches no
-    staged data and the next run rebuilds the index: stale entries never survive."""
+    stamped with the newest `loaded_at` of the staged contacts once applied (`stamp`), so the
+    next run starts from an up-to-date index and pays only for its own records. If this run
+    fails before applying a batch, the stamp matches no staged data and the next run rebuilds
+    the index: stale entries never survive."""
     # gone: fuzzy losers and existing entities merged away; changed: fuzzy winners, and
     # winners of exact merges whose profiles were not read with the batch's
     merges = con.sql(
@@ -513,8 +539,15 @@ def _index_batch(
     folder = index_dir(settings)
     (folder / "stamp.json").unlink(missing_ok=True)  # an interrupted save leaves no stamp
     index.save(folder)
-    stamp = {"org": settings.org_id, "loaded_at": _as_stamp(con, now), "format": INDEX_FORMAT}
-    (folder / "stamp.json").write_text(json.dumps(stamp), encoding="utf-8")
+    saved = {"org": settings.org_id, "loaded_at": stamp, "format": INDEX_FORMAT}
+    (folder / "stamp.json").write_text(json.dumps(saved), encoding="utf-8")
+
+
+def _staged_stamp(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
+    """The newest `loaded_at` of the org's staged contacts, as the index stamps it."""
+    return con.execute(
+        "SELECT max(loaded_at)::VARCHAR FROM stg_contacts WHERE org_id = ?", [settings.org_id]
+    ).fetchall()[0][0]
 
 
 def _as_stamp(con: duckdb.DuckDBPyConnection, moment: datetime) -> str:
@@ -534,12 +567,13 @@ def _existing_profiles(
 
 
 def link_companies(
-    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, decided: bool = False
 ) -> dict[str, Any]:
     """The same for companies: names link what domains could not (two different domains
-    never merge on name alone, `find_company_pairs` marks them as conflicts)."""
+    never merge on name alone, `find_company_pairs` marks them as conflicts). Without new
+    companies, every profile is existing: only changed overrides (`decided`) can link."""
     started = time.perf_counter()
-    if not scalar(con, "SELECT count(*) FROM batch_assign_company"):
+    if not scalar(con, "SELECT count(*) FROM batch_assign_company") and not decided:
         return {**_nothing_to_link(con, "company"), "company_fuzzy_seconds": 0.0}
     profiles = company_profiles(con, settings, now)
     pairs = find_company_pairs(profiles, settings)
@@ -577,6 +611,9 @@ def _link(
     never = resolve_overrides(overrides, profiles).never
     review = _review_rows(pairs, clusters, never, settings.org_id, now, entity)
     batch.replace(con, f"batch_possible_duplicates_{entity}", review)
+    # pairs ruled apart leave the review queue, whenever they were queued
+    ruled = pl.DataFrame(never, schema={"id_a": pl.String, "id_b": pl.String}, orient="row")
+    batch.replace(con, f"batch_review_dismissed_{entity}", ruled)
     moves = clusters.filter(pl.col("rule").is_not_null()).select(
         loser="node_id", winner="cluster_id", rule="rule", score="score"
     )

@@ -20,7 +20,9 @@ from rex_pipeline.config import Settings
 from rex_pipeline.handover import registered
 from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
+from rex_pipeline.resolve.decisions import decisions_changed
 from rex_pipeline.resolve.exact import resolve_by_keys
+from rex_pipeline.resolve.fuzzy.overrides import load_overrides
 from rex_pipeline.resolve.fuzzy_stage import link_companies, link_contacts
 from rex_pipeline.warehouse import scalar
 
@@ -148,18 +150,26 @@ def _exact_contacts(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple
 
 
 def resolve_companies(
-    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    stats: ResolveStats,
+    now: datetime,
+    decided: bool = False,
 ) -> None:
     records, new = _exact_companies(con, settings)
-    stats.extra.update(link_companies(con, settings, now))
+    stats.extra.update(link_companies(con, settings, now, decided))
     _stats(con, stats, "company", records, new)
 
 
 def resolve_contacts(
-    con: duckdb.DuckDBPyConnection, settings: Settings, stats: ResolveStats, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    stats: ResolveStats,
+    now: datetime,
+    decided: bool = False,
 ) -> None:
     records, new = _exact_contacts(con, settings)
-    stats.extra.update(link_contacts(con, settings, now))
+    stats.extra.update(link_contacts(con, settings, now, decided))
     _stats(con, stats, "contact", records, new)
 
 
@@ -207,8 +217,11 @@ def resolve_batch(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> ResolveStats:
     stats = ResolveStats()
-    resolve_companies(con, settings, stats, now)
-    resolve_contacts(con, settings, stats, now)
+    # changed analyst decisions apply now, even to entities no new record touches
+    decided = decisions_changed(con, settings.org_id, load_overrides(settings.overrides_path))
+    stats.extra["overrides_changed"] = decided
+    resolve_companies(con, settings, stats, now, decided)
+    resolve_contacts(con, settings, stats, now, decided)
     review = pl.concat(
         [batch.table(con, f"batch_possible_duplicates_{e}") for e in ("company", "contact")],
         how="vertical_relaxed",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -329,3 +330,62 @@ def test_a_run_leaves_the_index_current_with_its_own_contacts(
     assert len(list(folder.glob("part-*-nodes.parquet"))) in (1, 2)  # a delta, or compacted
     indexed = set(load_contact_index(folder).features.nodes["node_id"].to_list())
     assert {row[0] for row in env.sql("SELECT id FROM contacts")} <= indexed
+
+
+def _decide(env: Env, monkeypatch: pytest.MonkeyPatch, overrides: str) -> Any:
+    """Record analysts' decisions and sync again with nothing new in the inbox."""
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, overrides)))
+    result = env.run(BORDERLINE)
+    assert_ok(result)
+    return result.asset_materializations_for_node("resolved_identities")[0].metadata
+
+
+def test_a_decision_applies_at_the_next_sync_with_nothing_new_in_the_inbox(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sync_borderline_pair(env, monkeypatch)
+    [(a, b)] = env.sql("SELECT id_a, id_b FROM possible_duplicates")
+    [winner] = [i for (i,) in env.sql("SELECT id FROM contacts ORDER BY created_at, id")[:1]]
+    meta = _decide(env, monkeypatch, f"must_merge:\n  - [{a}, {b}]  # same person\n")
+    assert meta["overrides_changed"].value is True
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 2
+    [(kept, gone, rule)] = env.sql("SELECT winner_id, loser_id, rule FROM contact_merges")
+    assert {kept, gone} == {a, b} and rule == "must_merge" and kept == winner
+    assert env.sql("SELECT count(*) FROM possible_duplicates") == [(0,)]
+    emails = {
+        e for (e,) in env.sql("SELECT email FROM contact_emails WHERE contact_id = ?", [kept])
+    }
+    assert emails == {"katherine.obrien@acme-robotics.com", "kob@protonmail.com"}
+    # the same decisions, written another way: nothing to apply again
+    meta = _decide(env, monkeypatch, f"# decided 2024-05-02\nmust_merge: [[{b}, {a}]]\n")
+    assert meta["overrides_changed"].value is False
+    assert env.sql("SELECT count(*) FROM contact_merges") == [(1,)]
+
+
+def test_a_pair_ruled_apart_leaves_the_review_queue_at_the_next_sync(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sync_borderline_pair(env, monkeypatch)
+    meta = _decide(
+        env,
+        monkeypatch,
+        "never_merge:\n  - [kob@protonmail.com, Katherine.OBrien@acme-robotics.com]\n",
+    )
+    assert meta["overrides_changed"].value is True
+    assert env.sql("SELECT count(*) FROM possible_duplicates") == [(0,)]
+    assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3
+    assert env.sql("SELECT count(*) FROM contact_merges") == [(0,)]
+
+
+def test_companies_ruled_apart_by_domain_leave_the_review_queue(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/crm.csv", CRM_COMPANIES)
+    env.write("csv/apollo.csv", APOLLO_COMPANIES.format(created="2024-05-01"))
+    assert_ok(env.run())
+    queued = "SELECT count(*) FROM possible_duplicates WHERE entity = 'company'"
+    assert env.sql(queued) == [(1,)]
+    _decide(env, monkeypatch, "never_merge:\n  - {a: ACME.com, b: acme.de, note: two firms}\n")
+    assert env.sql(queued) == [(0,)]
+    assert env.sql("SELECT count(*) FROM companies WHERE name = 'Acme'") == [(2,)]

@@ -21,6 +21,7 @@ from rex_pipeline.ops.drift import RunMetrics
 from rex_pipeline.ops.jobs import SYNC_JOB_NAME
 from rex_pipeline.ops.rules import RULES
 from rex_pipeline.resources import RexSettings
+from tests.conftest import REPO
 from tests.ops.ops_warehouse import Warehouse
 
 ASSET_OPS = {a.key.to_python_identifier() for a in defs.assets or []}  # type: ignore[union-attr]
@@ -47,9 +48,10 @@ def test_definitions_load_with_the_sync_job_schedule_sensor_and_checks(
     schedule = repo.get_schedule_def("daily_full_sync")
     assert (schedule.cron_schedule, schedule.execution_timezone) == (sync.cron, sync.timezone)
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    sensor = repo.get_sensor_def("inbox_sensor")
-    assert sensor.minimum_interval_seconds == sync.sensor_interval_seconds
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    for name in ("inbox_sensor", "overrides_sensor"):
+        sensor = repo.get_sensor_def(name)
+        assert sensor.minimum_interval_seconds == sync.sensor_interval_seconds
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_schedule_requests_a_full_refresh_of_every_asset(repo: dg.RepositoryDefinition) -> None:
@@ -70,8 +72,10 @@ def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def tick(repo: dg.RepositoryDefinition, cursor: str | None) -> dg.SensorExecutionData:
-    sensor = repo.get_sensor_def("inbox_sensor")
+def tick(
+    repo: dg.RepositoryDefinition, cursor: str | None, name: str = "inbox_sensor"
+) -> dg.SensorExecutionData:
+    sensor = repo.get_sensor_def(name)
     with dg.build_sensor_context(
         cursor=cursor, repository_def=repo, resources={"rex_settings": RexSettings()}
     ) as context:
@@ -102,6 +106,56 @@ def test_sensor_waits_while_a_file_is_being_written(
     result = tick(repo, None)
     assert not result.run_requests
     assert result.skip_message == "Waiting for files still being written: csv/apollo.csv"
+
+
+@pytest.fixture
+def decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An overrides file of its own, named by the rex.yaml in REX_CONFIG."""
+    path = tmp_path / "overrides.yaml"
+    config = tmp_path / "rex.yaml"
+    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
+    config.write_text(f"overrides_path: {path}\n{text}", encoding="utf-8")
+    monkeypatch.setenv("REX_CONFIG", str(config))
+    return path
+
+
+def _save(path: Path, text: str, age: float = 60) -> None:
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (time.time() - age, time.time() - age))
+
+
+def test_overrides_sensor_starts_a_sync_when_the_decisions_change(
+    repo: dg.RepositoryDefinition, decisions: Path
+) -> None:
+    _save(decisions, "must_merge: []\nnever_merge: []\n")
+    first = tick(repo, None, "overrides_sensor")
+    assert not first.run_requests and first.skip_message == "Watching the decisions from now on"
+    _save(decisions, "# reviewed on Monday: nothing to decide\nmust_merge: []\n")
+    same = tick(repo, first.cursor, "overrides_sensor")
+    assert not same.run_requests and same.skip_message == "The decisions are unchanged"
+    _save(decisions, "must_merge:\n  - [ada@acme-robotics.com, ada.lovelace@gmail.com]\n")
+    changed = tick(repo, first.cursor, "overrides_sensor")
+    (request,) = changed.run_requests or []
+    assert (request.tags["rex/sync"], request.tags["rex/trigger"]) == ("incremental", "overrides")
+    incremental = {"config": {"full_refresh": False}}
+    assert set(request.run_config["ops"]) >= ASSET_OPS
+    assert all(op == incremental for op in request.run_config["ops"].values())
+    assert changed.cursor != first.cursor
+    assert not tick(repo, changed.cursor, "overrides_sensor").run_requests
+
+
+def test_overrides_sensor_waits_for_a_save_and_ignores_a_broken_file(
+    repo: dg.RepositoryDefinition, decisions: Path
+) -> None:
+    _save(decisions, "must_merge: []\n")
+    cursor = tick(repo, None, "overrides_sensor").cursor
+    _save(decisions, "never_merge:\n  - [a@acme.com, b@acme.com]\n", age=0)
+    saving = tick(repo, cursor, "overrides_sensor")
+    assert not saving.run_requests and saving.skip_message.startswith("Waiting for ")
+    _save(decisions, "never_merge:\n  - [a@acme.com\n")
+    broken = tick(repo, cursor, "overrides_sensor")
+    assert not broken.run_requests and broken.cursor == cursor  # as it was
+    assert "not valid YAML" in (broken.skip_message or "")
 
 
 # --- the checks, run by Dagster ------------------------------------------------------------------
