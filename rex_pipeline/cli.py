@@ -6,8 +6,10 @@
     rex duplicates --entity contact --min-score 0.7   (the review queue)
     rex companies list --name acme  |  rex activities list --type email --after 2024-01-01
     rex search --filter filter.json  |  rex views list  |  rex views run NAME  |  rex summary
+    rex overrides merge A B  |  rex overrides keep-apart A B --note "siblings"  (decisions)
 
 Reads the warehouse named by REX_DUCKDB_PATH (read-only) for the org REX_ORG_ID (or --org).
+`rex overrides` writes only the analysts' decisions file, which the next sync applies.
 Output is a table, `--format json` (the API's JSON) or `--format csv` (lists). Errors are one
 line on stderr and a non-zero exit, never a traceback.
 """
@@ -25,7 +27,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import click
 from pydantic import BaseModel
 
-from rex_pipeline.config import ConfigError
+from rex_pipeline.config import ConfigError, load_settings
 from rex_pipeline.query import QueryError, Warehouse
 from rex_pipeline.query.filters import LIST_REQUESTS
 from rex_pipeline.query.formatting import (
@@ -44,6 +46,13 @@ from rex_pipeline.query.resources import RESOURCES
 from rex_pipeline.query.review import ReviewRequest, review_columns
 from rex_pipeline.query.smartlist import SmartListRequest
 from rex_pipeline.query.timeline import EVENT_FIELDS, TimelineRequest
+from rex_pipeline.resolve.fuzzy.overrides import OverridesError
+from rex_pipeline.resolve.overrides_file import (
+    Kind,
+    decisions,
+    record_decision,
+    remove_decision,
+)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -162,7 +171,8 @@ def _emit(answer: Any, fmt: str, render: Callable[[Any], str]) -> None:
 )
 @click.pass_context
 def cli(ctx: click.Context, org: str | None, owner: str | None) -> None:
-    """Read-only questions to the rex warehouse (REX_DUCKDB_PATH)."""
+    """Read-only questions to the rex warehouse (REX_DUCKDB_PATH), and the analysts'
+    decisions about pairs (`rex overrides`)."""
     ctx.obj = {"org": org, "owner": owner}
 
 
@@ -367,6 +377,82 @@ def summary_command(ctx: click.Context, fmt: str) -> None:
     _emit(answer, fmt, render_summary)
 
 
+# --- decisions: the one file rex writes ---------------------------------------------------------
+
+
+@click.group("overrides")
+def overrides_group() -> None:
+    """Analysts' decisions about pairs: the overrides file (data/overrides.yaml, or
+    overrides_path in rex.yaml), the one file rex writes. The next sync applies them; under
+    `make dev` the overrides sensor starts one when they change."""
+
+
+def _decide_command(name: str, kind: Kind, meaning: str, effect: str) -> click.Command:
+    def run(id_a: str, id_b: str, note: str | None) -> None:
+        path = load_settings().overrides_path
+        (a, b), added = record_decision(path, kind, id_a, id_b, note)
+        if added:
+            click.echo(f"{kind}: {a} + {b}, recorded in {path}. The next sync {effect}.")
+        else:
+            click.echo(f"{kind}: {a} + {b} is already recorded in {path}.")
+
+    return click.Command(
+        name,
+        callback=run,
+        params=[
+            click.Argument(["id_a"], metavar="A"),
+            click.Argument(["id_b"], metavar="B"),
+            click.Option(["--note"], help="Why, for the next person reading the file."),
+        ],
+        help=f"Record that A and B {meaning} ({kind}): the next sync {effect}. A and B are "
+        "ids (cont_…, comp_…), email addresses (contacts) or domains (companies).",
+    )
+
+
+@click.command("remove")
+@click.argument("id_a", metavar="A")
+@click.argument("id_b", metavar="B")
+def remove_command(id_a: str, id_b: str) -> None:
+    """Take back the decision about A and B (the next sync leaves them to the evidence; a
+    merge already made stays)."""
+    path = load_settings().overrides_path
+    kind, (a, b) = remove_decision(path, id_a, id_b)
+    click.echo(f"{kind}: the decision about {a} + {b} is removed from {path}.")
+
+
+@click.command("list")
+@_format_option("table", "json", "csv")
+def list_decisions_command(fmt: str) -> None:
+    """Every decision in the overrides file."""
+    rows = decisions(load_settings().overrides_path)
+    columns = ["kind", "a", "b", "note"]
+    if fmt == "json":
+        click.echo(render_json({"data": rows}))
+    else:
+        click.echo(render_csv(rows, columns) if fmt == "csv" else render_table(rows, columns))
+
+
+overrides_group.add_command(
+    _decide_command(
+        "merge",
+        "must_merge",
+        "are one person (or company)",
+        "merges them whatever the evidence says",
+    )
+)
+overrides_group.add_command(
+    _decide_command(
+        "keep-apart",
+        "never_merge",
+        "are two people (or companies)",
+        "keeps them apart whatever the evidence says and takes them off the review queue",
+    )
+)
+overrides_group.add_command(remove_command)
+overrides_group.add_command(list_decisions_command)
+cli.add_command(overrides_group)
+
+
 # --- entry point --------------------------------------------------------------------------------
 
 
@@ -393,7 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("rex: aborted", err=True)
         return EXIT_ERROR
-    except (QueryError, ConfigError, CliError) as exc:
+    except (QueryError, ConfigError, CliError, OverridesError) as exc:
         click.echo(f"rex: {_one_line(str(exc))}", err=True)
         return EXIT_ERROR
     except BrokenPipeError:

@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from rex_pipeline.ids import is_id_of
 from rex_pipeline.query.cursor import MAX_CURSOR_LENGTH
 from rex_pipeline.query.pages import DEFAULT_LIMIT, MAX_LIMIT
 from rex_pipeline.query.resources import (
@@ -23,7 +24,6 @@ from rex_pipeline.query.resources import (
     DEALS_R,
     TASKS_R,
     Resource,
-    is_id_of,
 )
 from rex_pipeline.query.textsearch import words_of
 from rex_pipeline.schema import (

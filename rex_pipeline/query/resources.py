@@ -7,10 +7,10 @@ otherwise.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from rex_pipeline.ids import is_id_of
 from rex_pipeline.query.connection import Scope
 from rex_pipeline.query.cursor import Decoder, as_int, as_text, as_timestamp, nullable
 from rex_pipeline.query.errors import InvalidRequest
@@ -62,17 +62,9 @@ class Resource:
 
     def check_id(self, record_id: str) -> str:
         """Refuse anything that is not an id of this kind, with a message saying what is."""
-        if not isinstance(record_id, str) or not _id_pattern(self.prefix).fullmatch(record_id):
+        if not isinstance(record_id, str) or not is_id_of(self.prefix, record_id):
             raise InvalidRequest(f"{record_id!r} is not a {self.type} id ({self.prefix}_…)")
         return record_id
-
-
-def _id_pattern(prefix: str) -> re.Pattern[str]:
-    return re.compile(rf"{prefix}_[0-7][0-9a-hjkmnp-tv-z]{{25}}")
-
-
-def is_id_of(prefix: str, value: str) -> bool:
-    return bool(_id_pattern(prefix).fullmatch(value))
 
 
 CONTACTS_R = Resource(

@@ -343,10 +343,14 @@ def _decide(env: Env, monkeypatch: pytest.MonkeyPatch, overrides: str) -> Any:
 def test_a_decision_applies_at_the_next_sync_with_nothing_new_in_the_inbox(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _sync_borderline_pair(env, monkeypatch)
+    _sync_borderline_pair(env, monkeypatch)  # REX_CONFIG names an empty overrides file
     [(a, b)] = env.sql("SELECT id_a, id_b FROM possible_duplicates")
     [winner] = [i for (i,) in env.sql("SELECT id FROM contacts ORDER BY created_at, id")[:1]]
-    meta = _decide(env, monkeypatch, f"must_merge:\n  - [{a}, {b}]  # same person\n")
+    # the analyst decides from a shell, then the next sync runs with nothing new in the inbox
+    assert main(["overrides", "merge", a, b, "--note", "same person, new mailbox"]) == 0
+    result = env.run(BORDERLINE)
+    assert_ok(result)
+    meta = result.asset_materializations_for_node("resolved_identities")[0].metadata
     assert meta["overrides_changed"].value is True
     assert env.sql("SELECT count(*) FROM contacts")[0][0] == 2
     [(kept, gone, rule)] = env.sql("SELECT winner_id, loser_id, rule FROM contact_merges")
@@ -356,7 +360,7 @@ def test_a_decision_applies_at_the_next_sync_with_nothing_new_in_the_inbox(
         e for (e,) in env.sql("SELECT email FROM contact_emails WHERE contact_id = ?", [kept])
     }
     assert emails == {"katherine.obrien@acme-robotics.com", "kob@protonmail.com"}
-    # the same decisions, written another way: nothing to apply again
+    # the same decision, written another way by hand: nothing to apply again
     meta = _decide(env, monkeypatch, f"# decided 2024-05-02\nmust_merge: [[{b}, {a}]]\n")
     assert meta["overrides_changed"].value is False
     assert env.sql("SELECT count(*) FROM contact_merges") == [(1,)]
@@ -366,11 +370,12 @@ def test_a_pair_ruled_apart_leaves_the_review_queue_at_the_next_sync(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _sync_borderline_pair(env, monkeypatch)
-    meta = _decide(
-        env,
-        monkeypatch,
-        "never_merge:\n  - [kob@protonmail.com, Katherine.OBrien@acme-robotics.com]\n",
+    decided = (
+        "never_merge:\n  - [kob@protonmail.com, Katherine.OBrien@acme-robotics.com]\n"
+        # people no export has mentioned yet: kept for later, nothing to do now
+        "must_merge:\n  - [ghost@nowhere.example, ghost.two@nowhere.example]\n"
     )
+    meta = _decide(env, monkeypatch, decided)
     assert meta["overrides_changed"].value is True
     assert env.sql("SELECT count(*) FROM possible_duplicates") == [(0,)]
     assert env.sql("SELECT count(*) FROM contacts")[0][0] == 3
