@@ -5,8 +5,9 @@ Dagster's GraphQL API.
 It checks that the code location loads with the sensor running, launches two syncs back to back
 (the second must wait in the run queue instead of failing on the DuckDB lock), sees every run
 succeed with every asset check passing, then drops a new export into the inbox and sees the
-sensor start a run that loads it. About two minutes on a busy 2-core machine, so it carries the
-`integration` marker; `make test` (and CI) still runs it.
+sensor start a run that loads it, then records an analyst's decision with `rex overrides` and
+sees the overrides sensor start the run that applies it. About two minutes on a busy 2-core
+machine, so it carries the `integration` marker; `make test` (and CI) still runs it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 DAGSTER = REPO / ".venv" / "bin" / "dagster"
+REX = str(REPO / ".venv" / "bin" / "rex")
 LOCATION = "rex_pipeline"  # workspace.yaml
 TIMEOUT = 180.0  # seconds for any one thing to happen; the machine is shared and slow
 
@@ -53,6 +55,7 @@ APOLLO = """\
 First Name,Last Name,Title,Company Name,Email,Email Status,Seniority,Person Linkedin Url,Country
 Ada,Lovelace,VP Engineering,Acme Robotics Inc.,ada.lovelace@acme-robotics.com,Verified,vp,http://www.linkedin.com/in/adalovelace,United States
 Linus,Torvalds,Fellow,Initech,linus@initech.com,Verified,senior,https://linkedin.com/in/linus-t/,Finland
+Katherine,Johnson,Research Mathematician,NASA,kjohnson@nasa.gov,Verified,senior,,United States
 """  # noqa: E501
 
 CHECKS = {r.name for r in RULES} | {
@@ -222,6 +225,7 @@ def dagster_dev(tmp_path: Path) -> Iterator[DagsterDev]:
     shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
     config = yaml.safe_load((REPO / "rex.yaml").read_text(encoding="utf-8"))
     config["sync"] = {**config.get("sync", {}), "sensor_interval_seconds": 5, "settle_seconds": 1}
+    config["overrides_path"] = str(tmp_path / "overrides.yaml")  # never the repository's
     (tmp_path / "rex.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     inbox = tmp_path / "inbox"
     for folder in ("csv", "gmail", "instantly"):
@@ -261,7 +265,19 @@ def contacts(warehouse: Path) -> list[str]:
         return [r[0] for r in con.execute("SELECT email FROM contacts ORDER BY email").fetchall()]
 
 
-def test_dagster_dev_syncs_checks_and_reacts_to_the_inbox(dagster_dev: DagsterDev) -> None:
+def katherines(warehouse: Path) -> list[str]:
+    """The contacts holding either of Katherine Johnson's addresses."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "SELECT DISTINCT contact_id FROM contact_emails WHERE email IN "
+            "('katherine.j+crm@gmail.com', 'kjohnson@nasa.gov')"
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_dagster_dev_syncs_checks_and_reacts_to_the_inbox_and_to_decisions(
+    dagster_dev: DagsterDev,
+) -> None:
     dev = dagster_dev
     dev.wait_for("the code location to load", dev.location_loaded)
     assert dev.sensor_status("inbox_sensor") == "RUNNING"
@@ -302,9 +318,33 @@ def test_dagster_dev_syncs_checks_and_reacts_to_the_inbox(dagster_dev: DagsterDe
     assert all(c["success"] for c in dev.check_results(triggered["runId"]).values())
     assert "linus@initech.com" in contacts(dev.warehouse)
 
-    # every run of the session (ours and the sensor's) succeeded, and none overlapped
+    # an analyst decides from a shell that the two Katherines (no evidence in common but the
+    # name) are one person: the overrides sensor starts a sync, which merges them with nothing
+    # new in the inbox
+    assert len(katherines(dev.warehouse)) == 2
+    decided = subprocess.run(
+        [REX, "overrides", "merge", "katherine.j+crm@gmail.com", "kjohnson@nasa.gov"],
+        env={**os.environ, "REX_CONFIG": str(dev.inbox.parent / "rex.yaml")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert decided.returncode == 0 and decided.stdout.startswith("must_merge: "), decided
+
+    def decision_run() -> dict[str, Any] | None:
+        for run in dev.runs():
+            if tags(run).get("dagster/sensor_name") == "overrides_sensor":
+                return run
+        return None
+
+    applied = dev.wait_for("the overrides sensor to start a run", decision_run)
+    applied = dev.finished(applied["runId"])
+    assert applied["status"] == "SUCCESS", dev.log_tail()
+    assert len(katherines(dev.warehouse)) == 1
+
+    # every run of the session (ours and the sensors') succeeded, and none overlapped
     runs = sorted(dev.runs(), key=lambda r: r["startTime"])
-    assert len(runs) >= 3 and all(r["status"] == "SUCCESS" for r in runs), runs
+    assert len(runs) >= 4 and all(r["status"] == "SUCCESS" for r in runs), runs
     for earlier, later in itertools.pairwise(runs):
         assert earlier["endTime"] <= later["startTime"], (earlier, later)
     assert triggered["startTime"] >= dropped
