@@ -289,7 +289,9 @@ def _duplicates_command() -> click.Command:
         callback=run,
         params=model_options(ReviewRequest),
         help="The review queue: pairs a sync scored between the review and merge thresholds, "
-        "highest score first ('rex contacts explain A B' for a pair's evidence).",
+        "highest score first. 'rex contacts explain A B' (or 'rex companies explain A B') shows "
+        "a pair's evidence; 'rex overrides merge A B' or 'keep-apart A B' settles it at the "
+        "next sync.",
     )
     return _format_option("table", "json", "csv")(command)
 

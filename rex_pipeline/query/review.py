@@ -1,11 +1,12 @@
 """The review queue: the pairs a sync scored between the review and merge thresholds
 (`possible_duplicates`), strongest first, each with both records' names, so an analyst can
-judge a page at a glance, ask `rex contacts explain` for a pair's evidence, and settle it in
-`data/overrides.yaml` (must_merge / never_merge; the next sync honours it).
+judge a page at a glance, ask `rex contacts explain` (or `rex companies explain`) for a pair's
+evidence, and settle it in `data/overrides.yaml` (`rex overrides merge` / `keep-apart`; the
+next sync honours it).
 
-Pairs leave the queue when a sync merges one side away; a member (`owner` scope) sees the
-contact pairs of which both contacts are theirs, and no company pairs (companies have no
-owner)."""
+Pairs leave the queue when a sync merges one side away or applies a never_merge; a member
+(`owner` scope) sees the contact pairs of which both contacts are theirs, and no company pairs
+(companies have no owner)."""
 
 from __future__ import annotations
 
