@@ -588,6 +588,7 @@ def link_companies(
 def _nothing_to_link(con: duckdb.DuckDBPyConnection, entity: str) -> dict[str, Any]:
     """An empty batch: empty review queue, same statistics keys as `_link`."""
     batch.replace(con, f"batch_possible_duplicates_{entity}", _EMPTY_REVIEW)
+    batch.replace(con, f"batch_review_dismissed_{entity}", _ruled_apart([]))
     prefix = "" if entity == "contact" else "company_"
     return {
         f"{prefix}fuzzy_nodes": 0,
@@ -611,9 +612,7 @@ def _link(
     never = resolve_overrides(overrides, profiles).never
     review = _review_rows(pairs, clusters, never, settings.org_id, now, entity)
     batch.replace(con, f"batch_possible_duplicates_{entity}", review)
-    # pairs ruled apart leave the review queue, whenever they were queued
-    ruled = pl.DataFrame(never, schema={"id_a": pl.String, "id_b": pl.String}, orient="row")
-    batch.replace(con, f"batch_review_dismissed_{entity}", ruled)
+    batch.replace(con, f"batch_review_dismissed_{entity}", _ruled_apart(never))
     moves = clusters.filter(pl.col("rule").is_not_null()).select(
         loser="node_id", winner="cluster_id", rule="rule", score="score"
     )
@@ -629,6 +628,12 @@ def _link(
         f"{prefix}review_queue": review.height,
         f"{prefix}cluster_stats": json.dumps(stats, default=str),
     }
+
+
+def _ruled_apart(never: list[tuple[str, str]]) -> pl.DataFrame:
+    """The never_merge pairs (node ids, a < b): they leave the review queue, whenever they
+    were queued."""
+    return pl.DataFrame(never, schema={"id_a": pl.String, "id_b": pl.String}, orient="row")
 
 
 def _apply_moves(con: duckdb.DuckDBPyConnection, org: str, entity: str) -> None:
