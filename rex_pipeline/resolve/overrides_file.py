@@ -80,9 +80,9 @@ def record_decision(
     held = _holding(document, pair)
     if kind in held:
         return pair, False
-    for other in held:
+    if held:  # the other list
         raise OverridesError(
-            f"{other} already holds {pair[0]} + {pair[1]} in {path}: remove that decision "
+            f"{held[0]} already holds {pair[0]} + {pair[1]} in {path}: remove that decision "
             f"first (rex overrides remove {pair[0]} {pair[1]})"
         )
     entries = _entries(document, kind)
@@ -100,14 +100,15 @@ def remove_decision(path: Path, a: str, b: str) -> tuple[Kind, tuple[str, str]]:
     """Remove the decision about the pair; returns the list it was in and the pair."""
     pair = pair_of(a, b)
     document = _load(path)
-    for kind in _holding(document, pair):
-        entries = _entries(document, kind)
-        keep = [e for e in entries if _pair_in(e) != frozenset(pair)]
-        entries.clear()
-        entries.extend(keep)
-        _save(path, document)
-        return kind, pair
-    raise OverridesError(f"no decision about {pair[0]} + {pair[1]} in {path}")
+    held = _holding(document, pair)
+    if not held:
+        raise OverridesError(f"no decision about {pair[0]} + {pair[1]} in {path}")
+    entries = _entries(document, held[0])
+    keep = [e for e in entries if _pair_in(e) != frozenset(side.lower() for side in pair)]
+    entries.clear()
+    entries.extend(keep)
+    _save(path, document)
+    return held[0], pair
 
 
 def decisions(path: Path) -> list[dict[str, Any]]:
