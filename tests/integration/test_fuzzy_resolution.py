@@ -394,3 +394,27 @@ def test_companies_ruled_apart_by_domain_leave_the_review_queue(
     _decide(env, monkeypatch, "never_merge:\n  - {a: ACME.com, b: acme.de, note: two firms}\n")
     assert env.sql(queued) == [(0,)]
     assert env.sql("SELECT count(*) FROM companies WHERE name = 'Acme'") == [(2,)]
+
+
+def test_a_broken_overrides_file_stops_the_sync_before_anything_changes(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sync_borderline_pair(env, monkeypatch)
+    queued = env.sql("SELECT id_a, id_b FROM possible_duplicates")
+    # a half-edited file: syncing without the analysts' decisions could merge what they ruled
+    # apart, so the sync stops at resolution and says which file to mend
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "never_merge:\n  - [kob@protonmail.com\n")))
+    result = env.run(BORDERLINE)
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == "resolved_identities"
+    error = failure.event_specific_data.error  # type: ignore[union-attr]
+    assert "overrides.yaml: not valid YAML" in error.to_string()
+    assert env.sql("SELECT id_a, id_b FROM possible_duplicates") == queued
+    # mended: the next sync applies it
+    _decide(
+        env,
+        monkeypatch,
+        "never_merge:\n  - [kob@protonmail.com, katherine.obrien@acme-robotics.com]\n",
+    )
+    assert env.sql("SELECT count(*) FROM possible_duplicates") == [(0,)]
