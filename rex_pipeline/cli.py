@@ -28,7 +28,7 @@ import click
 from pydantic import BaseModel
 
 from rex_pipeline.config import ConfigError, load_settings
-from rex_pipeline.query import QueryError, Warehouse
+from rex_pipeline.query import QueryError, Warehouse, WarehouseUnavailable
 from rex_pipeline.query.filters import LIST_REQUESTS
 from rex_pipeline.query.formatting import (
     TABLE_COLUMNS,
@@ -424,10 +424,20 @@ def remove_command(id_a: str, id_b: str) -> None:
 
 @click.command("list")
 @_format_option("table", "json", "csv")
-def list_decisions_command(fmt: str) -> None:
-    """Every decision in the overrides file."""
+@click.pass_context
+def list_decisions_command(ctx: click.Context, fmt: str) -> None:
+    """Every decision in the overrides file, and whether it has taken effect in the warehouse
+    (applied, pending until the next sync, waiting for a reference no sync has seen)."""
     rows = decisions(load_settings().overrides_path)
     columns = ["kind", "a", "b", "note"]
+    try:
+        with Warehouse(org_id=ctx.obj["org"]) as wh:  # the whole org: decisions are org-wide
+            rows = wh.decision_status(rows)
+        columns = ["kind", "a", "b", "status", "note", "id_a", "id_b"]
+    except WarehouseUnavailable:  # no sync yet: the decisions alone
+        pass
+    if fmt == "table":
+        columns = columns[:5]
     if fmt == "json":
         click.echo(render_json({"data": rows}))
     else:

@@ -19,6 +19,7 @@ WIDE_CELLS = {
     "query": 80,
     "meaning": 90,
     "reasons": 70,
+    "status": 72,
 }
 
 # The columns a person wants to see first; --fields shows others.

@@ -251,6 +251,16 @@ class Warehouse:
         settings = resolution or load_settings().resolution
         return explain_companies(self._conn, self.scope, self.path, settings, company_a, company_b)
 
+    @_answers
+    def decision_status(self, decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The analysts' decisions (kind, a, b, as `resolve.overrides_file.decisions` reads
+        them) with the entity each side names now and whether the decision has taken effect:
+        applied, pending (the next sync applies it), waiting (a side names nobody yet) or
+        impossible (a never_merge of what exact keys made one entity)."""
+        from rex_pipeline.query.decisions import decision_status
+
+        return decision_status(self._conn, self.scope, decisions)
+
     # --- smart lists and saved views -----------------------------------------------------------
 
     @_answers

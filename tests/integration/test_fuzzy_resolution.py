@@ -3,6 +3,8 @@ evidence, overrides are honoured, and borderline pairs go to review."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -340,16 +342,25 @@ def _decide(env: Env, monkeypatch: pytest.MonkeyPatch, overrides: str) -> Any:
     return result.asset_materializations_for_node("resolved_identities")[0].metadata
 
 
+def _decision_states(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """The status column of `rex overrides list --format csv`."""
+    capsys.readouterr()
+    assert main(["overrides", "list", "--format", "csv"]) == 0
+    return [row["status"] for row in csv.DictReader(io.StringIO(capsys.readouterr().out))]
+
+
 def test_a_decision_applies_at_the_next_sync_with_nothing_new_in_the_inbox(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _sync_borderline_pair(env, monkeypatch)  # REX_CONFIG names an empty overrides file
     [(a, b)] = env.sql("SELECT id_a, id_b FROM possible_duplicates")
     [winner] = [i for (i,) in env.sql("SELECT id FROM contacts ORDER BY created_at, id")[:1]]
     # the analyst decides from a shell, then the next sync runs with nothing new in the inbox
     assert main(["overrides", "merge", a, b, "--note", "same person, new mailbox"]) == 0
+    assert _decision_states(capsys) == ["pending: the next sync merges them"]
     result = env.run(BORDERLINE)
     assert_ok(result)
+    assert _decision_states(capsys) == ["applied: one entity"]
     meta = result.asset_materializations_for_node("resolved_identities")[0].metadata
     assert meta["overrides_changed"].value is True
     assert env.sql("SELECT count(*) FROM contacts")[0][0] == 2

@@ -110,6 +110,7 @@ def test_cli_records_lists_and_removes_decisions(
     text = (REPO / "rex.yaml").read_text(encoding="utf-8")
     config.write_text(f"overrides_path: {overrides}\n{text}", encoding="utf-8")
     monkeypatch.setenv("REX_CONFIG", str(config))
+    monkeypatch.setenv("REX_DUCKDB_PATH", str(tmp_path / "rex.duckdb"))  # no sync yet
 
     def rex(*argv: str) -> tuple[int, str, str]:
         code = main(list(argv))
@@ -119,7 +120,7 @@ def test_cli_records_lists_and_removes_decisions(
     code, out, _ = rex("overrides", "keep-apart", "acme.com", "acme.de", "--note", "two firms")
     assert code == 0 and out.startswith("never_merge: acme.com + acme.de, recorded in ")
     assert "takes them off the review queue" in out
-    code, out, _ = rex("overrides", "list", "--format", "csv")
+    code, out, _ = rex("overrides", "list", "--format", "csv")  # no warehouse: no status
     assert out.splitlines() == ["kind,a,b,note", "never_merge,acme.com,acme.de,two firms"]
     code, _, err = rex("overrides", "merge", "acme.de", "ACME.COM")
     assert code == 1 and err.startswith("rex: never_merge already holds") and err.count("\n") == 1

@@ -1,0 +1,52 @@
+"""`rex overrides list`: whether each analyst decision has taken effect in the warehouse, with
+each side resolved as a sync resolves it (merged-away ids, any address by its matching key,
+domains), inside the org."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rex_pipeline.query import Warehouse
+
+from .conftest import World
+
+
+def _decision(kind: str, a: str, b: str) -> dict[str, Any]:
+    return {"kind": kind, "a": a, "b": b, "note": None}
+
+
+def test_each_decision_says_whether_it_has_taken_effect(wh: Warehouse, world: World) -> None:
+    ids = world.ids
+    decisions = [
+        # a merged-away id and Ada's second address: one contact already
+        _decision("must_merge", ids["ada_old"], "a.lovelace@analytical-engines.org"),
+        # stored as alan.turing@gmail.com: Gmail ignores dots and +tags, as the sync does
+        _decision("must_merge", "alanturing+crm@googlemail.com", ids["grace"]),
+        _decision("never_merge", ids["margaret"], "siobhan.obrien@initech.com"),  # queued
+        _decision("never_merge", "globex.com", "initech.com"),
+        _decision("never_merge", ids["ada_old"], "ada@globex.com"),
+        _decision("must_merge", "nobody@nowhere.example", ids["ada"]),
+        _decision("must_merge", ids["globex_old"], "globex.com"),
+    ]
+    answered = wh.decision_status(decisions)
+    assert [row["status"] for row in answered] == [
+        "applied: one entity",
+        "pending: the next sync merges them",
+        "pending: the next sync takes the pair off the review queue",
+        "applied: kept apart",
+        "impossible: already one entity by exact keys (email, domain or source id)",
+        "waiting: nobody@nowhere.example is not in the warehouse",
+        "applied: one entity",
+    ]
+    assert (answered[0]["id_a"], answered[0]["id_b"]) == (ids["ada"], ids["ada"])
+    assert (answered[1]["id_a"], answered[1]["id_b"]) == (ids["alan"], ids["grace"])
+    assert answered[5]["id_a"] is None
+    # ada@globex.com is also an address of the other org: never found from this one
+    assert answered[4]["id_b"] == ids["ada"]
+
+
+def test_another_org_sees_none_of_this_org_s_entities(world: World) -> None:
+    with world.open(org_id="other-org") as wh:
+        [row] = wh.decision_status([_decision("must_merge", world.ids["ada"], "ada@globex.com")])
+    assert row["id_a"] is None and row["id_b"] == world.ids["other_ada"]
+    assert row["status"] == f"waiting: {world.ids['ada']} is not in the warehouse"
