@@ -166,7 +166,10 @@ def _save(path: Path, document: CommentedMap) -> None:
     """Write the document beside the file, then replace the file with it."""
     buffer = io.StringIO()
     _yaml().dump(document, buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(buffer.getvalue(), encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(buffer.getvalue(), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise OverridesError(f"cannot write {path}: {exc.strerror or exc}") from exc

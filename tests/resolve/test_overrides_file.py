@@ -131,3 +131,15 @@ def test_cli_records_lists_and_removes_decisions(
     assert out.strip() == '{\n  "data": []\n}'
     code, _, err = rex("overrides", "merge", ADA, "acme.com")
     assert code == 1 and "a pair names one kind" in err
+
+
+def test_a_file_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file where the folder should be", encoding="utf-8")
+    with pytest.raises(OverridesError, match=r"cannot write .*overrides\.yaml"):
+        record_decision(tmp_path / "data" / "overrides.yaml", "must_merge", ADA, ADA_PERSONAL)
+
+
+def test_a_folder_where_the_file_should_be_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "overrides.yaml").mkdir()
+    with pytest.raises(OverridesError, match="cannot be read"):
+        decisions(tmp_path / "overrides.yaml")

@@ -78,6 +78,8 @@ def load_overrides(path: str | Path) -> Overrides:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise OverridesError(f"{path}: not valid YAML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OverridesError(f"{path}: cannot be read: {exc}") from exc
     if not isinstance(loaded, dict):
         raise OverridesError(f"{path}: the top level must be a mapping")
     try:
