@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from rex_pipeline import fast_exit
 from rex_pipeline.assets.publish import build_warehouse_asset
 from rex_pipeline.assets.score import build_insights_asset, icp_scores, icp_scores_valid
 from rex_pipeline.assets.sources import SOURCE_ASSETS
@@ -20,6 +21,8 @@ from rex_pipeline.ops import (
     sync_job,
 )
 from rex_pipeline.resources import RexSettings, WorkDatabase
+
+fast_exit.install()  # a finished run's process exits without tearing down what it loaded
 
 warehouse = build_warehouse_asset([canonical_records, icp_scores])
 icp_customer_insights = build_insights_asset(warehouse)
