@@ -390,13 +390,18 @@ def overrides_group() -> None:
 
 
 def _decide_command(name: str, kind: Kind, meaning: str, effect: str) -> click.Command:
-    def run(id_a: str, id_b: str, note: str | None) -> None:
+    @click.pass_context
+    def run(ctx: click.Context, id_a: str, id_b: str, note: str | None) -> None:
         path = load_settings().overrides_path
         (a, b), added = record_decision(path, kind, id_a, id_b, note)
-        if added:
-            click.echo(f"{kind}: {a} + {b}, recorded in {path}. The next sync {effect}.")
-        else:
+        if not added:
             click.echo(f"{kind}: {a} + {b} is already recorded in {path}.")
+            return
+        click.echo(f"{kind}: {a} + {b}, recorded in {path}. The next sync {effect}.")
+        # a typo, or a pair the warehouse already settles, is worth saying at once
+        status = _decision_state(ctx, {"kind": kind, "a": a, "b": b, "note": note})
+        if status and not status.startswith("pending"):
+            click.echo(f"note: {status}", err=True)
 
     return click.Command(
         name,
@@ -409,6 +414,15 @@ def _decide_command(name: str, kind: Kind, meaning: str, effect: str) -> click.C
         help=f"Record that A and B {meaning} ({kind}): the next sync {effect}. A and B are "
         "ids (cont_…, comp_…), email addresses (contacts) or domains (companies).",
     )
+
+
+def _decision_state(ctx: click.Context, decision: dict[str, Any]) -> str | None:
+    """The decision's state in the warehouse (`rex overrides list`); None before any sync."""
+    try:
+        with Warehouse(org_id=ctx.obj["org"]) as wh:
+            return str(wh.decision_status([decision])[0]["status"])
+    except WarehouseUnavailable:
+        return None
 
 
 @click.command("remove")

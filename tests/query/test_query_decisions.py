@@ -4,9 +4,16 @@ domains), inside the org."""
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from rex_pipeline.cli import main
 from rex_pipeline.query import Warehouse
+from tests.conftest import REPO
 
 from .conftest import World
 
@@ -50,3 +57,30 @@ def test_another_org_sees_none_of_this_org_s_entities(world: World) -> None:
         [row] = wh.decision_status([_decision("must_merge", world.ids["ada"], "ada@globex.com")])
     assert row["id_a"] is None and row["id_b"] == world.ids["other_ada"]
     assert row["status"] == f"waiting: {world.ids['ada']} is not in the warehouse"
+
+
+def test_cli_says_at_once_when_a_decision_names_nobody_or_cannot_hold(
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "rex.yaml"
+    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
+    config.write_text(f"overrides_path: {tmp_path / 'overrides.yaml'}\n{text}", encoding="utf-8")
+    monkeypatch.setenv("REX_CONFIG", str(config))
+    monkeypatch.setenv("REX_DUCKDB_PATH", str(world.path))
+    monkeypatch.setenv("REX_ORG_ID", "acme-org")
+    ids = world.ids
+    assert main(["overrides", "merge", "nobdy@globex.com", ids["ada"]]) == 0  # a typo
+    out, err = capsys.readouterr()
+    assert out.startswith("must_merge: nobdy@globex.com + ")
+    assert err == "note: waiting: nobdy@globex.com is not in the warehouse\n"
+    assert main(["overrides", "keep-apart", ids["ada_old"], "ada@globex.com"]) == 0
+    assert capsys.readouterr().err.startswith("note: impossible: already one entity")
+    assert main(["overrides", "merge", ids["grace"], ids["alan"]]) == 0  # pending: nothing to add
+    assert capsys.readouterr().err == ""
+    assert main(["overrides", "list", "--format", "csv"]) == 0
+    rows = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    # must_merge first, then never_merge, each in the order recorded
+    assert [row["status"].split(":")[0] for row in rows] == ["waiting", "pending", "impossible"]
