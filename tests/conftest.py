@@ -17,6 +17,15 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO.parent / "shared" / "samples"
 
 
+def config_naming(overrides: Path) -> Path:
+    """A copy of the repository's rex.yaml, beside `overrides`, whose overrides_path is that
+    file (so a test's decisions never touch data/overrides.yaml); returns the config's path."""
+    config = overrides.with_name("rex.yaml")
+    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
+    config.write_text(f"overrides_path: {overrides}\n{text}", encoding="utf-8")
+    return config
+
+
 class Env:
     """A throwaway inbox/warehouse, plus helpers to run the graph and read the result."""
 

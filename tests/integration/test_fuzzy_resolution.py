@@ -18,7 +18,7 @@ from rex_pipeline.query import Warehouse
 from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index, load_contact_index
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
 from rex_pipeline.resolve.fuzzy.profiles import frame_of
-from tests.conftest import REPO, Env
+from tests.conftest import Env, config_naming
 from tests.integration.test_pipeline import assert_ok
 
 pytestmark = pytest.mark.integration
@@ -37,10 +37,7 @@ Kate,O'Brien,kobrien83@gmail.com,(415) 555-0123,Acme Robotics Inc.,VP Eng
 
 def _config(env: Env, overrides: str) -> Path:
     (env.root / "overrides.yaml").write_text(overrides, encoding="utf-8")
-    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
-    config = env.root / "rex.yaml"
-    config.write_text(f"overrides_path: {env.root / 'overrides.yaml'}\n{text}", encoding="utf-8")
-    return config
+    return config_naming(env.root / "overrides.yaml")
 
 
 def test_nickname_and_personal_address_join_the_existing_contact(

@@ -21,7 +21,7 @@ from rex_pipeline.ops.drift import RunMetrics
 from rex_pipeline.ops.jobs import SYNC_JOB_NAME
 from rex_pipeline.ops.rules import RULES
 from rex_pipeline.resources import RexSettings
-from tests.conftest import REPO
+from tests.conftest import config_naming
 from tests.ops.ops_warehouse import Warehouse
 
 ASSET_OPS = {a.key.to_python_identifier() for a in defs.assets or []}  # type: ignore[union-attr]
@@ -112,10 +112,7 @@ def test_sensor_waits_while_a_file_is_being_written(
 def decisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An overrides file of its own, named by the rex.yaml in REX_CONFIG."""
     path = tmp_path / "overrides.yaml"
-    config = tmp_path / "rex.yaml"
-    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
-    config.write_text(f"overrides_path: {path}\n{text}", encoding="utf-8")
-    monkeypatch.setenv("REX_CONFIG", str(config))
+    monkeypatch.setenv("REX_CONFIG", str(config_naming(path)))
     return path
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from rex_pipeline.cli import main
 from rex_pipeline.query import Warehouse
-from tests.conftest import REPO
+from tests.conftest import config_naming
 
 from .conftest import World
 
@@ -65,10 +65,7 @@ def test_cli_says_at_once_when_a_decision_names_nobody_or_cannot_hold(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = tmp_path / "rex.yaml"
-    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
-    config.write_text(f"overrides_path: {tmp_path / 'overrides.yaml'}\n{text}", encoding="utf-8")
-    monkeypatch.setenv("REX_CONFIG", str(config))
+    monkeypatch.setenv("REX_CONFIG", str(config_naming(tmp_path / "overrides.yaml")))
     monkeypatch.setenv("REX_DUCKDB_PATH", str(world.path))
     monkeypatch.setenv("REX_ORG_ID", "acme-org")
     ids = world.ids

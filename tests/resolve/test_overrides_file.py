@@ -11,7 +11,7 @@ import pytest
 from rex_pipeline.cli import main
 from rex_pipeline.resolve.fuzzy.overrides import Overrides, OverridesError, load_overrides
 from rex_pipeline.resolve.overrides_file import decisions, record_decision, remove_decision
-from tests.conftest import REPO
+from tests.conftest import REPO, config_naming
 
 ADA = "cont_01h455vb4pex5vsknk084sn02q"
 ADA_PERSONAL = "Ada.Lovelace@Gmail.com"
@@ -106,10 +106,7 @@ def test_cli_records_lists_and_removes_decisions(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = tmp_path / "rex.yaml"
-    text = (REPO / "rex.yaml").read_text(encoding="utf-8")
-    config.write_text(f"overrides_path: {overrides}\n{text}", encoding="utf-8")
-    monkeypatch.setenv("REX_CONFIG", str(config))
+    monkeypatch.setenv("REX_CONFIG", str(config_naming(overrides)))
     monkeypatch.setenv("REX_DUCKDB_PATH", str(tmp_path / "rex.duckdb"))  # no sync yet
 
     def rex(*argv: str) -> tuple[int, str, str]:
