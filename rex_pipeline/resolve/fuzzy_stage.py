@@ -54,7 +54,6 @@ from rex_pipeline.resolve.fuzzy import (
     forget_contacts,
     grow_contact_index,
     load_contact_index,
-    load_overrides,
     possible_duplicates,
     refresh_contact_index,
     resolve_overrides,
@@ -316,12 +315,12 @@ def _key_of(address: str) -> str | None:
     return email_keys(pl.Series([address.strip()])).item()
 
 
-def load_analyst_overrides(
-    con: duckdb.DuckDBPyConnection, settings: Settings, entity: str = "contact"
+def analyst_overrides(
+    con: duckdb.DuckDBPyConnection, settings: Settings, decisions: Overrides, entity: str
 ) -> Overrides:
-    """data/overrides.yaml with emails turned into matching keys and ids of entities merged
-    away since into the ids that won."""
-    overrides = load_overrides(settings.overrides_path).canonicalised(_key_of)
+    """The analysts' decisions (data/overrides.yaml, read once per run) with emails turned into
+    matching keys and ids of entities merged away since into the ids that won."""
+    overrides = decisions.canonicalised(_key_of)
     winners = dict(
         con.execute(
             f"SELECT loser_id, winner_id FROM {_MERGES_TABLE[entity]} WHERE org_id = ?",
@@ -367,17 +366,22 @@ def _review_rows(
 
 
 def link_contacts(
-    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, decided: bool = False
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    decisions: Overrides,
+    *,
+    decided: bool,
 ) -> dict[str, Any]:
     """Run the fuzzy step on this batch's contacts and rewrite the batch decisions; returns
-    statistics for the asset metadata. `decided`: the analysts' overrides changed since the
-    last publish, so they are applied even when the batch has no contacts."""
+    statistics for the asset metadata. `decisions`: the analysts' overrides; `decided`: they
+    changed since the last publish, so they are applied even when the batch has no contacts."""
     started = time.perf_counter()
     batch_nodes = con.sql("SELECT DISTINCT entity_id FROM batch_assign_contact").pl()["entity_id"]
     if batch_nodes.is_empty() and not decided:  # nothing new: no pairs, no index to load
         return {**_nothing_to_link(con, "contact"), "fuzzy_seconds": 0.0}
     index = contact_index(con, settings, now)
-    overrides = load_analyst_overrides(con, settings)
+    overrides = analyst_overrides(con, settings, decisions, "contact")
     with fetched_records(con, settings):
         if batch_nodes.is_empty():
             stats = _apply_decisions(con, settings, now, index, overrides)
@@ -487,8 +491,11 @@ def contact_index(
     Usually the previous run saved it with its own batch already in (`_index_batch`), so it is
     current and only loaded."""
     folder = index_dir(settings)
-    current = {"org": settings.org_id, "loaded_at": _staged_stamp(con, settings)}
-    current["format"] = INDEX_FORMAT
+    current = {
+        "org": settings.org_id,
+        "loaded_at": _staged_stamp(con, settings),
+        "format": INDEX_FORMAT,
+    }
     saved = read_stamp(folder)
     if saved is not None and saved == current:
         return load_contact_index(folder)
@@ -567,7 +574,12 @@ def _existing_profiles(
 
 
 def link_companies(
-    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime, decided: bool = False
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    decisions: Overrides,
+    *,
+    decided: bool,
 ) -> dict[str, Any]:
     """The same for companies: names link what domains could not (two different domains
     never merge on name alone, `find_company_pairs` marks them as conflicts). Without new
@@ -577,7 +589,7 @@ def link_companies(
         return {**_nothing_to_link(con, "company"), "company_fuzzy_seconds": 0.0}
     profiles = company_profiles(con, settings, now)
     pairs = find_company_pairs(profiles, settings)
-    overrides = load_analyst_overrides(con, settings, "company")
+    overrides = analyst_overrides(con, settings, decisions, "company")
     stats = _link(con, settings, now, "company", profiles, pairs, overrides)
     losers = con.sql("SELECT loser FROM batch_fuzzy_moves").pl()["loser"]
     survivors = profiles.filter(~pl.col("node_id").is_in(losers.implode()))

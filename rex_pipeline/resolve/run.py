@@ -22,7 +22,7 @@ from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
 from rex_pipeline.resolve.decisions import decisions_changed
 from rex_pipeline.resolve.exact import resolve_by_keys
-from rex_pipeline.resolve.fuzzy.overrides import load_overrides
+from rex_pipeline.resolve.fuzzy.overrides import Overrides, load_overrides
 from rex_pipeline.resolve.fuzzy_stage import link_companies, link_contacts
 from rex_pipeline.warehouse import scalar
 
@@ -154,10 +154,12 @@ def resolve_companies(
     settings: Settings,
     stats: ResolveStats,
     now: datetime,
-    decided: bool = False,
+    decisions: Overrides,
+    *,
+    decided: bool,
 ) -> None:
     records, new = _exact_companies(con, settings)
-    stats.extra.update(link_companies(con, settings, now, decided))
+    stats.extra.update(link_companies(con, settings, now, decisions, decided=decided))
     _stats(con, stats, "company", records, new)
 
 
@@ -166,10 +168,12 @@ def resolve_contacts(
     settings: Settings,
     stats: ResolveStats,
     now: datetime,
-    decided: bool = False,
+    decisions: Overrides,
+    *,
+    decided: bool,
 ) -> None:
     records, new = _exact_contacts(con, settings)
-    stats.extra.update(link_contacts(con, settings, now, decided))
+    stats.extra.update(link_contacts(con, settings, now, decisions, decided=decided))
     _stats(con, stats, "contact", records, new)
 
 
@@ -217,11 +221,13 @@ def resolve_batch(
     con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
 ) -> ResolveStats:
     stats = ResolveStats()
-    # changed analyst decisions apply now, even to entities no new record touches
-    decided = decisions_changed(con, settings.org_id, load_overrides(settings.overrides_path))
+    # read once: the decisions the digest stands for are the ones both entities apply; changed
+    # ones apply now, even to entities no new record touches
+    decisions = load_overrides(settings.overrides_path)
+    decided = decisions_changed(con, settings.org_id, decisions)
     stats.extra["overrides_changed"] = decided
-    resolve_companies(con, settings, stats, now, decided)
-    resolve_contacts(con, settings, stats, now, decided)
+    resolve_companies(con, settings, stats, now, decisions, decided=decided)
+    resolve_contacts(con, settings, stats, now, decisions, decided=decided)
     review = pl.concat(
         [batch.table(con, f"batch_possible_duplicates_{e}") for e in ("company", "contact")],
         how="vertical_relaxed",
