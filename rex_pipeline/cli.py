@@ -399,9 +399,9 @@ def _decide_command(name: str, kind: Kind, meaning: str, effect: str) -> click.C
             return
         click.echo(f"{kind}: {a} + {b}, recorded in {path}. The next sync {effect}.")
         # a typo, or a pair the warehouse already settles, is worth saying at once
-        status = _decision_state(ctx, {"kind": kind, "a": a, "b": b, "note": note})
-        if status and not status.startswith("pending"):
-            click.echo(f"note: {status}", err=True)
+        answered = _with_status(ctx, [{"kind": kind, "a": a, "b": b, "note": note}])
+        if answered and not answered[0]["status"].startswith("pending"):
+            click.echo(f"note: {answered[0]['status']}", err=True)
 
     return click.Command(
         name,
@@ -416,11 +416,12 @@ def _decide_command(name: str, kind: Kind, meaning: str, effect: str) -> click.C
     )
 
 
-def _decision_state(ctx: click.Context, decision: dict[str, Any]) -> str | None:
-    """The decision's state in the warehouse (`rex overrides list`); None before any sync."""
+def _with_status(ctx: click.Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The decisions with their state in the warehouse, for the whole org (decisions are
+    org-wide); None before any sync has written a warehouse."""
     try:
         with Warehouse(org_id=ctx.obj["org"]) as wh:
-            return str(wh.decision_status([decision])[0]["status"])
+            return wh.decision_status(rows)
     except WarehouseUnavailable:
         return None
 
@@ -444,12 +445,9 @@ def list_decisions_command(ctx: click.Context, fmt: str) -> None:
     (applied, pending until the next sync, waiting for a reference no sync has seen)."""
     rows = decisions(load_settings().overrides_path)
     columns = ["kind", "a", "b", "note"]
-    try:
-        with Warehouse(org_id=ctx.obj["org"]) as wh:  # the whole org: decisions are org-wide
-            rows = wh.decision_status(rows)
-        columns = ["kind", "a", "b", "status", "note", "id_a", "id_b"]
-    except WarehouseUnavailable:  # no sync yet: the decisions alone
-        pass
+    answered = _with_status(ctx, rows)
+    if answered is not None:  # else no sync yet: the decisions alone
+        rows, columns = answered, ["kind", "a", "b", "status", "note", "id_a", "id_b"]
     if fmt == "table":
         columns = columns[:5]
     if fmt == "json":

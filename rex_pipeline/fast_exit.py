@@ -20,8 +20,6 @@ import gc
 import os
 import sys
 
-_installed = False
-
 
 def _skip_teardown() -> None:
     for stream in (sys.stdout, sys.stderr):
@@ -34,8 +32,5 @@ def _skip_teardown() -> None:
 
 
 def install() -> None:
-    """Register the teardown skip (once)."""
-    global _installed
-    if not _installed:
-        atexit.register(_skip_teardown)
-        _installed = True
+    """Register the teardown skip (the definitions module calls it when it loads)."""
+    atexit.register(_skip_teardown)

@@ -21,7 +21,7 @@ from rex_pipeline.query.connection import Scope, fetch_dicts
 from rex_pipeline.query.errors import InvalidRequest, NotFound
 from rex_pipeline.query.resources import COMPANIES_R, CONTACTS_R
 
-_RESOURCE_BY_PREFIX = {"cont_": CONTACTS_R, "comp_": COMPANIES_R}
+_RESOURCE_BY_PREFIX = {f"{r.prefix}_": r for r in (CONTACTS_R, COMPANIES_R)}
 
 
 def decision_status(

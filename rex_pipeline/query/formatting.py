@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from rex_pipeline.query.pages import Page
+from rex_pipeline.query.resources import RESOURCES
 
 MAX_CELL = 40
 WIDE_CELLS = {
@@ -32,7 +33,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "timeline": ["at", "event", "summary", "record_id"],
 }
 
-_PLURAL = {"contact": "contacts", "company": "companies"}  # the entities `explain` answers on
+_PLURAL = {r.type: r.name for r in RESOURCES.values()}  # "contact" -> "contacts"
 
 
 def to_jsonable(value: Any) -> Any:

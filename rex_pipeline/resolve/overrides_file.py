@@ -24,11 +24,12 @@ from rex_pipeline.ids import is_id_of
 from rex_pipeline.normalise.domains import registrable_domain
 from rex_pipeline.normalise.emails import validate_email_value
 from rex_pipeline.resolve.fuzzy.overrides import OverridesError, load_overrides
+from rex_pipeline.schema import ID_PREFIXES
 
 Kind = Literal["must_merge", "never_merge"]
 KINDS: tuple[Kind, ...] = ("must_merge", "never_merge")
 
-_ID_PREFIXES = {"cont_": "contact", "comp_": "company"}
+_ID_PREFIXES = {f"{ID_PREFIXES[entity]}_": entity for entity in ("contact", "company")}
 
 _NEW_FILE = """\
 # Identity-resolution overrides: decisions people made about two contacts or companies.
@@ -104,7 +105,7 @@ def remove_decision(path: Path, a: str, b: str) -> tuple[Kind, tuple[str, str]]:
     if not held:
         raise OverridesError(f"no decision about {pair[0]} + {pair[1]} in {path}")
     entries = _entries(document, held[0])
-    keep = [e for e in entries if _pair_in(e) != frozenset(side.lower() for side in pair)]
+    keep = [e for e in entries if _pair_in(e) != _pair_in(pair)]
     entries.clear()
     entries.extend(keep)
     _save(path, document)
@@ -117,7 +118,7 @@ def decisions(path: Path) -> list[dict[str, Any]]:
     rows = []
     for kind in KINDS:
         for entry in document.get(kind) or []:
-            a, b = (entry.get("a"), entry.get("b")) if isinstance(entry, dict) else entry
+            a, b = _sides(entry)
             note = entry.get("note") if isinstance(entry, dict) else None
             rows.append({"kind": kind, "a": str(a), "b": str(b), "note": note})
     return rows
@@ -150,15 +151,20 @@ def _entries(document: CommentedMap, kind: Kind) -> CommentedSeq:
     return entries
 
 
+def _sides(entry: Any) -> tuple[Any, Any]:
+    """The two references of an entry: `[a, b]` or `{a: …, b: …, note: …}`."""
+    return (entry.get("a"), entry.get("b")) if isinstance(entry, dict) else tuple(entry)
+
+
 def _pair_in(entry: Any) -> frozenset[str]:
-    sides = (entry.get("a"), entry.get("b")) if isinstance(entry, dict) else entry
-    return frozenset(str(side).strip().lower() for side in sides)
+    """An entry's (or a pair's) two references, in either order, case-insensitively (ids are
+    lower case as written)."""
+    return frozenset(str(side).strip().lower() for side in _sides(entry))
 
 
 def _holding(document: CommentedMap, pair: tuple[str, str]) -> list[Kind]:
-    """The lists that hold the pair, in either order (emails and domains case-insensitively;
-    ids are compared as written, which is lower case)."""
-    wanted = frozenset(side.lower() for side in pair)
+    """The lists that hold the pair."""
+    wanted = _pair_in(pair)
     return [kind for kind in KINDS if any(_pair_in(e) == wanted for e in document.get(kind) or [])]
 
 
