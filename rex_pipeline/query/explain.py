@@ -175,9 +175,8 @@ def _company_index(warehouse: Path, org_id: str) -> tuple[pl.DataFrame, dict[str
             f"no company index beside {warehouse}: it is written by a sync with companies "
             "in its batch"
         )
-    profiles, stamp = saved
-    _check_stamp(stamp, org_id, str(COMPANY_INDEX_FORMAT), warehouse, "company")
-    return profiles, stamp
+    _check_stamp(saved.stamp, org_id, str(COMPANY_INDEX_FORMAT), warehouse, "company")
+    return saved.profiles, saved.stamp
 
 
 def _check_stamp(

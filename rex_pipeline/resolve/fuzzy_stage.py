@@ -18,10 +18,11 @@ proposes partners: their profiles are read fresh from the staged records and the
 again, and pairs naming a node that no longer exists are dropped, so a stale index can miss
 candidates but never cause a wrong merge. The staged records read for the batch's nodes and
 their partners are kept for the run (a temporary table), so the winners re-indexed at the end
-are profiled without reading the staged contacts again. Company profiles are still read whole
-from `stg_companies` when a batch has companies (three columns); an empty batch skips both.
-They are saved beside the contact index, without the companies merged away, for `rex companies
-explain` (`resolve.fuzzy.company_index`).
+are profiled without reading the staged contacts again. Companies are few and every one is a
+candidate partner, so a batch with companies links them against all: each sync saves the
+company profiles it linked beside the contact index (`resolve.fuzzy.company_index`), and the
+next reads again from `stg_companies` only the companies its batch touches (`company_nodes`).
+An empty batch skips both entities.
 """
 
 from __future__ import annotations
@@ -60,9 +61,14 @@ from rex_pipeline.resolve.fuzzy import (
     score_candidates,
     text,
 )
-from rex_pipeline.resolve.fuzzy.company_index import save_company_index
+from rex_pipeline.resolve.fuzzy.company_index import (
+    company_stamp,
+    read_company_index,
+    save_company_index,
+)
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT, index_folder, read_stamp
 from rex_pipeline.resolve.fuzzy.model import empty_pairs
+from rex_pipeline.resolve.fuzzy.profiles import COMPANY_PROFILE, conform
 from rex_pipeline.warehouse import execute, scalar
 
 #: Records per first and last name spelling among the org's staged records and this batch.
@@ -172,11 +178,12 @@ WITH recs AS (
            s.domain
     FROM stg_companies s
     LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
-    WHERE s.org_id = $org AND NOT {reread}
+    WHERE s.org_id = $org AND NOT {reread} {among}
     UNION ALL
     SELECT a.entity_id, TRUE, coalesce(c.created_at, $now::TIMESTAMPTZ), c.record_id, c.name,
            c.name_key, c.domain
     FROM batch_company_records c JOIN batch_assign_company a USING (record_id)
+    WHERE TRUE {among_batch}
 )
 SELECT node_id, bool_or(is_new) AS is_new, min(age) AS created_at,
     first(record_id ORDER BY age, record_id) AS first_record,
@@ -204,12 +211,65 @@ _MERGES_TABLE = {"contact": "contact_merges", "company": "company_merges"}
 _ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
 
 
+#: The company nodes whose profiles a batch can change: its own (new, or existing with new
+#: records), the winners of its exact merges, and those with records in a file read again
+#: (`reread` is FALSE, folded away, when the batch reads no file again).
+_TOUCHED_COMPANIES_SQL = """
+SELECT entity_id AS node_id FROM batch_assign_company
+UNION SELECT winner_id FROM batch_merges_company
+UNION SELECT coalesce(m.winner_id, s.entity_id) FROM stg_companies s
+    LEFT JOIN batch_merges_company m ON s.entity_id = m.loser_id
+    WHERE s.org_id = $org AND {reread}
+"""
+
+
 def company_profiles(
-    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    now: datetime,
+    wanted: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """One profile per company node (existing companies and this batch's nodes)."""
-    sql = _COMPANY_PROFILES_SQL.format(reread=reread_filter(con, "s"))
-    return con.sql(sql, params={"org": settings.org_id, "now": now}).pl()
+    """One profile per company node (existing companies and this batch's nodes), all of them
+    or only the `wanted` ids (each profile still folds all of the node's records)."""
+    params: dict[str, Any] = {"org": settings.org_id, "now": now}
+    reread = reread_filter(con, "s")
+    if wanted is None:
+        sql = _COMPANY_PROFILES_SQL.format(reread=reread, among="", among_batch="")
+        return con.sql(sql, params=params).pl()
+    among = "IN (SELECT node_id FROM __wanted)"
+    sql = _COMPANY_PROFILES_SQL.format(
+        reread=reread,
+        among=f"AND coalesce(m.winner_id, s.entity_id) {among}",
+        among_batch=f"AND a.entity_id {among}",
+    )
+    with registered(con, "__wanted", wanted.unique().to_frame("node_id")):
+        return con.sql(sql, params=params).pl()
+
+
+def company_nodes(
+    con: duckdb.DuckDBPyConnection, settings: Settings, now: datetime
+) -> tuple[pl.DataFrame, int]:
+    """Every company node's profile, as `company_profiles` reads them all, at a cost that
+    follows the batch: the profiles the last sync saved (`company_index`), when they reflect
+    the staged companies (stamped with the newest `loaded_at` of their records), with the
+    nodes this batch touches, and the last sync's stale winners, read again. Without a current
+    save (a first sync, a failed one, another org's, a full refresh), all are read. Returns
+    the profiles and how many were read from the staged records."""
+    saved = read_company_index(index_dir(settings))
+    staged = _staged_stamp(con, settings, "stg_companies")
+    if saved is None or saved.stamp != company_stamp(settings.org_id, staged):
+        profiles = conform(company_profiles(con, settings, now), COMPANY_PROFILE)
+        return profiles, profiles.height
+    touched = con.sql(
+        _TOUCHED_COMPANIES_SQL.format(reread=reread_filter(con, "s")),
+        params={"org": settings.org_id},
+    ).pl()["node_id"]
+    wanted = pl.concat([touched, saved.stale])
+    losers = con.sql("SELECT loser_id FROM batch_merges_company").pl()["loser_id"]
+    gone = pl.concat([wanted, losers]).implode()
+    kept = saved.profiles.filter(~pl.col("node_id").is_in(gone))
+    fresh = conform(company_profiles(con, settings, now, wanted), COMPANY_PROFILE)
+    return pl.concat([kept, fresh]), fresh.height
 
 
 #: The staged records of the nodes profiled during one `link_contacts` (the columns the
@@ -550,10 +610,13 @@ def _index_batch(
     (folder / "stamp.json").write_text(json.dumps(saved), encoding="utf-8")
 
 
-def _staged_stamp(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
-    """The newest `loaded_at` of the org's staged contacts, as the index stamps it."""
+def _staged_stamp(
+    con: duckdb.DuckDBPyConnection, settings: Settings, table: str = "stg_contacts"
+) -> str | None:
+    """The newest `loaded_at` of the org's staged records (contacts unless `table` says
+    otherwise), as the indexes stamp it."""
     return con.execute(
-        "SELECT max(loaded_at)::VARCHAR FROM stg_contacts WHERE org_id = ?", [settings.org_id]
+        f"SELECT max(loaded_at)::VARCHAR FROM {table} WHERE org_id = ?", [settings.org_id]
     ).fetchall()[0][0]
 
 
@@ -585,16 +648,27 @@ def link_companies(
     never merge on name alone, `find_company_pairs` marks them as conflicts). Without new
     companies, every profile is existing: only changed overrides (`decided`) can link."""
     started = time.perf_counter()
-    if not scalar(con, "SELECT count(*) FROM batch_assign_company") and not decided:
-        return {**_nothing_to_link(con, "company"), "company_fuzzy_seconds": 0.0}
-    profiles = company_profiles(con, settings, now)
+    staged = scalar(con, "SELECT count(*) FROM batch_assign_company")
+    if not staged and not decided:
+        return {
+            **_nothing_to_link(con, "company"),
+            "company_profiles_read": 0,
+            "company_fuzzy_seconds": 0.0,
+        }
+    profiles, read = company_nodes(con, settings, now)
     pairs = find_company_pairs(profiles, settings)
     overrides = analyst_overrides(con, settings, decisions, "company")
     stats = _link(con, settings, now, "company", profiles, pairs, overrides)
-    losers = con.sql("SELECT loser FROM batch_fuzzy_moves").pl()["loser"]
-    survivors = profiles.filter(~pl.col("node_id").is_in(losers.implode()))
-    save_company_index(index_dir(settings), survivors, settings.org_id, _as_stamp(con, now))
-    return {**stats, "company_fuzzy_seconds": round(time.perf_counter() - started, 3)}
+    moves = con.sql("SELECT loser, winner FROM batch_fuzzy_moves").pl()
+    survivors = profiles.filter(~pl.col("node_id").is_in(moves["loser"].implode()))
+    # the batch's records are staged at `now`; without any, the staged companies stay as they are
+    stamp = _as_stamp(con, now) if staged else _staged_stamp(con, settings, "stg_companies")
+    save_company_index(index_dir(settings), survivors, moves["winner"], settings.org_id, stamp)
+    return {
+        **stats,
+        "company_profiles_read": read,
+        "company_fuzzy_seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def _nothing_to_link(con: duckdb.DuckDBPyConnection, entity: str) -> dict[str, Any]:

@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import polars as pl
 import pytest
 
 from rex_pipeline.cli import main
 from rex_pipeline.config import ResolutionSettings
 from rex_pipeline.query import Warehouse
+from rex_pipeline.resolve import fuzzy_stage
 from rex_pipeline.resolve.fuzzy import CONTACT_PROFILE, build_contact_index, load_contact_index
+from rex_pipeline.resolve.fuzzy.company_index import read_company_index
 from rex_pipeline.resolve.fuzzy.index import INDEX_FORMAT
-from rex_pipeline.resolve.fuzzy.profiles import frame_of
+from rex_pipeline.resolve.fuzzy.profiles import COMPANY_PROFILE, conform, frame_of
 from tests.conftest import Env, config_naming
 from tests.integration.test_pipeline import assert_ok
 
@@ -249,6 +252,86 @@ def test_company_must_merge_override_by_domain(env: Env, monkeypatch: pytest.Mon
     assert _company_of(env, "jonas.keller@acme.de") == acme
     assert env.sql("SELECT count(*) FROM companies WHERE name = 'Acme'") == [(1,)]
     assert env.sql("SELECT count(*) FROM possible_duplicates WHERE entity = 'company'") == [(0,)]
+
+
+# Blue Harbor is known by its domain; an older, domain-less "Blue Harbour Analytics Ltd" arrives
+# and wins the fuzzy merge, so the winner's profile takes the domain only once the two are one
+HARBOR_WITH_DOMAIN = """\
+"Record ID","First Name","Last Name","Email","Company Name","Create Date"
+"301","Priya","Natarajan","priya@blueharbor.io","Blue Harbor Analytics","2023-03-01 09:00"
+"302","Lena","Vogel","lena.vogel@acme.com","Acme","2023-03-01 10:00"
+"""
+# a new company, and a new record of an existing one
+MORE_COMPANIES = """\
+First Name,Last Name,Email,Company,Created At
+Nadia,Okafor,nadia@fjordlabs.io,Fjord Labs,2024-06-01
+Max,Braun,max.braun@acme.com,Acme,2024-06-01
+"""
+
+
+def _spy_on_company_nodes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Each sync's company profiles as it got them (and how many it read), beside every
+    company profile read from the staged records at the same moment."""
+    seen: list[tuple[Any, ...]] = []
+    real = fuzzy_stage.company_nodes
+
+    def company_nodes(con: Any, settings: Any, now: Any) -> tuple[pl.DataFrame, int]:
+        profiles, read = real(con, settings, now)
+        everything = fuzzy_stage.company_profiles(con, settings, now)
+        seen.append((profiles, read, conform(everything, COMPANY_PROFILE)))
+        return profiles, read
+
+    monkeypatch.setattr(fuzzy_stage, "company_nodes", company_nodes)
+    return seen
+
+
+def _sync_merged_harbor(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write("csv/crm.csv", HARBOR_WITH_DOMAIN)
+    assert_ok(env.run())
+    env.write("csv/apollo.csv", APOLLO_COMPANIES.format(created="2019-01-15"))
+    assert_ok(env.run())
+    winner = _company_of(env, "t.wren.data@outlook.com")
+    assert _company_of(env, "priya@blueharbor.io") == winner
+    return winner
+
+
+def test_a_sync_reads_again_only_the_companies_its_batch_touches(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    winner = _sync_merged_harbor(env, monkeypatch)
+    # the sync saved the merged winner as it linked it (no domain yet), marked stale
+    saved = read_company_index(env.root / ".rex.fuzzy-index")
+    assert saved is not None and saved.stale.to_list() == [winner]
+    linked = saved.profiles.filter(pl.col("node_id") == winner)
+    assert linked["domain"].to_list() == [None]
+    seen = _spy_on_company_nodes(monkeypatch)
+    env.write("csv/more.csv", MORE_COMPANIES)
+    result = env.run()
+    assert_ok(result)
+    [(profiles, read, everything)] = seen
+    # read again: Fjord Labs, Acme (a new record) and the stale winner; acme.de comes saved
+    assert read == 3 and profiles.height == everything.height == 4
+    assert profiles.sort("node_id").equals(everything.sort("node_id"))
+    harbor = profiles.filter(pl.col("node_id") == winner).row(0, named=True)
+    assert (harbor["domain"], harbor["name"]) == ("blueharbor.io", "Blue Harbour Analytics Ltd")
+    meta = result.asset_materializations_for_node("resolved_identities")[0].metadata
+    assert (meta["company_profiles_read"].value, meta["company_fuzzy_nodes"].value) == (3, 4)
+    saved = read_company_index(env.root / ".rex.fuzzy-index")
+    assert saved is not None and saved.stale.is_empty()
+
+
+def test_without_a_current_company_save_a_sync_reads_every_company(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sync_merged_harbor(env, monkeypatch)
+    (env.root / ".rex.fuzzy-index" / "companies.parquet").unlink()
+    seen = _spy_on_company_nodes(monkeypatch)
+    env.write("csv/more.csv", MORE_COMPANIES)
+    assert_ok(env.run())
+    [(profiles, read, everything)] = seen
+    assert read == profiles.height == 4
+    assert profiles.sort("node_id").equals(everything.sort("node_id"))
 
 
 def test_contact_index_is_refreshed_between_runs(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

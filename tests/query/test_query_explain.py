@@ -104,7 +104,8 @@ def _companies_synced(
         ).pl()
     profiles = profiles.with_columns(name_key=company_keys(profiles["name"]))
     folder = index_folder(path)
-    save_company_index(folder, profiles, org, "2024-05-01 00:00:00+00")
+    no_merges = pl.Series("node_id", [], pl.String)
+    save_company_index(folder, profiles, no_merges, org, "2024-05-01 00:00:00+00")
     if fmt != COMPANY_INDEX_FORMAT:  # as an older version would have written it
         saved = pl.read_parquet(folder / "companies.parquet")
         stamp = {"org": org, "format": str(fmt), "synced_at": "2024-05-01 00:00:00+00"}
