@@ -278,6 +278,20 @@ def new_workspace(source: Path, target: Path) -> Workspace:
     return ws
 
 
+def memory_state() -> dict[str, int] | None:
+    """Free memory and page cache (MB) from /proc/meminfo; None off Linux. A run that starts
+    with the page cache filling the memory (earlier runs' files) pays the kernel for reclaiming
+    it on every fresh page (the 1M increment's resolution step alone: 4.2-5.0 s with about 5 GB
+    free, 2.4-3.1 s with 15 GB), so scenarios are comparable only at a similar state."""
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return None
+    kb = {line.split(":")[0]: int(line.split()[1]) for line in lines if line.endswith("kB")}
+    fields = {"free_mb": "MemFree", "available_mb": "MemAvailable", "page_cache_mb": "Cached"}
+    return {name: kb.get(key, 0) // 1024 for name, key in fields.items()}
+
+
 def run_scenario(ws: Workspace, name: str, profile: Path | None) -> dict[str, Any]:
     """One `dagster asset materialize` of the whole graph, measured."""
     command = [str(BIN / "dagster"), *MATERIALIZE]
@@ -286,6 +300,7 @@ def run_scenario(ws: Workspace, name: str, profile: Path | None) -> dict[str, An
         command = [str(BIN / "python"), "-m", "pyinstrument", "-i", "0.005", "-r", "pyisession",
                    "-o", str(session), "-m", "dagster", *MATERIALIZE]  # fmt: skip
     load_before = os.getloadavg()
+    memory_before = memory_state()
     child = run_child(command, ws.env(), ws.root / f"{name}.log")
     result: dict[str, Any] = {
         "scenario": name,
@@ -294,6 +309,7 @@ def run_scenario(ws: Workspace, name: str, profile: Path | None) -> dict[str, An
         "peak_rss_mb": child.peak_rss_mb,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
+        "memory_before": memory_before,
         "profiled": profile is not None,
         "log": str(child.log),
     }
@@ -412,11 +428,21 @@ def _num(value: float | int | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _memory_note(memory: dict[str, int] | None) -> str:
+    if not memory:
+        return ""
+    return (
+        f", {memory['free_mb'] / 1024:.1f} GB free"
+        f" ({memory['page_cache_mb'] / 1024:.1f} GB page cache)"
+    )
+
+
 def print_scenario(result: dict[str, Any], inputs: dict[str, Any]) -> None:
     print()
     print(
         f"== {result['scenario']}: {inputs['contacts']:,} contact rows + {inputs['messages']:,}"
         f" messages, load {result['load_before'][0]:.1f} -> {result['load_after'][0]:.1f}"
+        + _memory_note(result.get("memory_before"))
         + ("  (under pyinstrument)" if result["profiled"] else "")
     )
     if "steps" not in result:
