@@ -86,20 +86,24 @@ def resolve_by_keys(
     )
     n_records = nodes.height
     rk = record_keys.select("record_id", "key").join(nodes, on="record_id").select("node", "key")
-    rk = rk.unique()
     ek = existing_keys.select("key", "entity_id").unique()
+    # each key once, with the records that hold it (each once) and how many existing entities
+    # own it: one pass over the keys (their strings are the costly part) groups them
+    by_key = (
+        rk.group_by("key")
+        .agg(pl.col("node").unique())
+        .join(ek.group_by("key").agg(owners=pl.len()), on="key", how="left")
+        .with_columns(pl.col("owners").fill_null(0))
+    )
     # a key shared by two or more members (records or existing entities) links them; keys
     # seen once link nothing, so they stay out of the graph
+    is_shared = pl.col("node").list.len() + pl.col("owners") > 1
     shared = (
-        pl.concat([rk.select("key", owned=pl.lit(False)), ek.select("key", owned=pl.lit(True))])
-        .group_by("key")
-        .agg(pl.len().alias("members"), pl.col("owned").any())
-        .filter(pl.col("members") > 1)
+        by_key.filter(is_shared)
         .with_row_index("key_node", offset=n_records)
-        .select("key", "key_node", "owned", rank=_rank(pl.col("key")))
+        .with_columns(owned=pl.col("owners") > 0, rank=_rank(pl.col("key")))
     )
-    linked = rk.join(shared, on="key", how="left")  # key_node is null for a key seen once
-    record_edges = linked.filter(pl.col("key_node").is_not_null())
+    record_edges = shared.select("node", "key_node", "owned", "rank").explode("node")
     owners = ek.join(shared.select("key", "key_node", "rank"), on="key")
     entity_nodes = (
         owners.select("entity_id")
@@ -177,12 +181,11 @@ def resolve_by_keys(
             score=pl.lit(1.0),
         )
     )
+    seen_once = by_key.filter(~is_shared).select("key", node=pl.col("node").list.first())
     key_roots = pl.concat(
         [
             shared.select("key", root=roots.gather(shared["key_node"])),
-            linked.filter(pl.col("key_node").is_null())
-            .join(nodes.select("node", "root"), on="node")
-            .select("key", "root"),
+            seen_once.join(nodes.select("node", "root"), on="node").select("key", "root"),
         ]
     )
     keys = key_roots.join(components, on="root").select("key", entity_id="winner_id")
