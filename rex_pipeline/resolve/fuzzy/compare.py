@@ -445,9 +445,10 @@ _EMAIL_LEVELS = [level.label for level in EMAIL.levels]
 _OTHER_WORK_ADDRESS = _EMAIL_LEVELS.index("another address at the same work domain")
 
 
-def _owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
+def owned_mailboxes(feats: ContactFeatures, nodes: pl.Series) -> pl.DataFrame:
     """The addresses of `nodes` with `from_name`: made from the owner's own name (or a form
-    of it), so a namesake would likely have the same one."""
+    of it), so a namesake would likely have the same one. A caller scoring many chunks of
+    pairs works these out once for all their nodes and hands them to `score_pairs`."""
     involved = feats.nodes.filter(pl.col("idx").is_in(nodes.implode())).select("idx", "fn", "ln")
     owners = involved.with_columns(
         firsts=name_groups_column(involved["fn"], related=True).fill_null([])
@@ -519,10 +520,17 @@ def _spelt_names(combos: pl.DataFrame, firsts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _emails(frame: pl.DataFrame, feats: ContactFeatures) -> pl.DataFrame:
+def _emails(
+    frame: pl.DataFrame, feats: ContactFeatures, owned: pl.DataFrame | None
+) -> pl.DataFrame:
     """Best email level over every combination of the two nodes' addresses, plus whether any
-    combination is two different mailboxes at one work domain."""
-    owned = _owned_mailboxes(feats, pl.concat([frame["a"], frame["b"]]).unique())
+    combination is two different mailboxes at one work domain. `owned`: `owned_mailboxes` of
+    (at least) the pairs' nodes, when the caller has them."""
+    nodes = pl.concat([frame["a"], frame["b"]]).unique()
+    if owned is None:
+        owned = owned_mailboxes(feats, nodes)
+    else:
+        owned = owned.filter(pl.col("idx").is_in(nodes.implode()))
     # the name forms (lists) are read only where one side has no name: not copied to every
     # combination
     addresses = owned.drop("firsts")
@@ -743,18 +751,21 @@ def scale_bits(nodes: int) -> float:
 
 
 def score_pairs(
-    feats: ContactFeatures, pairs: pl.DataFrame, spellings: SpellingCounts | None = None
+    feats: ContactFeatures,
+    pairs: pl.DataFrame,
+    spellings: SpellingCounts | None = None,
+    owned: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every comparison's level/weight/sim columns, `match_weight`, `score` and `conflict`
     for `pairs` (integer columns a, b; other columns are kept). The population is the
     nodes of `feats`; `spellings` overrides its name counts (when `feats` are a few nodes of
-    a larger population)."""
+    a larger population); `owned`: `owned_mailboxes` of the pairs' nodes, if already known."""
     scale = scale_bits(feats.population)
     counts = spellings or feats.spellings  # of the whole population, before narrowing down
     feats = feats.only(pl.concat([pairs["a"], pairs["b"]]))
     frame = _sides(feats, pairs.with_row_index("pair"))
     groups = feats.nodes.select("fn", "fn_groups").unique("fn").drop_nulls("fn")
-    frame = _others(_phones(_emails(_names(frame, counts, groups), feats), feats))
+    frame = _others(_phones(_emails(_names(frame, counts, groups), feats, owned), feats))
     frame = frame.with_columns(
         (
             pl.col(f"{name}_weight")

@@ -27,7 +27,7 @@ import polars as pl
 
 from rex_pipeline.config import Settings
 from rex_pipeline.resolve.fuzzy.blocking import block_keys, candidate_pairs, rule_names, rules_of
-from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS, score_pairs
+from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS, owned_mailboxes, score_pairs
 from rex_pipeline.resolve.fuzzy.features import (
     ContactFeatures,
     contact_features,
@@ -238,8 +238,14 @@ def score_candidates(
         pairs = pairs.filter(pl.col("a").is_in(wanted) | pl.col("b").is_in(wanted))
     names = rule_names(keys)
     parts = [_empty_pairs()]
+    # what the nodes' addresses say of their names, worked out once rather than per chunk
+    owned = (
+        owned_mailboxes(feats, pl.concat([pairs["a"], pairs["b"]]).unique())
+        if pairs.height > SCORE_CHUNK
+        else None
+    )
     for chunk in pairs.iter_slices(SCORE_CHUNK):  # bounded memory on big runs
-        scored = score_pairs(feats, chunk)
+        scored = score_pairs(feats, chunk, owned=owned)
         scored = scored.filter(pl.col("score") >= res.review_threshold).with_columns(
             blocking_rules=rules_of(pl.col("rule_mask"), names)
         )
