@@ -321,6 +321,30 @@ def test_a_sync_reads_again_only_the_companies_its_batch_touches(
     assert saved is not None and saved.stale.is_empty()
 
 
+def test_a_decision_only_sync_links_companies_from_the_save(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    winner = _sync_merged_harbor(env, monkeypatch)
+    seen = _spy_on_company_nodes(monkeypatch)
+    meta = _decide(env, monkeypatch, "must_merge:\n  - [acme.com, acme.de]\n")
+    # nothing staged: only the last sync's stale winner is read again, and the decision holds
+    [(profiles, read, everything)] = seen
+    assert (read, meta["company_profiles_read"].value) == (1, 1)
+    assert profiles.sort("node_id").equals(everything.sort("node_id"))
+    acme = _company_of(env, "lena.vogel@acme.com")
+    assert _company_of(env, "jonas.keller@acme.de") == acme
+    # its winner is saved stale, under the staged companies' unchanged stamp: the next sync
+    # starts from the save and reads the merged Acme again
+    saved = read_company_index(env.root / ".rex.fuzzy-index")
+    assert saved is not None and saved.stale.to_list() == [acme]
+    env.write("csv/more.csv", MORE_COMPANIES)
+    assert_ok(env.run())
+    [_, (profiles, read, everything)] = seen
+    assert read == 2 and profiles.height == 3  # Fjord Labs and Acme; the winner stays saved
+    assert profiles.sort("node_id").equals(everything.sort("node_id"))
+    assert winner in profiles["node_id"].to_list()
+
+
 def test_without_a_current_company_save_a_sync_reads_every_company(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
