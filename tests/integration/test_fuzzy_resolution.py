@@ -254,13 +254,10 @@ def test_company_must_merge_override_by_domain(env: Env, monkeypatch: pytest.Mon
     assert env.sql("SELECT count(*) FROM possible_duplicates WHERE entity = 'company'") == [(0,)]
 
 
-# Blue Harbor is known by its domain; an older, domain-less "Blue Harbour Analytics Ltd" arrives
-# and wins the fuzzy merge, so the winner's profile takes the domain only once the two are one
-HARBOR_WITH_DOMAIN = """\
-"Record ID","First Name","Last Name","Email","Company Name","Create Date"
-"301","Priya","Natarajan","priya@blueharbor.io","Blue Harbor Analytics","2023-03-01 09:00"
-"302","Lena","Vogel","lena.vogel@acme.com","Acme","2023-03-01 10:00"
-"""
+# Blue Harbor known by its domain (Priya's work address): an older, domain-less "Blue Harbour
+# Analytics Ltd" arrives and wins the fuzzy merge, so the winner's profile takes the domain
+# only once the two are one
+HARBOR_WITH_DOMAIN = CRM_COMPANIES.replace("priya.natarajan84@gmail.com", "priya@blueharbor.io")
 # a new company, and a new record of an existing one
 MORE_COMPANIES = """\
 First Name,Last Name,Email,Company,Created At
