@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
+from rex_pipeline.config import ResolutionSettings, Settings
+from rex_pipeline.resolve.fuzzy import contacts as fuzzy_contacts
 from rex_pipeline.resolve.fuzzy import explain_pair, find_candidate_pairs
 from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, pair_of, person
 
@@ -238,3 +241,29 @@ def test_alike_company_names_at_two_domains_are_two_companies() -> None:
     )  # fmt: skip
     assert explained["evidence"]["company"]["level"] == "different"
     assert explained["decision"] != "merge"
+
+
+def test_scoring_in_chunks_gives_the_pairs_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run with more candidate pairs than one chunk scores them chunk by chunk, with the
+    addresses' name evidence worked out once for all of them: the same pairs as one pass."""
+    profiles = contacts(
+        person("a1", "Ada", "Lovelace", "ada.lovelace@analytical-engines.co.uk",
+               company_domain="analytical-engines.co.uk"),
+        person("a2", "Ada", "Lovelace", "adalovelace@gmail.com"),
+        person("a3", "Ada", "Lovelace", "alovelace@analytical-engines.co.uk",
+               company_domain="analytical-engines.co.uk"),
+        person("k1", "Katherine", "O'Brien", "kobrien83@gmail.com", phones=["+14155550123"]),
+        person("k2", "Kate", "O'Brien", "katherine.obrien@acme-robotics.com",
+               phones=["+14155550123"], company_domain="acme-robotics.com"),
+        person("c1", "Carl", "Fernandez", "carl_fernandez@globex.com",
+               company_domain="globex.com"),
+        person("c2", "Carol", "Fernandez", "carol_fernandez@globex.com",
+               company_domain="globex.com"),
+        person("n1", None, None, "adalovelace@gmail.com"),
+    )  # fmt: skip
+    every_pair = Settings(resolution=ResolutionSettings(merge_threshold=0.92, review_threshold=0))
+    whole = find_candidate_pairs(profiles, every_pair)
+    assert whole.height >= 6  # Ada's three nodes, the O'Briens, the Fernandezes, the nameless
+    monkeypatch.setattr(fuzzy_contacts, "SCORE_CHUNK", 2)
+    chunked = find_candidate_pairs(profiles, every_pair)
+    assert chunked.equals(whole)
