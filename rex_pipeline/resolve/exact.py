@@ -150,17 +150,23 @@ def resolve_by_keys(
         ]
     )
 
+    # each component's id at the position of its root, a record (every key is held by one):
+    # looked up by position for every record and key, not joined on the root
+    winner_of = pl.repeat(None, n_records, dtype=pl.String, eager=True).scatter(
+        components["root"], components["winner_id"]
+    )
+
     # a key an existing entity owns first, then the strongest type
     owned_first = pl.col("rank") + pl.when(pl.col("owned")).then(0).otherwise(_NOT_OWNED)
     record_rule = _strongest(record_edges, "node", owned_first)
     assignments = (
-        nodes.join(components, on="root")
+        nodes.with_columns(winner_id=winner_of.gather(nodes["root"]))
         .join(record_rule, on="node", how="left")
         .sort("node")
         .select(
             "record_id",
             entity_id="winner_id",
-            match_rule=pl.when(pl.col("minted") & (pl.col("node") == pl.col("root")))
+            match_rule=pl.when(pl.col("node").is_in(minted["root"].implode()))
             .then(pl.lit("new"))
             .otherwise(pl.col("rule").fill_null("new")),
             match_score=pl.lit(1.0),
@@ -188,5 +194,5 @@ def resolve_by_keys(
             seen_once.join(nodes.select("node", "root"), on="node").select("key", "root"),
         ]
     )
-    keys = key_roots.join(components, on="root").select("key", entity_id="winner_id")
+    keys = key_roots.select("key", entity_id=winner_of.gather(key_roots["root"]))
     return Resolution(assignments, merges, keys, minted.height)
