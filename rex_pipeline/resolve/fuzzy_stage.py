@@ -661,9 +661,11 @@ def link_companies(
     stats = _link(con, settings, now, "company", profiles, pairs, overrides)
     moves = con.sql("SELECT loser, winner FROM batch_fuzzy_moves").pl()
     survivors = profiles.filter(~pl.col("node_id").is_in(moves["loser"].implode()))
-    # the batch's records are staged at `now`; without any, the staged companies stay as they are
+    # the batch's records are staged at `now`; without any, the staged companies stay as they
+    # are, and an org with none (a decision-only sync) has no profiles to save
     stamp = _as_stamp(con, now) if staged else _staged_stamp(con, settings, "stg_companies")
-    save_company_index(index_dir(settings), survivors, moves["winner"], settings.org_id, stamp)
+    if stamp is not None:
+        save_company_index(index_dir(settings), survivors, moves["winner"], settings.org_id, stamp)
     return {
         **stats,
         "company_profiles_read": read,

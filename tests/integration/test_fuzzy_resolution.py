@@ -478,6 +478,28 @@ def test_a_decision_applies_at_the_next_sync_with_nothing_new_in_the_inbox(
     assert env.sql("SELECT count(*) FROM contact_merges") == [(1,)]
 
 
+def test_a_decision_applies_in_an_org_without_companies(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # personal addresses and no company: the org has contacts but not one company record
+    monkeypatch.setenv("REX_CONFIG", str(_config(env, "")))
+    env.write(
+        "csv/people.csv",
+        "First Name,Last Name,Email\n"
+        "Marta,Lindqvist,marta.lindqvist@gmail.com\n"
+        "M.,Lindqvist,mlindqvist77@yahoo.com\n",
+    )
+    assert_ok(env.run())
+    assert env.sql("SELECT count(*) FROM companies") == [(0,)]
+    assert env.sql("SELECT count(*) FROM contacts") == [(2,)]
+    meta = _decide(
+        env, monkeypatch, "must_merge:\n  - [marta.lindqvist@gmail.com, mlindqvist77@yahoo.com]\n"
+    )
+    assert meta["overrides_changed"].value is True
+    assert meta["company_profiles_read"].value == 0
+    assert env.sql("SELECT count(*) FROM contacts") == [(1,)]
+
+
 def test_a_pair_ruled_apart_leaves_the_review_queue_at_the_next_sync(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
