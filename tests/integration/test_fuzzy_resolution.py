@@ -342,6 +342,31 @@ def test_a_decision_only_sync_links_companies_from_the_save(
     assert winner in profiles["node_id"].to_list()
 
 
+def test_a_re_read_file_s_companies_are_read_again(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed file replaces what was staged from it: the companies it named are profiled
+    again from the records that remain, and one it no longer names leaves the profiles."""
+    _sync_merged_harbor(env, monkeypatch)
+    env.write("csv/more.csv", MORE_COMPANIES)
+    assert_ok(env.run())
+    seen = _spy_on_company_nodes(monkeypatch)
+    # Fjord Labs' only record is gone and Max's Acme row now names a new domain-less company
+    env.write(
+        "csv/more.csv",
+        "First Name,Last Name,Email,Company,Created At\n"
+        "Max,Braun,max.braun@gmail.com,Braun Consulting,2024-06-01\n",
+    )
+    assert_ok(env.run())
+    [(profiles, read, everything)] = seen
+    assert profiles.sort("node_id").equals(everything.sort("node_id"))
+    names = set(profiles["name"].to_list())
+    assert "Fjord Labs" not in names and "Braun Consulting" in names
+    # read again: Braun Consulting (new) and acme.com (Max's old row was the file's); Fjord
+    # Labs had no other record and is gone; acme.de and the harbor come from the save
+    assert read == 2 and profiles.height == 4
+
+
 def test_without_a_current_company_save_a_sync_reads_every_company(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
