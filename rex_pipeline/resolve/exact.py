@@ -143,12 +143,7 @@ def resolve_by_keys(
     minted = unclaimed.with_columns(
         winner_id=pl.Series(new_ids(entity, unclaimed.height), dtype=pl.String)
     )
-    components = pl.concat(
-        [
-            winners.with_columns(minted=pl.lit(False)),
-            minted.with_columns(minted=pl.lit(True)),
-        ]
-    )
+    components = pl.concat([winners, minted])
 
     # each component's id at the position of its root, a record (every key is held by one):
     # looked up by position for every record and key, not joined on the root
@@ -176,7 +171,7 @@ def resolve_by_keys(
     # losers: the other existing entities of a component, with the key type that linked them
     loser_rule = _strongest(owners, "entity_id", pl.col("rank"))
     merges = (
-        existing.join(components, on="root")
+        existing.join(winners, on="root")
         .filter(pl.col("entity_id") != pl.col("winner_id"))
         .join(loser_rule, on="entity_id", how="left")
         .sort(["winner_id", "entity_id"])
@@ -191,7 +186,7 @@ def resolve_by_keys(
     key_roots = pl.concat(
         [
             shared.select("key", root=roots.gather(shared["key_node"])),
-            seen_once.join(nodes.select("node", "root"), on="node").select("key", "root"),
+            seen_once.select("key", root=roots.gather(seen_once["node"])),
         ]
     )
     keys = key_roots.select("key", entity_id=winner_of.gather(key_roots["root"]))

@@ -648,8 +648,8 @@ def link_companies(
     never merge on name alone, `find_company_pairs` marks them as conflicts). Without new
     companies, every profile is existing: only changed overrides (`decided`) can link."""
     started = time.perf_counter()
-    staged = scalar(con, "SELECT count(*) FROM batch_assign_company")
-    if not staged and not decided:
+    in_batch = scalar(con, "SELECT count(*) FROM batch_assign_company")
+    if not in_batch and not decided:
         return {
             **_nothing_to_link(con, "company"),
             "company_profiles_read": 0,
@@ -663,7 +663,7 @@ def link_companies(
     survivors = profiles.filter(~pl.col("node_id").is_in(moves["loser"].implode()))
     # the batch's records are staged at `now`; without any, the staged companies stay as they
     # are, and an org with none (a decision-only sync) has no profiles to save
-    stamp = _as_stamp(con, now) if staged else _staged_stamp(con, settings, "stg_companies")
+    stamp = _as_stamp(con, now) if in_batch else _staged_stamp(con, settings, "stg_companies")
     if stamp is not None:
         save_company_index(index_dir(settings), survivors, moves["winner"], settings.org_id, stamp)
     return {
