@@ -46,5 +46,17 @@ def test_polars_alone_returns_freed_memory_after_half_a_second() -> None:
     assert _decay_in_effect("") == 500
 
 
+def test_polars_own_setting_inherited_from_a_parent_process_is_replaced() -> None:
+    # a benchmark or notebook that imported polars passes polars' setting on to the pipeline
+    # processes it starts: it is nobody's choice
+    parent = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+    assert _decay_in_effect("import rex_pipeline", user_setting=parent) == 10_000
+
+
+def test_our_setting_passed_on_to_a_worker_process_is_kept() -> None:
+    parent = "dirty_decay_ms:500,muzzy_decay_ms:1000,dirty_decay_ms:10000,muzzy_decay_ms:10000"
+    assert _decay_in_effect("import rex_pipeline", user_setting=parent) == 10_000
+
+
 def test_a_users_own_setting_is_kept() -> None:
     assert _decay_in_effect("import rex_pipeline", user_setting="dirty_decay_ms:2000") == 2_000
