@@ -5,7 +5,7 @@ set in polars' own `__init__`). A pipeline step frees and allocates frames of th
 over and over (chunk after chunk, pass after pass), so with that setting the kernel takes the
 pages back and hands out fresh ones again, each fresh page a fault plus zeroing: a quarter of a
 million-row run's CPU time was the kernel's. With jemalloc's own default (10 s), the resolution
-step at 1M takes 28% fewer page faults and about 2 s less (27.0 to 25.1 s, three runs each),
+step at 1M takes 28% fewer page faults and about 2 s less (25.8 to 23.7 s, five runs each),
 for 0.2–0.5 GB more peak memory (the full run's peak 3.3 to 3.6 GB).
 
 polars reads `_RJEM_MALLOC_CONF` once, when it is first imported, appending it to its own
