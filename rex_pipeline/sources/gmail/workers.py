@@ -11,6 +11,7 @@ do not sit idle through the file's tail, its contacts and the next file's scan.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -23,6 +24,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _RESULT_PIPE_BYTES = 1 << 20  # the default pipe-max-size
+# A worker only reads mail: millions of short-lived containers, almost none kept. Python's
+# default (a collection every 700 new containers) spent 4% of a worker's CPU collecting
+# little (170k messages on one worker: 14.1 to 13.6 CPU-s, means of five and six runs).
+WORKER_GC_THRESHOLD = (50_000, 20, 100)
 Call = tuple[Any, ...]
 Queued = tuple[Callable[..., Any], Call, Future[Any]]
 
@@ -166,8 +171,10 @@ def _widen_result_pipe(executor: ProcessPoolExecutor) -> None:
 
 def _load_parser() -> None:
     """Import the parser (polars included) as each worker starts, while the caller is still
-    cutting the file, rather than when the first part arrives."""
+    cutting the file, rather than when the first part arrives; collect garbage less often."""
     import rex_pipeline.sources.gmail.parse  # noqa: F401
+
+    gc.set_threshold(*WORKER_GC_THRESHOLD)
 
 
 def _cancel(futures: Iterable[Future[Any]]) -> None:

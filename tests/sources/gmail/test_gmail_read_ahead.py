@@ -5,6 +5,7 @@ and a pool reading ahead into the next file reads every part once and changes no
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import pickle
 import sys
@@ -110,6 +111,13 @@ def test_the_result_pipe_is_widened() -> None:
     with PartPool(2) as pool:
         reader = pool.executor()._result_queue._reader  # type: ignore[attr-defined]
         assert fcntl.fcntl(reader.fileno(), fcntl.F_GETPIPE_SZ) >= workers._RESULT_PIPE_BYTES
+
+
+def test_workers_collect_garbage_less_often_than_python_does() -> None:
+    with PartPool(1) as pool:
+        threshold = pool.executor().submit(gc.get_threshold).result()
+    assert threshold == workers.WORKER_GC_THRESHOLD
+    assert gc.get_threshold() != workers.WORKER_GC_THRESHOLD  # the caller's is its own
 
 
 def _files(tmp_path: Path) -> list[Path]:
