@@ -26,7 +26,7 @@ T = TypeVar("T")
 _RESULT_PIPE_BYTES = 1 << 20  # the default pipe-max-size
 # A worker only reads mail: millions of short-lived containers, almost none kept. Python's
 # default (a collection every 700 new containers) spent 4% of a worker's CPU collecting
-# little (170k messages on one worker: 14.1 to 13.6 CPU-s, means of five and six runs).
+# little (170k messages on one worker: 14.1 to 13.6 CPU-s, means of six and five runs).
 WORKER_GC_THRESHOLD = (50_000, 20, 100)
 Call = tuple[Any, ...]
 Queued = tuple[Callable[..., Any], Call, Future[Any]]
