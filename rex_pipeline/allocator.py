@@ -26,11 +26,8 @@ KEEP_FREED_MEMORY = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
 POLARS_OWN_SETTING = "dirty_decay_ms:500,muzzy_decay_ms:1000"  # what polars writes, unasked
 
 
-def keep_freed_memory_longer() -> bool:
-    """Set polars' allocator to keep freed memory for 10 s unless someone chose a setting;
-    whether it was set here."""
+def keep_freed_memory_longer() -> None:
+    """Set polars' allocator to keep freed memory for 10 s unless someone chose a setting."""
     chosen = os.environ.get(POLARS_ALLOCATOR_ENV, "").removeprefix(POLARS_OWN_SETTING)
-    if chosen.strip(","):
-        return False
-    os.environ[POLARS_ALLOCATOR_ENV] = KEEP_FREED_MEMORY
-    return True
+    if not chosen.strip(","):
+        os.environ[POLARS_ALLOCATOR_ENV] = KEEP_FREED_MEMORY
