@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from rex_pipeline.records import UnreadableFileError
@@ -52,9 +53,10 @@ def footer_text(line: str) -> str:
     return line.strip().rstrip(",;\t").strip().strip('"').strip()
 
 
-def _split_footer(text: str) -> tuple[str, int, bool]:
-    """The text without its trailing footer block, the lines removed, and whether a Salesforce
-    footer line was among them. Trailing blank lines are removed either way."""
+def _split_footer(text: str) -> tuple[int, int, bool]:
+    """Where the text ends without its trailing footer block and the final newline, the lines
+    removed, and whether a Salesforce footer line was among them. Trailing blank lines are
+    removed either way. An index, not a slice: slicing would copy the whole file."""
     tail_start = max(0, len(text) - _FOOTER_TAIL_CHARS)
     lines = text[tail_start:].split("\n")
     terminated = text.endswith("\n")
@@ -70,20 +72,31 @@ def _split_footer(text: str) -> tuple[str, int, bool]:
         salesforce = salesforce or bool(stripped)
         keep -= 1
     removed = len(lines) - keep
-    if not removed:
-        return text, 0, False
     cut = sum(len(line) + 1 for line in lines[keep:]) + (1 if terminated else 0)
-    return text[: len(text) - cut], removed, salesforce
+    return max(0, len(text) - cut), removed, salesforce
+
+
+def _first_lines(text: str, end: int) -> Iterator[tuple[int, str]]:
+    """(offset, line) of the first MAX_PREAMBLE_LINES lines of text[:end], without splitting
+    (or copying) the rest of the file."""
+    start = 0
+    for _ in range(MAX_PREAMBLE_LINES):
+        if start > end:
+            return
+        stop = text.find("\n", start, end)
+        stop = end if stop < 0 else stop
+        yield start, text[start:stop]
+        start = stop + 1
 
 
 def find_layout(text: str) -> Layout:
     """Locate header, delimiter, preamble and footer; UnreadableFileError if no header row in
     the first lines is one we recognise."""
-    body_and_header, footer_lines, salesforce = _split_footer(text)
-    head = body_and_header.split("\n", MAX_PREAMBLE_LINES)
-    offset = 0
-    for index, line in enumerate(head[:MAX_PREAMBLE_LINES]):
+    end, footer_lines, salesforce = _split_footer(text)
+    first = ""
+    for index, (offset, line) in enumerate(_first_lines(text, end)):
         if line.strip():
+            first = first or line
             delimiter = sniff_delimiter(line)
             header = next(csv.reader([line], delimiter=delimiter))
             dialect = recognise(header, salesforce_footer=salesforce)
@@ -94,8 +107,6 @@ def find_layout(text: str) -> Layout:
                     dialect=dialect,
                     preamble_lines=index,
                     footer_lines=footer_lines,
-                    body=body_and_header[offset + len(line) + 1 :],
+                    body=text[offset + len(line) + 1 : end],
                 )
-        offset += len(line) + 1
-    first = next((line for line in head if line.strip()), "")[:120]
-    raise UnreadableFileError(f"no recognisable header row (first line: {first!r})")
+    raise UnreadableFileError(f"no recognisable header row (first line: {first[:120]!r})")

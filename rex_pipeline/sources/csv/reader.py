@@ -182,11 +182,13 @@ def read_records(body: str, delimiter: str, n_columns: int) -> Records:
     width = max(n_columns, int(shapes.get_column("delimiters").max() or 0) + 1)
     names = [column_name(i) for i in range(width)]
     try:
-        frame = pl.read_csv(
-            delimiter.join(names).encode("utf-8") + b"\n" + data,
+        frame = pl.read_csv(  # the schema sets the width: no header row glued to a copy
+            data,
+            has_header=False,
+            schema=dict.fromkeys(names, pl.String),
+            missing_columns="insert",
             separator=delimiter,
             quote_char='"',
-            infer_schema=False,
             truncate_ragged_lines=True,
         )
     except pl.exceptions.PolarsError as exc:
