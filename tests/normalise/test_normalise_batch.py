@@ -119,6 +119,22 @@ def test_rejections_carry_reason_and_raw_record(con: duckdb.DuckDBPyConnection) 
     assert rows[("hubspot.csv", 4)]["reason"] == "the org's own address: never a contact"
     assert json.loads(rows[("hubspot.csv", 4)]["raw"]) == _CONTACTS[3]
     assert rows[("hubspot.csv", 7)]["reason"].startswith("no usable identity")
+    # the raw text as staged, though the chunks carried only a reference to it
+    for row, original in ((3, _CONTACTS[2]), (4, _CONTACTS[3]), (7, _CONTACTS[6])):
+        assert json.loads(rows[("hubspot.csv", row)]["raw"]) == original
+    # a record staged without raw text is rejected with its fields as JSON
+    assert json.loads(rows[("co.csv", 2)]["raw"])["domain"] == "gmail.com"
+
+
+def test_raw_text_comes_back_whatever_the_chunk(con: duckdb.DuckDBPyConnection) -> None:
+    normalise_batch(con, SETTINGS, chunk_rows=1_000)
+    whole = batch.table(con, "batch_rejected_normalise")
+    normalise_batch(con, SETTINGS, chunk_rows=1)  # every rejection from a chunk of its own
+    assert batch.table(con, "batch_rejected_normalise").equals(whole)
+    staged = batch.table(con, "batch_raw_contacts").filter(pl.col("org_id") == ORG)
+    texts = set(staged["raw"].to_list())
+    contacts = whole.filter(pl.col("source_file") == "hubspot.csv")
+    assert contacts.height == 3 and set(contacts["raw"].to_list()) <= texts
 
 
 def test_a_batch_without_raw_tables_gives_empty_clean_tables(tmp_path: Path) -> None:
