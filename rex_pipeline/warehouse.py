@@ -116,8 +116,8 @@ _INTERNAL_DDL = (
 # contacts, the apply of a +1% run spent 17 s of its 21 s committing, 8 s without it. It is the
 # only string method DuckDB 2.0 writes (pragma_storage_info shows every VARCHAR segment of the
 # work database 'Uncompressed', three-valued columns too): 5.6 GB at 1M instead of 1.9 GB. Yet
-# with it the first load took 30-45 s longer and an increment was no faster (see the README's
-# benchmark section). The published file, written once per run and read by analysts, keeps
+# with it the first load took 30-45 s longer and an increment was no faster (see
+# benchmarks/TUNING.md). The published file, written once per run and read by analysts, keeps
 # every method (without dictionary-FSST it would be 2.6x larger).
 WORK_UNUSED_COMPRESSION = "dict_fsst"
 PUBLISHED_UNUSED_COMPRESSION = ""
