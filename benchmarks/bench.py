@@ -70,12 +70,19 @@ TARGETS = {"full_s": 90.0, "peak_mb": 4096.0, "rerun_s": 10.0, "increment_share"
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _usage(pid: int) -> tuple[int, float]:
-    """(RSS in KiB, CPU seconds) of a process and its descendants; (0, 0) once it is gone."""
-    rss, cpu = 0, 0.0
+def _status_kb(pid: int, key: str) -> int:
+    """A size of /proc/<pid>/status in KiB (`VmRSS`, `VmHWM`); 0 once the process is gone."""
     try:
         with open(f"/proc/{pid}/status") as status:
-            rss = next((int(x.split()[1]) for x in status if x.startswith("VmRSS:")), 0)
+            return next((int(x.split()[1]) for x in status if x.startswith(f"{key}:")), 0)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _usage(pid: int) -> tuple[int, float]:
+    """(RSS in KiB, CPU seconds) of a process and its descendants; (0, 0) once it is gone."""
+    rss, cpu = _status_kb(pid, "VmRSS"), 0.0
+    try:
         with open(f"/proc/{pid}/stat") as stat:  # utime, stime: fields 14, 15 after "(comm)"
             fields = stat.read().rsplit(")", 1)[1].split()
             cpu = (int(fields[11]) + int(fields[12])) / _TICK
@@ -86,17 +93,6 @@ def _usage(pid: int) -> tuple[int, float]:
     except (OSError, ValueError, IndexError):
         pass
     return rss, cpu
-
-
-def _high_water_kb(pid: int) -> int:
-    """VmHWM of a running process: its peak RSS since its exec. (wait4's ru_maxrss is not:
-    a child started by vfork/exec starts from its parent's RSS, so a benchmark process that
-    has grown to 1 GB reports 1 GB for a run that peaked at 0.4.)"""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return next((int(x.split()[1]) for x in status if x.startswith("VmHWM:")), 0)
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 class UsageSampler(threading.Thread):
@@ -115,12 +111,14 @@ class UsageSampler(threading.Thread):
             rss, cpu = _usage(self.pid)
             if rss:
                 self.samples.append((time.time(), rss, cpu))
-                self.high_water_kb = max(self.high_water_kb, _high_water_kb(self.pid))
+                self.high_water_kb = max(self.high_water_kb, _status_kb(self.pid, "VmHWM"))
             self._stop_event.wait(self.interval)
 
     def run_peak_mb(self) -> float:
-        """The run's peak: the process's own high-water mark or, when higher, the sampled sum
-        over its tree (the mail parser's workers)."""
+        """The run's peak: the process's own high-water mark (VmHWM, which starts afresh at
+        exec) or, when higher, the sampled sum over its tree (the mail parser's workers). Not
+        wait4's ru_maxrss: a child started by vfork/exec starts from its parent's RSS, so a
+        benchmark process that has grown to 1 GB reported 1 GB for a run that peaked at 0.4."""
         sampled = max((kb for _, kb, _ in self.samples), default=0)
         return round(max(sampled, self.high_water_kb) / 1024, 1)
 
@@ -611,13 +609,18 @@ def _scenario_chain(
     return results
 
 
+def _lower_median(count: int) -> int:
+    """Index of the median of `count` sorted values (the lower of the middle two if even)."""
+    return (count - 1) // 2
+
+
 def median_runs(chains: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """Per scenario, the run with the median wall time (the lower one of the middle two for
     an even count): a whole run, so its steps add up to its total."""
     medians = {}
     for name in chains[0]:
         runs = sorted((c[name] for c in chains if name in c), key=lambda r: r["wall_s"])
-        medians[name] = runs[(len(runs) - 1) // 2]
+        medians[name] = runs[_lower_median(len(runs))]
     return medians
 
 
@@ -639,14 +642,17 @@ def spread(chains: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, list[
     }
 
 
-def print_spread(runs: dict[str, dict[str, list[float]]]) -> None:
+def print_spread(
+    runs: dict[str, dict[str, list[float]]], reported: dict[str, dict[str, Any]]
+) -> None:
+    """Every run's seconds and peak, with the wall seconds of the run reported (the median)."""
     count = max(len(r["wall_s"]) for r in runs.values())
     print(f"\n== {count} runs of each scenario: wall seconds (median), CPU seconds, peak MB")
     for name, r in runs.items():
         walls = ", ".join(f"{w:.1f}" for w in r["wall_s"])
         cpus = ", ".join(_num(c, 1) for c in r["cpu_s"])
         peaks = ", ".join(_num(p) for p in r["peak_rss_mb"])
-        median = sorted(r["wall_s"])[(len(r["wall_s"]) - 1) // 2]
+        median = reported[name]["wall_s"]
         print(f"{name:<10} {walls}  ({median:.1f})   cpu {cpus}   peak {peaks}")
 
 
@@ -670,7 +676,7 @@ def bench_scenarios(args: argparse.Namespace) -> dict[str, Any]:
     }
     if len(chains) > 1 and not _failed(chains[-1]):
         report["runs"] = spread(chains)
-        print_spread(report["runs"])
+        print_spread(report["runs"], report["scenarios"])
     return report
 
 
