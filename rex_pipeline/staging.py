@@ -153,7 +153,7 @@ def raw_chunks(
         yield records.empty(schema)
         return
     for start in range(first, last + 1, chunk_rows):
-        # no ORDER BY (it costs a sort of the whole chunk, `raw` JSON included): a filtered
+        # no ORDER BY (it costs a sort of the whole chunk, every column included): a filtered
         # scan keeps the table's order while DuckDB's preserve_insertion_order is on (default)
         yield con.sql(
             f"""SELECT * REPLACE (CASE WHEN raw IS NOT NULL THEN $ref || rowid END AS raw)
