@@ -219,6 +219,35 @@ def test_a_bigger_population_needs_more_than_a_name_but_not_more_than_a_number()
     assert phone["decision"] == "merge"
 
 
+def test_one_name_at_one_company_weighs_the_same_in_a_bigger_population() -> None:
+    # the company's people, not the warehouse's, are who else could carry the name: 40,000
+    # others change nothing for Ada Lovelace twice at engines.co.uk, but a look-alike
+    # colleague's name (Lovelace / Lovelock) still counts for less among more people
+    n = pl.int_range(40_000, eager=True).cast(pl.String)
+    crowd = pl.DataFrame(
+        {
+            "node_id": "p" + n,
+            "first_name": "First" + (n.cast(pl.Int64) % 700).cast(pl.String),
+            "last_name": "Last" + n,
+        }
+    )
+    at_engines = {"company_key": "engines", "company_domain": "engines.co.uk"}
+    same = (
+        person("n1", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines),
+        person("n2", "Ada", "Lovelace", "a.lovelace@engines.co.uk", **at_engines),
+    )
+    alike = (
+        person("n3", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines),
+        person("n4", "Ada", "Lovelock", "ada.lovelock@engines.co.uk", **at_engines),
+    )
+    small, large = (explain_pair(*same, SETTINGS, population=p) for p in (None, crowd))
+    assert large["evidence"]["company"]["level"] == "same domain"
+    assert large["match_weight"] == pytest.approx(small["match_weight"])
+    small, large = (explain_pair(*alike, SETTINGS, population=p) for p in (None, crowd))
+    assert large["evidence"]["last_name"]["level"] not in ("exact", "typo")
+    assert large["match_weight"] < small["match_weight"] - 1.5
+
+
 def test_a_number_two_mailboxes_of_one_company_share_is_the_office_line() -> None:
     explained = explain_pair(
         person("n1", "Sarah", "Wallace", "sarah.wallace@greenbridge.com",

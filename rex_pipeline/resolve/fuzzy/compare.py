@@ -52,6 +52,14 @@ IDENTIFIER_LEVELS = {
     "linkedin": "same profile",
 }
 
+#: A shared company narrows the people two names are judged against to its own, whose number
+#: does not grow with the warehouse (a bigger warehouse holds more companies, not bigger ones).
+#: So for two nodes of one name (first names exact or nicknames, last names exact or a typo)
+#: these company levels gain the scale back too. Look-alike names of colleagues do not: the
+#: name itself is then in doubt. At 1M rows of the seeded benchmark this lifted recall from
+#: 0.785 to 0.822 at precision 0.9968, no hard negative merged (README, "Resolution").
+SAME_NAME_COMPANY_LEVELS = ("same domain", "same name", "similar name")
+
 FIRST_NAME = Comparison(
     "first_name",
     (
@@ -772,6 +780,15 @@ def score_pairs(
             + pl.when(pl.col(f"{name}_level") == level).then(scale).otherwise(0.0)
         ).alias(f"{name}_weight")
         for name, level in IDENTIFIER_LEVELS.items()
+    )
+    one_name = pl.col("first_name_level").is_in(["exact", "nickname"]) & pl.col(
+        "last_name_level"
+    ).is_in(["exact", "typo"])
+    frame = frame.with_columns(
+        company_weight=pl.col("company_weight")
+        + pl.when(one_name & pl.col("company_level").is_in(SAME_NAME_COMPANY_LEVELS))
+        .then(scale)
+        .otherwise(0.0)
     )
     return frame.with_columns(total_weight(PRIOR_WEIGHT - scale, CONTACT_COMPARISONS)).with_columns(
         score=probability(pl.col("match_weight")), conflict=conflict_expr()
