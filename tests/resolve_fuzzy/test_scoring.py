@@ -8,7 +8,7 @@ import pytest
 from rex_pipeline.config import ResolutionSettings, Settings
 from rex_pipeline.resolve.fuzzy import contacts as fuzzy_contacts
 from rex_pipeline.resolve.fuzzy import explain_pair, find_candidate_pairs
-from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, pair_of, person
+from tests.resolve_fuzzy.fuzzy_factory import SETTINGS, contacts, crowd, pair_of, person
 
 
 def test_work_and_personal_address_of_one_person_merge() -> None:
@@ -194,7 +194,7 @@ def test_typo_in_a_work_address_merges_with_the_same_name_and_company() -> None:
 def test_a_bigger_population_needs_more_than_a_name_but_not_more_than_a_number() -> None:
     # 40,000 other people: namesakes become likelier, a shared mobile does not
     n = pl.int_range(40_000, eager=True).cast(pl.String)
-    crowd = pl.DataFrame(
+    people = pl.DataFrame(
         {
             "node_id": "p" + n,
             "first_name": "First" + (n.cast(pl.Int64) % 700).cast(pl.String),
@@ -213,9 +213,9 @@ def test_a_bigger_population_needs_more_than_a_name_but_not_more_than_a_number()
         person("n4", "A.", "Lovelace", "countess1815@gmail.com", phones=["+447700900123"]),
     )
     small = explain_pair(*by_name, SETTINGS)["match_weight"]
-    large = explain_pair(*by_name, SETTINGS, population=crowd)["match_weight"]
+    large = explain_pair(*by_name, SETTINGS, population=people)["match_weight"]
     assert large < small - 1.5
-    phone = explain_pair(*by_phone, SETTINGS, population=crowd)
+    phone = explain_pair(*by_phone, SETTINGS, population=people)
     assert phone["decision"] == "merge"
 
 
@@ -223,14 +223,7 @@ def test_one_name_at_one_company_weighs_the_same_in_a_bigger_population() -> Non
     # the company's people, not the warehouse's, are who else could carry the name: 40,000
     # others change nothing for Ada Lovelace twice at engines.co.uk, but a look-alike
     # colleague's name (Lovelace / Lovelock) still counts for less among more people
-    n = pl.int_range(40_000, eager=True).cast(pl.String)
-    crowd = pl.DataFrame(
-        {
-            "node_id": "p" + n,
-            "first_name": "First" + (n.cast(pl.Int64) % 700).cast(pl.String),
-            "last_name": "Last" + n,
-        }
-    )
+    others = crowd(40_000)
     at_engines = {"company_key": "engines", "company_domain": "engines.co.uk"}
     same = (
         person("n1", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines),
@@ -240,10 +233,10 @@ def test_one_name_at_one_company_weighs_the_same_in_a_bigger_population() -> Non
         person("n3", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines),
         person("n4", "Ada", "Lovelock", "ada.lovelock@engines.co.uk", **at_engines),
     )
-    small, large = (explain_pair(*same, SETTINGS, population=p) for p in (None, crowd))
+    small, large = (explain_pair(*same, SETTINGS, population=p) for p in (None, others))
     assert large["evidence"]["company"]["level"] == "same domain"
     assert large["match_weight"] == pytest.approx(small["match_weight"])
-    small, large = (explain_pair(*alike, SETTINGS, population=p) for p in (None, crowd))
+    small, large = (explain_pair(*alike, SETTINGS, population=p) for p in (None, others))
     assert large["evidence"]["last_name"]["level"] not in ("exact", "typo")
     assert large["match_weight"] < small["match_weight"] - 1.5
 
