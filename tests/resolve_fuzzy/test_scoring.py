@@ -221,23 +221,23 @@ def test_a_bigger_population_needs_more_than_a_name_but_not_more_than_a_number()
 
 def test_one_name_at_one_company_weighs_the_same_in_a_bigger_population() -> None:
     # the company's people, not the warehouse's, are who else could carry the name: 40,000
-    # others change nothing for Ada Lovelace twice at engines.co.uk, but a look-alike
-    # colleague's name (Lovelace / Lovelock) still counts for less among more people
+    # others change nothing for Ada Lovelace twice at engines.co.uk; but a look-alike
+    # colleague's name (Lovelace / Lovelock), or two mailboxes there (how two namesakes at one
+    # company look), still count for less among more people
     others = crowd(40_000)
     at_engines = {"company_key": "engines", "company_domain": "engines.co.uk"}
-    same = (
-        person("n1", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines),
-        person("n2", "Ada", "Lovelace", "a.lovelace@engines.co.uk", **at_engines),
-    )
-    alike = (
-        person("n3", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines),
-        person("n4", "Ada", "Lovelock", "ada.lovelock@engines.co.uk", **at_engines),
-    )
+    work = person("n1", "Ada", "Lovelace", "ada.lovelace@engines.co.uk", **at_engines)
+    same = (work, person("n2", "Ada", "Lovelace", "ada.l1815@gmail.com", **at_engines))
+    alike = (work, person("n3", "Ada", "Lovelock", "ada.l1815@gmail.com", **at_engines))
+    two_mailboxes = (work, person("n4", "Ada", "Lovelace", "alovelace@engines.co.uk", **at_engines))
     small, large = (explain_pair(*same, SETTINGS, population=p) for p in (None, others))
     assert large["evidence"]["company"]["level"] == "same domain"
     assert large["match_weight"] == pytest.approx(small["match_weight"])
     small, large = (explain_pair(*alike, SETTINGS, population=p) for p in (None, others))
     assert large["evidence"]["last_name"]["level"] not in ("exact", "typo")
+    assert large["match_weight"] < small["match_weight"] - 1.5
+    small, large = (explain_pair(*two_mailboxes, SETTINGS, population=p) for p in (None, others))
+    assert large["evidence"]["last_name"]["level"] == "exact"
     assert large["match_weight"] < small["match_weight"] - 1.5
 
 
