@@ -18,7 +18,7 @@ from rex_pipeline.faults import crash_point
 from rex_pipeline.resources import RexSettings, WorkDatabase
 
 if TYPE_CHECKING:  # the scoring package is imported when an asset runs, not when Dagster loads
-    from rex_pipeline.score import IcpModel
+    from rex_pipeline.score import IcpModel, LearnReport
     from rex_pipeline.score.inputs import ScoringInputs
 
 
@@ -67,20 +67,29 @@ def icp_scores(
 ) -> dg.MaterializeResult:
     from rex_pipeline.score import (
         histogram_markdown,
+        learn_from_customers,
         load_icp_model,
         model_hash,
         top_contacts_markdown,
     )
-    from rex_pipeline.score.state import stage_model_hash, stored_model_hash
+    from rex_pipeline.score.scoring import SCORE_COLUMNS
+    from rex_pipeline.score.state import stage_insights, stage_model_hash, stored_model_hash
 
     settings = settings_for(rex_settings, config)
     model = load_icp_model(settings.icp)
     current = model_hash(model)
     with work_db.connect(settings) as con:
         everything = config.full_refresh or stored_model_hash(con, settings.org_id) != current
-        inputs, scores = _score(context, settings, con, model, everything=everything)
+        # scoring every contact is the pass the insights asset would repeat after publishing
+        learn = everything and _insights_in_run(context)
+        inputs, scored = _score(
+            context, settings, con, model, everything=everything, keep_features=learn
+        )
+        scores = scored.select(SCORE_COLUMNS)
         batch.replace(con, "batch_icp_scores", scores)
         stage_model_hash(con, settings.org_id, current)
+        report = _insights(learn_from_customers(scored, model)) if learn else None
+        stage_insights(con, settings.org_id, context.run.run_id, current, report)
         distribution = scores_after_run(con, settings.org_id)
     crash_point("icp_scores.done")
     changed = scores.join(inputs.previous, on=["id", "icp_score"], how="anti").height
@@ -151,7 +160,8 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         "among contacts at stage customer (lift, counts, small-sample warnings), how well the "
         "current model separates customers from the rest (ROC AUC), and a suggested model to "
         "paste into rex.yaml. Computed over the whole warehouse on a full refresh, a new model "
-        "or once a day; incremental runs in between carry the last report forward.",
+        "or once a day (by the scoring step's own pass when it scored every contact); "
+        "incremental runs in between carry the last report forward.",
     )
     def icp_customer_insights(
         context: dg.AssetExecutionContext,
@@ -159,12 +169,8 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         rex_settings: RexSettings,
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
-        from rex_pipeline.score import (
-            learn_from_customers,
-            learn_markdown,
-            load_icp_model,
-            model_hash,
-        )
+        from rex_pipeline.score import learn_from_customers, load_icp_model, model_hash
+        from rex_pipeline.score.state import insights_of_run
 
         settings = settings_for(rex_settings, config)
         model = load_icp_model(settings.icp)
@@ -172,25 +178,48 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         previous = _previous_report(context, current, config.full_refresh)
         if previous is not None:
             return dg.MaterializeResult(metadata=previous)
+        run_id = context.run.run_id
         with work_db.connect(settings) as con:
-            _, scored = _score(context, settings, con, model, keep_features=True)
-        report = learn_from_customers(scored, model)
+            report = insights_of_run(con, settings.org_id, run_id, current)
+            computed_by = "icp_scores"
+            if report is None:  # scoring did not score every contact: score them here
+                _, scored = _score(context, settings, con, model, keep_features=True)
+                report = _insights(learn_from_customers(scored, model))
+                computed_by = "icp_customer_insights"
         return dg.MaterializeResult(
             metadata={
                 "icp/model_hash": current,
-                "computed_in_run": context.run.run_id,
-                "auc_current_model": report.auc_current,
-                "auc_suggested_model": report.auc_suggested,
-                "customers": report.customers,
-                "other_contacts": report.others,
-                "report": dg.MetadataValue.md(learn_markdown(report)),
-                "suggested_model_yaml": dg.MetadataValue.md(
-                    f"```yaml\n{report.suggested_model_yaml}```"
-                ),
+                "computed_in_run": run_id,
+                "computed_by": computed_by,
+                **report,
+                "report": dg.MetadataValue.md(str(report["report"])),
+                "suggested_model_yaml": dg.MetadataValue.md(str(report["suggested_model_yaml"])),
             }
         )
 
     return icp_customer_insights
+
+
+def _insights(report: "LearnReport") -> dict[str, object]:
+    """The insights asset's report as plain values (markdown as text): what a scoring pass
+    over every contact hands to it (`score.state.stage_insights`)."""
+    from rex_pipeline.score import learn_markdown
+
+    return {
+        "auc_current_model": report.auc_current,
+        "auc_suggested_model": report.auc_suggested,
+        "customers": report.customers,
+        "other_contacts": report.others,
+        "report": learn_markdown(report),
+        "suggested_model_yaml": f"```yaml\n{report.suggested_model_yaml}```",
+    }
+
+
+def _insights_in_run(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run also materializes the insights asset (a run without a recorded
+    selection, None or empty as `dg.materialize` leaves it, runs its whole job)."""
+    selection = context.run.asset_selection
+    return not selection or dg.AssetKey("icp_customer_insights") in selection
 
 
 #: How long a customer-insights report stays current for incremental runs.

@@ -31,7 +31,7 @@ from rex_pipeline.publish.derived import table_shapes
 from rex_pipeline.publish.touched import touch, touch_files
 from rex_pipeline.resolve.decisions import apply_overrides_digest
 from rex_pipeline.schema import TABLES_BY_NAME
-from rex_pipeline.score.state import apply_model_hash
+from rex_pipeline.score.state import apply_insights, apply_model_hash
 from rex_pipeline.warehouse import execute, mark_changed, scalar
 
 # columns that are not "content" when deciding whether a row changed
@@ -595,6 +595,7 @@ def apply_batch(con: duckdb.DuckDBPyConnection, settings: Settings, now: datetim
         _apply_manifest(con, org, now)
         stats.changed["icp_scores"] = _apply_scores(con, org)
         apply_model_hash(con)
+        apply_insights(con)
         views_before = _views_digest(con, org)
         _apply_views(con, settings)
         _apply_review_queue(con, org)

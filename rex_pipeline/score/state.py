@@ -1,4 +1,5 @@
-"""Which ICP model the stored scores came from, per org.
+"""Which ICP model the stored scores came from, per org, and the customer-insights report of
+the run that scored every contact.
 
 A run scores only the contacts it can change unless the model changed since the stored
 scores were computed; then every contact is scored again. The hash is staged by the scoring
@@ -7,6 +8,8 @@ never claims scores that were not applied.
 """
 
 from __future__ import annotations
+
+import json
 
 import duckdb
 import polars as pl
@@ -38,3 +41,56 @@ def apply_model_hash(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "INSERT OR REPLACE INTO icp_model_state SELECT org_id, model_hash FROM batch_icp_model"
     )
+
+
+# The customer-insights report a scoring pass over every contact computed, handed to the
+# insights asset of the same run (staged as `batch_icp_insights`, written by publish with the
+# scores): scoring every contact again after publishing would repeat that pass.
+_INSIGHTS_DDL = """CREATE TABLE IF NOT EXISTS icp_insights (
+    org_id VARCHAR PRIMARY KEY, run_id VARCHAR NOT NULL, model_hash VARCHAR NOT NULL,
+    report VARCHAR NOT NULL)"""
+
+
+def stage_insights(
+    con: duckdb.DuckDBPyConnection,
+    org: str,
+    run_id: str,
+    model_hash: str,
+    report: dict[str, object] | None,
+) -> None:
+    """Stage this run's report (plain values, see `insights_of_run`), or none."""
+    if report is None:
+        con.execute("DROP TABLE IF EXISTS batch_icp_insights")
+        return
+    frame = pl.DataFrame(
+        {
+            "org_id": [org],
+            "run_id": [run_id],
+            "model_hash": [model_hash],
+            "report": [json.dumps(report)],
+        }
+    )
+    batch.replace(con, "batch_icp_insights", frame)
+
+
+def apply_insights(con: duckdb.DuckDBPyConnection) -> None:
+    """Inside the publish transaction: keep the staged report."""
+    if not batch.exists(con, "batch_icp_insights"):
+        return
+    con.execute(_INSIGHTS_DDL)
+    con.execute(
+        "INSERT OR REPLACE INTO icp_insights "
+        "SELECT org_id, run_id, model_hash, report FROM batch_icp_insights"
+    )
+
+
+def insights_of_run(
+    con: duckdb.DuckDBPyConnection, org: str, run_id: str, model_hash: str
+) -> dict[str, object] | None:
+    """The report the scoring step of run `run_id` computed with this model, if it did."""
+    con.execute(_INSIGHTS_DDL)
+    rows = con.execute(
+        "SELECT report FROM icp_insights WHERE org_id = ? AND run_id = ? AND model_hash = ?",
+        [org, run_id, model_hash],
+    ).fetchall()
+    return json.loads(rows[0][0]) if rows else None

@@ -76,3 +76,38 @@ def test_insights_are_carried_forward_between_full_runs(env: Env) -> None:
     assert run(False)[0] == first_run  # the incremental run carries the report forward
     computed, full_run = run(True)
     assert computed == full_run  # a full refresh computes it again
+
+
+def _won_and_open(n: int = 24) -> str:
+    """A HubSpot export where a third of the contacts are customers: VPs at .io software
+    companies won more often than the managers at the others."""
+    rows = ['"Record ID","First Name","Last Name","Email","Job Title","Lifecycle Stage"']
+    for i in range(n):
+        vp = i % 2 == 0
+        stage = "customer" if i % 3 == 0 else "lead"
+        domain = f"soft{i}.io" if vp else f"shop{i}.com"
+        title = "VP Engineering" if vp else "Office Manager"
+        rows.append(f'"{500 + i}","Person{i}","Lastname{i}","p{i}@{domain}","{title}","{stage}"')
+    return "\n".join(rows) + "\n"
+
+
+def test_the_scoring_pass_over_every_contact_hands_its_report_to_the_insights(
+    env: Env,
+) -> None:
+    from rex_pipeline.definitions import icp_customer_insights
+
+    env.write("csv/hubspot.csv", _won_and_open())
+    first = env.run()
+    assert_ok(first)
+    handed = first.asset_materializations_for_node("icp_customer_insights")[0].metadata
+    assert handed["computed_by"].value == "icp_scores"
+    assert handed["customers"].value == 8 and handed["other_contacts"].value == 16
+    # the same report, computed by the insights asset itself from the published warehouse
+    alone = env.run({"full_refresh": True}, assets=[icp_customer_insights])
+    assert_ok(alone)
+    again = alone.asset_materializations_for_node("icp_customer_insights")[0].metadata
+    assert again["computed_by"].value == "icp_customer_insights"
+    for key in ("customers", "other_contacts", "auc_current_model", "auc_suggested_model"):
+        assert again[key] == handed[key], key
+    assert again["report"] == handed["report"]
+    assert again["suggested_model_yaml"] == handed["suggested_model_yaml"]
