@@ -31,7 +31,8 @@ from benchmarks.resolution_bench import ensure_data
 from rex_pipeline.config import Settings
 from rex_pipeline.resolve.fuzzy import cluster
 from rex_pipeline.resolve.fuzzy.blocking import candidate_pairs, rule_names, rules_of
-from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS, score_pairs
+from rex_pipeline.resolve.fuzzy.compare import score_pairs
+from rex_pipeline.resolve.fuzzy.contact_weights import CONTACT_COMPARISONS
 from rex_pipeline.resolve.fuzzy.contacts import NAME_BLOCK_CAPS, SCORE_CHUNK, contact_block_keys
 from rex_pipeline.resolve.fuzzy.features import ContactFeatures, contact_features
 from rex_pipeline.resolve.fuzzy.model import pair_frame

@@ -34,7 +34,8 @@ from rex_pipeline.resolve.fuzzy.companies import (
     score_company_pairs,
 )
 from rex_pipeline.resolve.fuzzy.company_index import COMPANY_INDEX_FORMAT, read_company_index
-from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS, score_pairs
+from rex_pipeline.resolve.fuzzy.compare import score_pairs
+from rex_pipeline.resolve.fuzzy.contact_weights import CONTACT_COMPARISONS
 from rex_pipeline.resolve.fuzzy.contacts import NAME_BLOCK_CAPS
 from rex_pipeline.resolve.fuzzy.index import (
     INDEX_FORMAT,

@@ -15,7 +15,7 @@ polars/rapidfuzz: no Dagster, no database.
 
 from rex_pipeline.resolve.fuzzy.cluster import cluster, cluster_stats, possible_duplicates
 from rex_pipeline.resolve.fuzzy.companies import COMPANY_COMPARISONS, find_company_pairs
-from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS
+from rex_pipeline.resolve.fuzzy.contact_weights import CONTACT_COMPARISONS
 from rex_pipeline.resolve.fuzzy.contacts import (
     Candidates,
     contact_candidates,

@@ -1,4 +1,5 @@
-"""Fuzzy linking of contact nodes: blocking rules, then scoring (see compare.py).
+"""Fuzzy linking of contact nodes: blocking rules, then scoring (the levels in compare.py,
+their weights in contact_weights.py).
 
 Blocking rules (a block larger than `resolution.max_block_size` nodes, or than the tighter
 NAME_BLOCK_CAPS of the name rules, is dropped):
@@ -27,7 +28,8 @@ import polars as pl
 
 from rex_pipeline.config import Settings
 from rex_pipeline.resolve.fuzzy.blocking import block_keys, candidate_pairs, rule_names, rules_of
-from rex_pipeline.resolve.fuzzy.compare import CONTACT_COMPARISONS, owned_mailboxes, score_pairs
+from rex_pipeline.resolve.fuzzy.compare import owned_mailboxes, score_pairs
+from rex_pipeline.resolve.fuzzy.contact_weights import CONTACT_COMPARISONS
 from rex_pipeline.resolve.fuzzy.features import (
     ContactFeatures,
     contact_features,

@@ -8,7 +8,7 @@ the weights of its levels; the match probability is 2^w / (1 + 2^w). Weights wer
 from those odds and checked against the seeded benchmark (benchmarks/resolution_bench.py), so
 every score can be read back as a sum of named reasons. Names get term-frequency adjustments
 (Smith agreeing says less than Lovelace), and the prior follows the population size
-(compare.scale_bits): the more people, the more namesakes.
+(contact_weights.scale_bits): the more people, the more namesakes.
 """
 
 from __future__ import annotations
