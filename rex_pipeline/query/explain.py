@@ -28,6 +28,7 @@ from rex_pipeline.query.resources import COMPANIES_R, CONTACTS_R, Resource
 from rex_pipeline.resolve.fuzzy.companies import (
     AMBIGUOUS,
     COMPANY_COMPARISONS,
+    COMPANY_PRIOR_WEIGHT,
     company_block_keys,
     company_features,
     company_pairs,
@@ -35,7 +36,11 @@ from rex_pipeline.resolve.fuzzy.companies import (
 )
 from rex_pipeline.resolve.fuzzy.company_index import COMPANY_INDEX_FORMAT, read_company_index
 from rex_pipeline.resolve.fuzzy.compare import score_pairs
-from rex_pipeline.resolve.fuzzy.contact_weights import CONTACT_COMPARISONS
+from rex_pipeline.resolve.fuzzy.contact_weights import (
+    CONTACT_COMPARISONS,
+    PRIOR_WEIGHT,
+    scale_bits,
+)
 from rex_pipeline.resolve.fuzzy.contacts import NAME_BLOCK_CAPS
 from rex_pipeline.resolve.fuzzy.index import (
     INDEX_FORMAT,
@@ -64,8 +69,10 @@ def explain_contacts(
     index, stamp = _contact_index(warehouse, scope.org_id)
     idx = _index_rows(index.features.nodes, answer["ids"], "contact")
     scored = score_pairs(index.features, _pair_frame(idx))
+    population = scale_bits(index.features.population)
     return {
         **_judged(answer, scored, CONTACT_COMPARISONS, resolution),
+        "prior": {"bits": PRIOR_WEIGHT - population, "population_bits": population},
         "blocking": _blocking(index.keys, idx, resolution.max_block_size, NAME_BLOCK_CAPS),
         "index": {"nodes": index.features.live_nodes, "synced_at": stamp["loaded_at"]},
     }
@@ -100,6 +107,7 @@ def explain_companies(
         judged |= {"decision": linked["decision"][0], "note": AMBIGUOUS}
     return {
         **judged,
+        "prior": {"bits": COMPANY_PRIOR_WEIGHT, "population_bits": 0.0},
         "blocking": _blocking(company_block_keys(nodes), idx, resolution.max_block_size, {}),
         "index": {"nodes": nodes.height, "synced_at": stamp["synced_at"]},
     }

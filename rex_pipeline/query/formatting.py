@@ -189,6 +189,7 @@ def render_explanation(answer: dict[str, Any]) -> str:
         *([f"note      {answer['note']}"] if answer.get("note") else []),
         f"scored    as they are now: the {answer['entity']} index of the sync of "
         f"{answer['index']['synced_at']} ({answer['index']['nodes']:,} {plural})",
+        _prior_line(answer["prior"], plural),
         "",
     ]
     rows = [
@@ -210,3 +211,15 @@ def render_explanation(answer: dict[str, Any]) -> str:
     verdict = "compared" if blocking["compared"] else "never compared"
     lines += ["", f"blocking  {verdict}: " + (", ".join(blocks) or "no block key in common")]
     return "\n".join(lines)
+
+
+def _prior_line(prior: dict[str, float], plural: str) -> str:
+    """The match weight a pair starts from: the bits a warehouse this size takes off (the
+    field weights of identifiers, and of one name at one company, carry them back)."""
+    line = f"prior     {prior['bits']:+.1f} bits before any field"
+    if prior["population_bits"] > 0:
+        line += (
+            f" ({prior['population_bits']:.1f} of them for the number of {plural}: identifiers,"
+            " and a shared company for one name, weigh as much more)"
+        )
+    return line

@@ -123,6 +123,10 @@ def test_review_queue_lists_the_pair_and_explain_gives_it_the_sync_s_score_and_e
     assert (evidence["first_name"]["level"], evidence["last_name"]["level"]) == ("exact", "exact")
     assert evidence["email"]["level"] != "same local part"
     assert answer["blocking"]["compared"] is True
+    # a pair's match weight is the prior and its fields' weights (a small warehouse: no scale)
+    assert answer["prior"] == {"bits": -12.0, "population_bits": 0.0}
+    fields = sum(field["weight"] for field in evidence.values())
+    assert answer["match_weight"] == pytest.approx(answer["prior"]["bits"] + fields)
     # the CLI reads rex.yaml's thresholds (0.8 / 0.5): the same evidence, judged by those
     monkeypatch.setenv("REX_ORG_ID", "acme-org")
     assert main(["contacts", "explain", id_a, id_b]) == 0
@@ -130,6 +134,7 @@ def test_review_queue_lists_the_pair_and_explain_gives_it_the_sync_s_score_and_e
     assert f"{id_a}  vs  {id_b}" in out
     assert f"(score {score:.4f}; merge at 0.8, review at 0.5)" in out
     assert "first_name  exact" in out and "blocking  compared: " in out
+    assert "prior     -12.0 bits before any field\n" in out
 
 
 def test_explain_shows_a_merge_grade_pair_that_an_override_keeps_apart(

@@ -198,6 +198,31 @@ def test_cli_explains_two_companies_with_the_rule_that_holds_them_for_review(
     assert out[1].startswith("decision  review  (score 0.98")
     assert out[3] == f"note      {AMBIGUOUS}"
     assert "(7 companies)" in out[4]
+    assert out[5] == "prior     -8.0 bits before any field"
     assert out[-1].startswith("blocking  compared: first_word (3 companies, limit 200)")
     assert main(["companies", "explain", ids["dotcom"], "cont_01h455vb4pex5vsknk084sn02q"]) == 1
     assert "is not a company id" in capsys.readouterr().err
+
+
+def test_the_prior_line_says_what_a_large_warehouse_takes_off() -> None:
+    from rex_pipeline.query.formatting import render_explanation
+
+    company = {"level": "same domain", "weight": 11.8, "similarity": 1.0, "meaning": "same domain"}
+    answer = {
+        "entity": "contact",
+        "ids": ["cont_a", "cont_b"],
+        "requested": ["cont_a", "cont_b"],
+        "same": False,
+        "decision": "merge",
+        "score": 0.9,
+        "conflict": None,
+        "thresholds": {"merge": 0.8, "review": 0.5},
+        "index": {"nodes": 551_900, "synced_at": "2026-11-24 05:00:00+00"},
+        "prior": {"bits": -17.8, "population_bits": 5.8},
+        "evidence": {"company": company},
+        "blocking": {"compared": True, "shared_blocks": []},
+    }
+    lines = render_explanation(answer).splitlines()
+    assert "(551,900 contacts)" in lines[3]
+    assert lines[4].startswith("prior     -17.8 bits before any field (5.8 of them for the")
+    assert "number of contacts" in lines[4]

@@ -34,7 +34,7 @@ from rex_pipeline.resolve.fuzzy.similarity import pairwise
 
 log = logging.getLogger(__name__)
 
-PRIOR_WEIGHT = -8.0
+COMPANY_PRIOR_WEIGHT = -8.0
 
 COMPANY_NAME = Comparison(
     "name",
@@ -127,7 +127,7 @@ def score_company_pairs(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFram
         .then(pl.lit("different domains"))
         .alias("conflict")
     )
-    return frame.with_columns(total_weight(PRIOR_WEIGHT, COMPANY_COMPARISONS)).with_columns(
+    return frame.with_columns(total_weight(COMPANY_PRIOR_WEIGHT, COMPANY_COMPARISONS)).with_columns(
         score=probability(pl.col("match_weight")), conflict=conflict
     )
 
