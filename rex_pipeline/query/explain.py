@@ -38,7 +38,7 @@ from rex_pipeline.resolve.fuzzy.company_index import COMPANY_INDEX_FORMAT, read_
 from rex_pipeline.resolve.fuzzy.compare import score_pairs
 from rex_pipeline.resolve.fuzzy.contact_weights import (
     CONTACT_COMPARISONS,
-    PRIOR_WEIGHT,
+    prior_weight,
     scale_bits,
 )
 from rex_pipeline.resolve.fuzzy.contacts import NAME_BLOCK_CAPS
@@ -72,7 +72,7 @@ def explain_contacts(
     population = scale_bits(index.features.population)
     return {
         **_judged(answer, scored, CONTACT_COMPARISONS, resolution),
-        "prior": {"bits": PRIOR_WEIGHT - population, "population_bits": population},
+        "prior": {"bits": prior_weight(population), "population_bits": population},
         "blocking": _blocking(index.keys, idx, resolution.max_block_size, NAME_BLOCK_CAPS),
         "index": {"nodes": index.features.live_nodes, "synced_at": stamp["loaded_at"]},
     }

@@ -188,6 +188,12 @@ def scale_bits(nodes: int) -> float:
     return max(0.0, math.log2(max(nodes, 1) / REFERENCE_NODES))
 
 
+def prior_weight(scale: float) -> float:
+    """The match weight a candidate pair starts from in a population `scale` bits above the
+    reference."""
+    return PRIOR_WEIGHT - scale
+
+
 def with_population(frame: pl.DataFrame, scale: float) -> pl.DataFrame:
     """Pairs with their levels' weights (`<comparison>_weight`) adjusted to a population
     `scale` bits above the reference (identifier levels, and a shared company for one name,
@@ -212,4 +218,4 @@ def with_population(frame: pl.DataFrame, scale: float) -> pl.DataFrame:
         .then(scale)
         .otherwise(0.0)
     )
-    return frame.with_columns(total_weight(PRIOR_WEIGHT - scale, CONTACT_COMPARISONS))
+    return frame.with_columns(total_weight(prior_weight(scale), CONTACT_COMPARISONS))
