@@ -33,14 +33,18 @@ def stage_model_hash(con: duckdb.DuckDBPyConnection, org: str, model_hash: str) 
     )
 
 
+def _keep_staged(con: duckdb.DuckDBPyConnection, staged: str, ddl: str, table: str) -> None:
+    """Inside the publish transaction: the staged row, if a step staged one, into `table`
+    (created by `ddl`), replacing the org's previous one."""
+    if not batch.exists(con, staged):
+        return
+    con.execute(ddl)
+    con.execute(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM {staged}")
+
+
 def apply_model_hash(con: duckdb.DuckDBPyConnection) -> None:
     """Inside the publish transaction: remember the staged model hash."""
-    if not batch.exists(con, "batch_icp_model"):
-        return
-    con.execute(_DDL)
-    con.execute(
-        "INSERT OR REPLACE INTO icp_model_state SELECT org_id, model_hash FROM batch_icp_model"
-    )
+    _keep_staged(con, "batch_icp_model", _DDL, "icp_model_state")
 
 
 # The customer-insights report a scoring pass over every contact computed, handed to the
@@ -75,13 +79,7 @@ def stage_insights(
 
 def apply_insights(con: duckdb.DuckDBPyConnection) -> None:
     """Inside the publish transaction: keep the staged report."""
-    if not batch.exists(con, "batch_icp_insights"):
-        return
-    con.execute(_INSIGHTS_DDL)
-    con.execute(
-        "INSERT OR REPLACE INTO icp_insights "
-        "SELECT org_id, run_id, model_hash, report FROM batch_icp_insights"
-    )
+    _keep_staged(con, "batch_icp_insights", _INSIGHTS_DDL, "icp_insights")
 
 
 def insights_of_run(
