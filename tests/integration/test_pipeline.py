@@ -42,7 +42,11 @@ def assert_ok(result) -> None:  # type: ignore[no-untyped-def]
 def test_csv_inbox_to_canonical_contacts(env: Env) -> None:
     env.write("csv/hubspot-contacts-2024.csv", HUBSPOT)
     env.write("csv/apollo_people.csv", APOLLO)
-    assert_ok(env.run())
+    result = env.run()
+    assert_ok(result)
+    # the mail step first: its parser workers start beside a process without the CSV frames
+    started = [e.step_key for e in result.all_events if e.event_type_value == "STEP_START"]
+    assert started[:3] == ["gmail_messages", "csv_exports", "instantly_exports"]
 
     rows = env.sql(
         "SELECT id, email, first_name, last_name, phone, title, company_id, owner_id, org_id "
