@@ -497,9 +497,12 @@ def check_targets(
     contacts: int,
     messages: int,
     runs: dict[str, dict[str, list[float]]] | None = None,
+    increment: tuple[int, int] | None = None,
 ) -> list[str]:
     """PASS/MISS per target of issue #10 (absolute targets are for 1,000,000 / 200,000). With
-    `runs` (repeated runs), `results` are the median runs and peak memory is the highest."""
+    `runs` (repeated runs), `results` are the median runs and peak memory is the highest.
+    `increment`: its rows and messages (default 1% of each); the increment target is for 1%,
+    so another size is reported (INFO), not judged."""
     at_scale = contacts >= TARGET_SCALE[0] and messages >= TARGET_SCALE[1]
     note = "" if at_scale else f" (target is for {TARGET_SCALE[0]:,} / {TARGET_SCALE[1]:,})"
     if runs:
@@ -532,10 +535,19 @@ def check_targets(
     if "increment" in ok and "full" in ok:
         wall = ok["increment"]["wall_s"]
         share = wall / ok["full"]["wall_s"]
-        verdict(
-            share < TARGETS["increment_share"],
-            f"increment {wall:.1f} s = {share:.0%} of the full run < 10%",
-        )
+        target_size = (max(1, contacts // 100), max(1, messages // 100))
+        rows, mails = increment or target_size
+        if (rows, mails) == target_size:
+            verdict(
+                share < TARGETS["increment_share"],
+                f"increment {wall:.1f} s = {share:.0%} of the full run < 10%",
+            )
+        else:
+            lines.append(
+                f"INFO increment of {rows:,} rows and {mails:,} messages {wall:.1f} s ="
+                f" {share:.0%} of the full run (the target is for 1%: {target_size[0]:,} rows"
+                f" and {target_size[1]:,} messages)"
+            )
     return lines
 
 
@@ -743,7 +755,13 @@ def main() -> None:
         path = RESULTS / f"bench_scales_{scales}.json"
     else:
         report.update(bench_scenarios(args))
-        lines = check_targets(report["scenarios"], args.contacts, args.messages, report.get("runs"))
+        lines = check_targets(
+            report["scenarios"],
+            args.contacts,
+            args.messages,
+            report.get("runs"),
+            (args.inc_rows, args.inc_messages),
+        )
         print("\n" + "\n".join(lines))
         report["targets"] = lines
         path = RESULTS / f"bench_{args.contacts}_{args.messages}.json"

@@ -42,6 +42,15 @@ def test_targets_judge_the_median_time_and_the_highest_peak() -> None:
     assert "3 runs" in lines[0]
 
 
+def test_an_increment_of_another_size_is_reported_not_judged() -> None:
+    medians = median_runs(_chains())
+    small = check_targets(medians, 1_000_000, 200_000, increment=(100, 20))
+    assert small[-1].startswith("INFO increment of 100 rows and 20 messages 13.0 s = 14%")
+    assert not any(line.startswith(("PASS increment", "MISS increment")) for line in small)
+    target = check_targets(medians, 1_000_000, 200_000, increment=(10_000, 2_000))
+    assert target[-1].startswith("MISS increment 13.0 s = 14%")
+
+
 def test_spread_keeps_every_run_in_order() -> None:
     runs = spread(_chains())
     assert runs["full"]["wall_s"] == [95.0, 88.0, 91.0]
