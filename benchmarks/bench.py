@@ -492,6 +492,11 @@ def print_scenario(result: dict[str, Any], inputs: dict[str, Any]) -> None:
               f"{result['log']}")  # fmt: skip
 
 
+def target_increment(contacts: int, messages: int) -> tuple[int, int]:
+    """The increment the target is for: 1% more rows and messages (the default size)."""
+    return max(1, contacts // 100), max(1, messages // 100)
+
+
 def check_targets(
     results: dict[str, dict[str, Any]],
     contacts: int,
@@ -535,7 +540,7 @@ def check_targets(
     if "increment" in ok and "full" in ok:
         wall = ok["increment"]["wall_s"]
         share = wall / ok["full"]["wall_s"]
-        target_size = (max(1, contacts // 100), max(1, messages // 100))
+        target_size = target_increment(contacts, messages)
         rows, mails = increment or target_size
         if (rows, mails) == target_size:
             verdict(
@@ -736,8 +741,9 @@ def main() -> None:
         "workspace; the median run of each is reported and judged, peak memory by the highest",
     )
     args = parser.parse_args()
-    args.inc_rows = args.inc_rows or max(1, args.contacts // 100)
-    args.inc_messages = args.inc_messages or max(1, args.messages // 100)
+    default_rows, default_messages = target_increment(args.contacts, args.messages)
+    args.inc_rows = args.inc_rows or default_rows
+    args.inc_messages = args.inc_messages or default_messages
     RESULTS.mkdir(parents=True, exist_ok=True)
     OUT.mkdir(parents=True, exist_ok=True)
 
