@@ -19,6 +19,7 @@ MAX_PREAMBLE_LINES = 30
 _DELIMITERS = (",", ";", "\t")
 _QUOTED = re.compile(r'"[^"]*(?:"|$)')
 _FOOTER_TAIL_CHARS = 4096
+_BLANK_CHARS = " \t\r,;"  # what a blank line or an all-empty row holds (no quote)
 
 # Lines a Salesforce report appends after its data (also recognised if they slip into the data).
 FOOTER_PATTERNS = (
@@ -55,8 +56,10 @@ def footer_text(line: str) -> str:
 
 def _split_footer(text: str) -> tuple[int, int, bool]:
     """Where the text ends without its trailing footer block and the final newline, the lines
-    removed, and whether a Salesforce footer line was among them. Trailing blank lines are
-    removed either way. An index, not a slice: slicing would copy the whole file."""
+    removed, and whether a Salesforce footer line was among them. Trailing blank lines and
+    all-empty rows are removed either way; a line holding a quote is not blank (`"` or `",,`
+    closes a quoted value that ends with a line break). An index, not a slice: slicing would
+    copy the whole file."""
     tail_start = max(0, len(text) - _FOOTER_TAIL_CHARS)
     lines = text[tail_start:].split("\n")
     terminated = text.endswith("\n")
@@ -66,10 +69,11 @@ def _split_footer(text: str) -> tuple[int, int, bool]:
         lines = lines[1:]  # the first may be cut in the middle
     keep, salesforce = len(lines), False
     while keep:
-        stripped = footer_text(lines[keep - 1])
-        if stripped and not FOOTER_LINE.match(stripped):
-            break
-        salesforce = salesforce or bool(stripped)
+        line = lines[keep - 1]
+        if line.strip(_BLANK_CHARS):  # text, or the closing quote of a multi-line value
+            if not FOOTER_LINE.match(footer_text(line)):
+                break
+            salesforce = True
         keep -= 1
     removed = len(lines) - keep
     cut = sum(len(line) + 1 for line in lines[keep:]) + (1 if terminated else 0)

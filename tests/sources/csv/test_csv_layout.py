@@ -27,11 +27,15 @@ SALESFORCE_FOOTER = (
         (f"{HEADER}\nAna,Diaz,a@x.io\n\n{SALESFORCE_FOOTER.rstrip()}", "Ana,Diaz,a@x.io", 5),
         (f"{HEADER}\n", "", 0),
         (HEADER, "", 0),
+        (f'{HEADER}\nAna,Diaz,"a@x.io\n"\n', 'Ana,Diaz,"a@x.io\n"', 0),
+        (f'{HEADER}\nAna,Diaz,"a@x.io\r\n"\r\n', 'Ana,Diaz,"a@x.io\r\n"\r', 0),
+        (f'{HEADER}\nAna,Diaz,"a@x.io\n",\n\n', 'Ana,Diaz,"a@x.io\n",', 1),
     ],
     ids=[
         "newline-at-end", "no-newline-at-end", "blank-lines-at-end", "empty-row-at-end",
         "blank-line-inside", "salesforce-footer", "salesforce-footer-no-newline",
-        "header-only", "header-only-no-newline",
+        "header-only", "header-only-no-newline", "value-ending-in-a-line-break",
+        "value-ending-in-crlf", "value-ending-in-a-line-break-then-a-blank-line",
     ],
 )  # fmt: skip
 def test_body_is_the_records_only(text: str, body: str, footer_lines: int) -> None:

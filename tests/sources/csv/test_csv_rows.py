@@ -102,6 +102,28 @@ def test_salesforce_footer_inside_the_data_is_junk(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "data",
+    [
+        b'Email,First Name,Last Name,Notes\r\nx1@firm-a.com,Xena,One,"hello\r\n"\r\n'
+        b'x2@firm-a.com,Xavier,Two,"multi\r\nline\r\n"\r\n',
+        # Outlook desktop: unquoted empty cells after a note that ends with a line break
+        b"First Name,Last Name,E-mail Address,Notes,Categories\r\n"
+        b"Xena,One,x1@firm-a.com,,\r\n"
+        b'Xavier,Two,x2@firm-a.com,"Nurse.\r\nCall back in May\r\n",\r\n',
+    ],
+    ids=["quoted", "outlook-unquoted-empty-cells"],
+)
+def test_a_last_value_ending_in_a_line_break_keeps_its_record(tmp_path: Path, data: bytes) -> None:
+    """The line closing such a value (`"` or `",`) is not a trailing blank line."""
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(data)
+    parsed = parse_csv_file(path, "o")
+    assert parsed.rejected.height == 0
+    assert parsed.records_read == 2
+    assert parsed.contacts.get_column("email").to_list() == ["x1@firm-a.com", "x2@firm-a.com"]
+
+
+@pytest.mark.parametrize(
     ("data", "reason"),
     [
         (b"", "empty file"),
