@@ -11,7 +11,8 @@ batch's) are folded into one row in DuckDB SQL:
 * stage takes the most advanced lifecycle stage (lead < prospect < customer < churned),
   `lead` when no record names one;
 * tags and metadata keys are unioned (on a metadata key conflict the newest record wins);
-* every address of every record is kept in contact_emails.
+* every address of every record is kept in contact_emails (lower case, as contacts.email;
+  contact_sources keeps each as given).
 
 The records this run writes to staging (`batch_*_records*`: new ones, and persisted ones whose
 ids follow a merge) are kept apart from the persisted ones that stay as they are: those are only
@@ -289,24 +290,22 @@ def build_canonical_contacts(con: duckdb.DuckDBPyConnection, settings: Settings)
         FROM agg LEFT JOIN contact_metadata md ON md.entity_id = agg.id
         """,
     )
-    # every address of a record, its main one first, in one pass over the records
+    # every address of a record, lower case as `contacts.email`, in one pass over the records
     execute(
         con,
         f"""
         CREATE OR REPLACE TABLE batch_canonical_contact_emails AS
         WITH addresses AS (
-            SELECT entity_id, org_id, old_rank,
+            SELECT entity_id, org_id,
                    unnest(CASE WHEN email IS NULL THEN other_emails
                           ELSE list_prepend(email, coalesce(other_emails, [])) END) AS email
             FROM {ranked} WHERE email IS NOT NULL OR other_emails IS NOT NULL
-        ), firsts AS (
-            SELECT entity_id, any_value(org_id) AS org_id, lower(email) AS lower_email,
-                   arg_min(email, old_rank) AS email
-            FROM addresses GROUP BY entity_id, lower(email)
+        ), distinct_addresses AS (
+            SELECT DISTINCT entity_id, org_id, lower(email) AS email FROM addresses
         )
-        SELECT f.entity_id AS contact_id, f.org_id, f.email,
-               coalesce(f.lower_email = c.email, false) AS is_primary
-        FROM firsts f JOIN batch_canonical_contacts c ON c.id = f.entity_id
+        SELECT a.entity_id AS contact_id, a.org_id, a.email,
+               coalesce(a.email = c.email, false) AS is_primary
+        FROM distinct_addresses a JOIN batch_canonical_contacts c ON c.id = a.entity_id
         """,
     )
     folded = int(scalar(con, "SELECT count(*) FROM contact_ranks") or 0)

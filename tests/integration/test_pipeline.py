@@ -74,6 +74,8 @@ def test_csv_inbox_to_canonical_contacts(env: Env) -> None:
     )
     assert ("ada@lovelace.dev", False) in ada_emails
     assert sum(p for _, p in ada_emails) == 1
+    # lower case as `contacts.email` (HubSpot gave "Ada.Lovelace@…"), so the two join
+    assert ("ada.lovelace@acme-robotics.com", True) in ada_emails
     # company from the work-email domain, never from gmail
     domains = {r[0] for r in env.sql("SELECT domain FROM companies")}
     assert "acme-robotics.com" in domains and "gmail.com" not in domains
