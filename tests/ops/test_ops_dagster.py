@@ -204,7 +204,9 @@ def test_bad_data_fails_its_blocking_check(
 ) -> None:
     built.change_published(
         "UPDATE contacts SET email = 'ada.lovelace@acme-robotics.com' "
-        f"WHERE id = '{built.ids.grace}'"
+        f"WHERE id = '{built.ids.grace}'",
+        "UPDATE contact_emails SET email = 'ada.lovelace@acme-robotics.com' "
+        f"WHERE contact_id = '{built.ids.grace}' AND is_primary",
     )
     result = checks_job.execute_in_process(instance=instance, raise_on_error=False)
     found = evaluations(result)

@@ -29,7 +29,9 @@ def test_clean_warehouse_passes_every_rule(built: Warehouse) -> None:
 def test_email_shared_by_two_contacts_in_any_case_fails(built: Warehouse) -> None:
     built.change_published(
         "UPDATE contacts SET email = 'ADA.LOVELACE@acme-robotics.com' "
-        f"WHERE id = '{built.ids.grace}'"
+        f"WHERE id = '{built.ids.grace}'",
+        "UPDATE contact_emails SET email = 'ADA.LOVELACE@acme-robotics.com' "
+        f"WHERE contact_id = '{built.ids.grace}' AND is_primary",
     )
     result = outcomes(built)["unique_email_per_org"]
     assert result.by_problem == {"contacts.email shared by several rows": 1}
@@ -42,9 +44,24 @@ def test_same_email_in_another_org_is_fine(built: Warehouse) -> None:
     other = new_ids("contact", 1)[0]
     built.change_published(
         f"INSERT INTO contacts (id, org_id, email) "
-        f"VALUES ('{other}', 'globex-org', 'ada.lovelace@acme-robotics.com')"
+        f"VALUES ('{other}', 'globex-org', 'ada.lovelace@acme-robotics.com')",
+        "INSERT INTO contact_emails (contact_id, org_id, email, is_primary) "
+        f"VALUES ('{other}', 'globex-org', 'ada.lovelace@acme-robotics.com', true)",
     )
     assert failing(built) == {}
+
+
+def test_primary_email_missing_or_other_than_contacts_email_fails(built: Warehouse) -> None:
+    built.change_published(
+        f"UPDATE contact_emails SET email = upper(email) WHERE contact_id = '{built.ids.ada}'",
+        f"UPDATE contact_emails SET is_primary = false WHERE contact_id = '{built.ids.grace}'",
+    )
+    assert failing(built) == {
+        "primary_email_listed": {
+            "contacts.email without its is_primary contact_emails row": 2,
+            "contact_emails is_primary row is not contacts.email": 1,
+        }
+    }
 
 
 def test_domain_shared_by_two_companies_fails(built: Warehouse) -> None:
