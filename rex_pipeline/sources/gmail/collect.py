@@ -8,8 +8,8 @@ drafts), and the mail that reveals it can come anywhere in the file. So reading 
   `ChunkResult`: the activity rows with what the decision needs (Arrow-backed polars, no parsed
   messages, raw bytes or attachments), rejects, counters, owner addresses seen and per-address
   evidence for contacts;
-- `FileCollector` absorbs the results in file order: drops duplicate messages (the first one
-  wins), merges the evidence exactly as reading one message after the other would, and
+- `FileCollector` absorbs the results in file order: rejects second copies of a message (the
+  first one wins), merges the evidence exactly as reading one message after the other would, and
   decides. Held (no sink): all rows at once in `finish`, when the owner set is complete.
   Streamed (`sink`): the caller has already learnt the owner set in a cheap header-only
   pre-scan (`known_owners`), so each result is decided and handed to the sink at once and
@@ -308,6 +308,7 @@ class FileCollector:
         self._emitted: Counter[str] = Counter()  # rows handed to the sink, per frame
         self._batches: list[pl.DataFrame] = []
         self._rejected: list[dict[str, Any]] = []
+        self._copies: list[dict[str, Any]] = []  # rejected too, after the others (file order)
         self._addresses: dict[str, _AddressEvidence] = {}
         self._speculative = speculative and sink is not None
 
@@ -327,13 +328,15 @@ class FileCollector:
                     continue
                 self._addresses[key] = known = _AddressEvidence(evidence.email)
             known.absorb(evidence)
+        self._rejected += result.rejected
         if result.work.height:
-            first = [self._first(external_id) for external_id in result.work["external_id"]]
-            self.stats["duplicates"] += first.count(False)
-            work = result.work.filter(pl.Series(first, dtype=pl.Boolean()))
+            first = pl.Series(
+                [self._first(i) for i in result.work["external_id"]], dtype=pl.Boolean
+            )
+            self._reject_copies(result.work.filter(~first))
+            work = result.work.filter(first)
             if work.height:
                 self._batches.append(work)
-        self._rejected += result.rejected
         if self._sink is not None:
             self._emit(activities=self._activities(), rejected=self._rejected_frame())
 
@@ -348,6 +351,18 @@ class FileCollector:
                 f"{self.source_file}: owner address(es) {', '.join(sorted(late))} learnt after "
                 "chunks naming them were handed over"
             )
+
+    def _reject_copies(self, copies: pl.DataFrame) -> None:
+        """A message read again (same external_id: API pages that overlap, a message saved
+        twice) is a record read, so it becomes a rejected row; the first copy is the one kept."""
+        self.stats["duplicates"] += copies.height
+        self._copies += copies.select(
+            "raw",
+            pl.format(
+                "duplicate message: external_id {} was read earlier in this file",
+                "external_id",
+            ).alias("reason"),
+        ).to_dicts()
 
     def _first(self, external_id: str) -> bool:
         if external_id in self._seen_ids:
@@ -486,8 +501,9 @@ class FileCollector:
         return records.conform(frame, records.RAW_CONTACT)
 
     def _rejected_frame(self) -> pl.DataFrame:
-        if not self._rejected:
+        rows = self._rejected + self._copies
+        if not rows:
             return records.empty(records.REJECTED)
-        frame = pl.DataFrame(self._rejected, schema={"raw": pl.String(), "reason": pl.String()})
-        self._rejected = []
+        frame = pl.DataFrame(rows, schema={"raw": pl.String(), "reason": pl.String()})
+        self._rejected, self._copies = [], []
         return records.conform(frame.with_columns(*self._lineage()), records.REJECTED)

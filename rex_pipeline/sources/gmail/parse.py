@@ -76,13 +76,14 @@ def parse_gmail_file(
 
     `own_addresses` and `own_domains` (subdomains included; a `@` entry counts as an address)
     say which mail is the org's; the export adds the owner addresses it reveals. Spam and Trash
-    are skipped (and counted) unless `skip_spam_and_trash` is False; Chat items always are. A
-    message that cannot be read becomes a REJECTED row; a file that is not mail at all raises
+    are skipped unless `skip_spam_and_trash` is False; Chat items always are. A skipped
+    message, a second copy of a message (same external_id) and a message that cannot be read
+    each become a REJECTED row with the reason; a file that is not mail at all raises
     records.UnreadableFileError.
 
-    stats: format, messages_read (= activities + duplicates + skipped_* + rejected), activities,
-    duplicates, skipped_spam, skipped_trash, skipped_chat, rejected, truncated, contacts, and
-    own_addresses (sorted owner addresses discovered in this file).
+    stats: format, messages_read (= activities + rejected), activities, rejected, and among
+    the rejected: duplicates, skipped_spam, skipped_trash, skipped_chat; truncated, contacts,
+    and own_addresses (sorted owner addresses discovered in this file).
 
     With a `sink`, memory stays flat however large the file: a pre-scan reads only headers to
     learn the owner addresses, then the activities and rejected rows are handed to the sink in
@@ -282,15 +283,11 @@ def _read_one(
     mail: RawMail | None = None
     try:
         mail = convert()
-        flags = mail.flags
-        if CHAT in flags:
-            reader.count("skipped_chat")
-            return SKIPPED, mail
-        if skip_spam_and_trash and SPAM in flags:
-            reader.count("skipped_spam")
-            return SKIPPED, mail
-        if skip_spam_and_trash and TRASH in flags:
-            reader.count("skipped_trash")
+        skipped = _skipped(mail.flags, skip_spam_and_trash)
+        if skipped is not None:
+            counter, reason = skipped
+            reader.count(counter)
+            reader.reject(_reject_raw(mail, position), reason)
             return SKIPPED, mail
         facts = interpret(mail)
     except BadMessageError as exc:
@@ -304,6 +301,27 @@ def _read_one(
         reader.add(facts)
         return ADDED, mail
     return REJECTED, mail
+
+
+_SKIP_REASONS = {
+    "skipped_chat": "a Google Chat item, not an email",
+    "skipped_spam": "labelled Spam: skipped (gmail.skip_spam_and_trash in rex.yaml)",
+    "skipped_trash": "in Trash: skipped (gmail.skip_spam_and_trash in rex.yaml)",
+}
+
+
+def _skipped(flags: frozenset[str], skip_spam_and_trash: bool) -> tuple[str, str] | None:
+    """(counter, reason) of a message that is not loaded: Chat always, Spam and Trash unless
+    configured otherwise. It is still a record read, so it becomes a rejected row."""
+    if CHAT in flags:
+        counter = "skipped_chat"
+    elif skip_spam_and_trash and SPAM in flags:
+        counter = "skipped_spam"
+    elif skip_spam_and_trash and TRASH in flags:
+        counter = "skipped_trash"
+    else:
+        return None
+    return counter, _SKIP_REASONS[counter]
 
 
 def _reject_raw(mail: RawMail | None, position: dict[str, Any]) -> dict[str, Any]:

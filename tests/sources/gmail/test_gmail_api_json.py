@@ -37,7 +37,8 @@ def test_jsonl_edge_cases_load_what_they_can() -> None:
         "api-sent-1@mail.gmail.com",
     ]
     assert parsed.stats["skipped_spam"] == 1 and parsed.stats["skipped_chat"] == 1
-    assert parsed.stats["rejected"] == 4
+    assert parsed.stats["rejected"] == 6 == parsed.rejected.height  # the skipped ones included
+    assert parsed.stats["messages_read"] == parsed.stats["activities"] + parsed.stats["rejected"]
 
 
 def test_raw_format_is_parsed_as_rfc822() -> None:
@@ -78,12 +79,15 @@ def test_bad_records_are_rejected_with_reasons() -> None:
     reasons = rejected["reason"].to_list()
     assert reasons[0].startswith("invalid JSON")
     assert "messages.list stub" in reasons[1]
-    assert reasons[2] == "not a Gmail API message"
-    assert "cannot be decoded" in reasons[3]
+    assert reasons[2].startswith("labelled Spam: skipped")
+    assert reasons[3] == "not a Gmail API message"
+    assert "cannot be decoded" in reasons[4]
+    assert reasons[5] == "a Google Chat item, not an email"
     raws = [json.loads(raw) for raw in rejected["raw"]]
-    assert [raw["line"] for raw in raws] == [4, 5, 7, 8]
-    assert raws[2]["record"] == {"kind": "gmail#label", "name": "Kunden", "type": "user"}
-    assert raws[3]["Subject"] == "Broken body" and raws[3]["gmail_id"] == "195f0a1b2c3d4e04"
+    assert [raw["line"] for raw in raws] == [4, 5, 6, 7, 8, 10]
+    assert raws[2]["Subject"] == "Limited offer" and raws[2]["gmail_id"] == "195f0a1b2c3d4e02"
+    assert raws[3]["record"] == {"kind": "gmail#label", "name": "Kunden", "type": "user"}
+    assert raws[4]["Subject"] == "Broken body" and raws[4]["gmail_id"] == "195f0a1b2c3d4e04"
     assert set(rejected["source_file"]) == {"api_edge_cases.jsonl"}
 
 

@@ -193,6 +193,12 @@ def test_the_same_message_twice_is_one_activity() -> None:
     parsed = _parse("edge_missing_ids_and_duplicates.mbox")
     assert parsed.stats["messages_read"] == 4
     assert parsed.stats["duplicates"] == 1
+    # the second copy is a record read: a rejected row saying which message it repeats
+    copy = parsed.rejected.row(0, named=True)
+    assert copy["reason"] == (
+        "duplicate message: external_id dup-1@globex.com was read earlier in this file"
+    )
+    assert json.loads(copy["raw"])["Message-ID"] == "<dup-1@globex.com>"
     renewal = _row(parsed.activities, external_id="dup-1@globex.com")
     assert renewal["body"].startswith("First copy.")  # the first copy is kept
     assert "From 1780000000000000999@xxx" in renewal["body"]  # mboxrd >From unquoted
@@ -225,22 +231,20 @@ def test_truncated_last_headers_are_rejected_and_the_rest_loads() -> None:
 # --- spam, trash, chat ------------------------------------------------------------------------
 
 
-def test_spam_and_trash_are_skipped_and_counted_by_default() -> None:
+def test_spam_trash_and_chat_are_skipped_by_default_as_rejected_rows() -> None:
     parsed = _parse("edge_spam_trash_chat.mbox")
     assert parsed.activities["external_id"].to_list() == ["kept-1@acme-robotics.com"]
     assert parsed.stats["skipped_spam"] == 1
     assert parsed.stats["skipped_trash"] == 2  # "Papierkorb" and encoded "Corbeille"
     assert parsed.stats["skipped_chat"] == 1
     assert parsed.contacts["email"].to_list() == ["ada.lovelace@acme-robotics.com"]
+    # a skipped message is a record read: it ends in rejected_records, with the reason
+    reasons = [r.split(":")[0] for r in parsed.rejected["reason"]]
+    assert reasons == ["labelled Spam", "in Trash", "in Trash", "a Google Chat item, not an email"]
+    assert [json.loads(raw)["message"] for raw in parsed.rejected["raw"]] == [1, 2, 3, 4]
     stats = parsed.stats
-    assert stats["messages_read"] == (
-        stats["activities"]
-        + stats["skipped_spam"]
-        + stats["skipped_trash"]
-        + stats["skipped_chat"]
-        + stats["rejected"]
-        + stats["duplicates"]
-    )
+    assert stats["rejected"] == 4
+    assert stats["messages_read"] == stats["activities"] + stats["rejected"] == 5
 
 
 def test_spam_and_trash_can_be_kept_but_chat_never() -> None:

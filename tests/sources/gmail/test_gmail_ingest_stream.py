@@ -64,8 +64,8 @@ def test_multi_chunk_mbox_stages_every_record_once(env: Env) -> None:
             batch = stage_system(con, settings, "gmail", force=True, chunk_messages=3)
         takeout = _batch_counts(con, "takeout.mbox")
         cut = _batch_counts(con, "cut.mbox")
-    # 20 read: 1 spam skipped, 1 duplicate dropped -> 18 activities; 3 correspondents
-    assert takeout == {"contacts": 3, "activities": 18, "rejected": 0}
+    # 20 read: 18 activities, 1 spam skipped and 1 second copy (rejected rows); 3 correspondents
+    assert takeout == {"contacts": 3, "activities": 18, "rejected": 2}
     assert cut["rejected"] == held["cut.mbox"].rejected.height >= 1
     assert cut["activities"] == held["cut.mbox"].activities.height
     reports = {r.file_name: r for r in batch.reports}
@@ -104,13 +104,13 @@ def test_a_file_failing_midway_leaves_no_rows_and_one_rejection(
         ).fetchone()[0]
     assert broken == {"contacts": 0, "activities": 0, "rejected": 1}
     assert "unreadable file" in reason and "Input/output error" in reason
-    assert good == {"contacts": 3, "activities": 8, "rejected": 0}
+    assert good == {"contacts": 3, "activities": 8, "rejected": 2}  # a spam, a second copy
     reports = {r.file_name: r for r in batch.reports}
     assert (reports["broken.mbox"].status, reports["broken.mbox"].records_rejected) == (
         "unreadable",
         1,
     )
-    assert reports["good.mbox"].records_read == 11
+    assert reports["good.mbox"].records_read == 13
 
 
 def test_unchanged_files_are_not_hashed_again(
