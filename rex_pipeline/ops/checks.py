@@ -240,10 +240,11 @@ def records_accounted_for(
 
 def _reused(earlier: EarlierPass, seconds: float) -> dg.AssetCheckResult:
     """An earlier pass on the same inputs, repeated with its numbers and tables."""
-    description = earlier.evaluation.description or ""
+    note = f" (unchanged since run {earlier.checked_in[:8]})"
+    description = (earlier.evaluation.description or "").removesuffix(note)  # a reuse's reuse
     return dg.AssetCheckResult(
         passed=True,
-        description=f"{description} (unchanged since run {earlier.checked_in[:8]})",
+        description=description + note,
         metadata={
             **earlier.evaluation.metadata,
             "checked_in": earlier.checked_in,

@@ -80,6 +80,7 @@ def test_an_earlier_pass_is_reused_while_nothing_it_reads_changes(built: Warehou
         assert second.metadata[name] == first.metadata[name]
     third = checked_in_runs(instance)  # names the run that really reconciled
     assert reused(third) and third.metadata["checked_in"] == second.metadata["checked_in"]
+    assert third.description == second.description  # said once, however often reused
 
 
 @pytest.mark.parametrize(
