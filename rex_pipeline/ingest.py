@@ -20,7 +20,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,10 +60,21 @@ class InboxFile:
     size: int
     mtime_ns: int
     relative: str = ""  # the path under inbox/<system>/ ("" when not found by scan_inbox)
+    same_name_as: str = ""  # the `relative` of another file that holds this base name
 
     @property
     def name(self) -> str:
-        return self.path.name
+        """How lineage names the file: its base name, or, for a file whose base name another
+        file holds, its path under inbox/<system>/ (it is reported, not read)."""
+        return self.relative if self.same_name_as else self.path.name
+
+    def clash(self) -> records.UnreadableFileError | None:
+        if not self.same_name_as:
+            return None
+        return records.UnreadableFileError(
+            f"{self.system}/{self.same_name_as} has the same file name, and records are traced "
+            "to their file by name: rename one of the two files"
+        )
 
     @property
     def cache_key(self) -> str:
@@ -162,20 +173,35 @@ def _relative_key(key: str) -> str:
     return f"{system}/{key[at + len(system) + 2 :]}" if at >= 0 else key
 
 
+def one_file_per_name(
+    files: Iterable[InboxFile], loaded_paths: dict[tuple[str, str], str]
+) -> list[InboxFile]:
+    """Lineage names a file by its base name (`source_file`), so two files of one name in a
+    system's folder (`csv/hubspot/contacts.csv`, `csv/salesforce/contacts.csv`) cannot both
+    load. The one the manifest knows under that name keeps it (else the first by path); each
+    other one is marked `same_name_as` it, to be reported under its relative path instead."""
+    by_name: dict[tuple[str, str], list[InboxFile]] = {}
+    for f in files:
+        by_name.setdefault((f.system, f.path.name), []).append(f)
+    marked: list[InboxFile] = []
+    for key, group in by_name.items():
+        holder = next((f for f in group if str(f.path) == loaded_paths.get(key)), group[0])
+        marked += [f if f is holder else replace(f, same_name_as=holder.relative) for f in group]
+    return sorted(marked, key=lambda f: f.path)
+
+
 def files_to_load(
     con: duckdb.DuckDBPyConnection, org_id: str, files: Iterable[InboxFile], force: bool = False
 ) -> tuple[list[tuple[InboxFile, str]], int]:
     """The files whose content is not in the manifest yet, with their hash, and the number of
     unchanged files skipped. Hashes come from `file_hashes` (a file is read only when its
     size or mtime changed since it was last hashed)."""
-    files = list(files)
-    loaded = {
-        (system, name): (size, sha)
-        for system, name, size, sha in con.execute(
-            "SELECT source_system, file_name, size, sha256 FROM manifest WHERE org_id = ?",
-            [org_id],
-        ).fetchall()
-    }
+    manifest = con.execute(
+        "SELECT source_system, file_name, size, sha256, path FROM manifest WHERE org_id = ?",
+        [org_id],
+    ).fetchall()
+    loaded = {(system, name): (size, sha) for system, name, size, sha, _ in manifest}
+    files = one_file_per_name(files, {(system, name): path for system, name, *_, path in manifest})
     hashes = file_hashes(con, files)
     todo: list[tuple[InboxFile, str]] = []
     skipped = 0
@@ -283,6 +309,8 @@ def parse_files(
         if parse is None:  # imported for the first file: an unchanged inbox needs no parser
             parse = _parser_for(system, settings, own)
         try:
+            if clash := f.clash():
+                raise clash
             parsed: records.ParsedFile = parse(f.path)
         except Exception as exc:  # a bad file must never stop the others
             reason = str(exc) if isinstance(exc, records.UnreadableFileError) else repr(exc)
@@ -367,6 +395,8 @@ def _stream_each(
         report = FileReport(system, f.name, str(f.path), f.size, sha, "loaded")
         stager = _FileStager(con, sha)
         try:
+            if clash := f.clash():
+                raise clash
             try:  # one pass, learning the owners as it reads (the rare miss: read again)
                 parsed = parse(f.path, stager, False)
             except LateOwnerError:

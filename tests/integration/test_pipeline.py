@@ -170,6 +170,29 @@ def test_corrupt_file_is_reported_and_others_load(env: Env) -> None:
     assert mats[0].metadata["files_unreadable"].value == 1
 
 
+def test_a_second_file_of_the_same_name_is_reported_and_the_first_loads(env: Env) -> None:
+    """Lineage names a file by its base name: of two `contacts.csv` in subfolders one loads,
+    the other is one rejected row under its path, and a re-run keeps it so."""
+    env.write("csv/salesforce/contacts.csv", APOLLO)
+    env.write("csv/hubspot/contacts.csv", HUBSPOT)
+    for _ in range(2):
+        assert_ok(env.run())  # records_accounted_for included: every file adds up
+        emails = sorted(r[0] for r in env.sql("SELECT email FROM contacts"))
+        assert emails == [
+            "ada.lovelace@acme-robotics.com",
+            "grace.hopper@globex.com",
+            "katherine.j+crm@gmail.com",
+        ]
+        assert env.sql("SELECT source_file, count(*) FROM contact_sources GROUP BY ALL") == [
+            ("contacts.csv", 3)
+        ]
+        (clash,) = env.sql(
+            "SELECT source_file, reason FROM rejected_records WHERE source_file LIKE '%/%'"
+        )
+        assert clash[0] == "salesforce/contacts.csv"
+        assert "csv/hubspot/contacts.csv has the same file name" in clash[1]
+
+
 def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
     env.write("csv/hubspot.csv", HUBSPOT)
     assert_ok(env.run())
