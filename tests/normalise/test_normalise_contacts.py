@@ -161,6 +161,34 @@ def test_company_domain_from_work_email_never_from_free_mail() -> None:
     }
 
 
+def test_a_work_email_gives_the_domain_only_of_a_company_that_fits_it() -> None:
+    """A LinkedIn connection's address is often an alumni or family domain, not the employer
+    the row names: that domain is no company's. No name, or a fitting one, takes it."""
+    clean, _ = _run(
+        {"email": "alice@alumni.stanford.edu", "company_name": "Google"},
+        {"email": "cleo@cruz.family", "company_name": "Stripe"},
+        {"email": "ada@acme-robotics.co.uk", "company_name": "Acme Robotics Inc."},
+        {"email": "ada@acmerobotics.io", "company_name": "Acme Robotcs"},  # a typo
+        {"email": "tom@ibm.com", "company_name": "International Business Machines"},
+        {"email": "pat@hp.com", "company_name": "Hewlett-Packard"},
+        {"email": "ben@nimbuspayrollhq.com", "company_name": "Nimbus Payroll"},
+        {"email": "dev@cruz.family"},
+        {"email": "eve@stanford.edu", "company_name": "Globex", "company_domain": "globex.com"},
+    )
+    assert clean["company_domain"].to_list() == [
+        None,
+        None,
+        "acme-robotics.co.uk",
+        "acmerobotics.io",
+        "ibm.com",
+        "hp.com",
+        "nimbuspayrollhq.com",
+        "cruz.family",
+        "globex.com",  # a website given wins
+    ]
+    assert clean["company_key"][:2].to_list() == ["google", "stripe"]
+
+
 def test_unmapped_values_are_kept_in_metadata() -> None:
     clean, _ = _run(
         {
