@@ -309,19 +309,41 @@ def _in_utc(parsed: datetime) -> datetime | None:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """RFC 5322 `Date` in UTC (a date without zone is taken as UTC); None when unparseable or
+    """RFC 5322 `Date` in UTC (a date without zone is taken as UTC); None when unparseable,
+    when its zone is a name the email package does not know ("CEST", "MEZ": the caller falls
+    back to the envelope or `internalDate`, which are exact, rather than read it as UTC), or
     when its four-digit year is outside the plausible window (the stdlib reads "0001" as 2001,
-    as if it were a two-digit year)."""
+    as if it were a two-digit year). Offsets written `+02:00` or `GMT+2` are read too."""
     if not value:
         return None
     year = _YEAR.search(value)
     if year and not EARLIEST.year <= int(year.group(1)) < LATEST.year:
         return None
     try:
-        parsed = _usual_date(value) or parsedate_to_datetime(value)
+        parsed = _usual_date(value) or _other_date(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return _in_utc(parsed)
+    return None if parsed is None else _in_utc(parsed)
+
+
+# After the time: an offset the email package misreads ("+02:00", "GMT+2", "UTC+05:30"), or a
+# zone name; "(UTC)" and other comments in parentheses are not zones.
+_LOOSE_OFFSET = re.compile(
+    r"(\d:\d\d(?::\d\d)?)\s*(?:(?:GMT|UTC|UT)\s*)?([+-])(\d\d?)(?::?(\d\d))?\b"
+)
+_ZONE_NAME = re.compile(r"\d:\d\d(?::\d\d)?\s+([A-Za-z]+)")
+
+
+def _other_date(value: str) -> datetime | None:
+    """`parsedate_to_datetime` of a date of another form, its offset written the RFC's way
+    first; None for a zone name it does not know (it would return the time as if in UTC)."""
+    normal = _LOOSE_OFFSET.sub(
+        lambda m: f"{m[1]} {m[2]}{int(m[3]):02d}{m[4] or '00'}", value, count=1
+    )
+    parsed = parsedate_to_datetime(normal)
+    if parsed.tzinfo is None and _ZONE_NAME.search(normal):  # known names give an offset
+        return None
+    return parsed
 
 
 # The usual RFC 5322 date ("Tue, 5 Aug 2008 08:00:23 +0000 (UTC)"): what

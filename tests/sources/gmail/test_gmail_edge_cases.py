@@ -104,6 +104,23 @@ def test_configured_own_addresses_make_mail_outbound_without_any_label(tmp_path:
     assert sorted(parsed.contacts["email"]) == ["bob.smith@initech.com", "grace.hopper@globex.com"]
 
 
+def test_a_date_in_an_unknown_zone_takes_the_envelope_time(tmp_path: Path) -> None:
+    path = tmp_path / "zones.mbox"
+    path.write_bytes(
+        b"From 1@xxx Mon Nov 03 08:00:05 +0000 2025\n"
+        b"From: Grace Hopper <grace.hopper@globex.com>\nTo: maria@northwind-labs.io\n"
+        b"Date: Mon, 03 Nov 2025 10:00:00 CEST\nMessage-ID: <z-1@globex>\n\nHi\n\n"
+        b"From 2@xxx Mon Nov 03 08:00:05 +0000 2025\n"
+        b"From: Grace Hopper <grace.hopper@globex.com>\nTo: maria@northwind-labs.io\n"
+        b"Date: Mon, 03 Nov 2025 10:00:00 +02:00\nMessage-ID: <z-2@globex>\n\nHi\n"
+    )
+    parsed = parse_gmail_file(path, "org_test", [], ["northwind-labs.io"])
+    cest = _row(parsed.activities, external_id="z-1@globex")
+    assert cest["occurred_at"] == datetime(2025, 11, 3, 8, 0, 5, tzinfo=UTC)  # not 10:00 UTC
+    colon = _row(parsed.activities, external_id="z-2@globex")
+    assert colon["occurred_at"] == datetime(2025, 11, 3, 8, 0, tzinfo=UTC)
+
+
 # --- nested multiparts ------------------------------------------------------------------------
 
 

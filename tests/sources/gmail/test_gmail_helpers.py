@@ -94,6 +94,16 @@ def test_dates() -> None:
         2025, 3, 3, 10, 15, tzinfo=UTC
     )
     assert headers.parse_date("yesterday") is None
+    # offsets written other ways are read; an unknown zone name is refused, not taken as UTC
+    # (the caller falls back to the envelope time or internalDate)
+    eight = datetime(2025, 11, 3, 8, 0, tzinfo=UTC)
+    assert headers.parse_date("Mon, 03 Nov 2025 10:00:00 +02:00") == eight
+    assert headers.parse_date("Mon, 03 Nov 2025 10:00:00 GMT+2") == eight
+    assert headers.parse_date("Mon, 03 Nov 2025 13:30:00 UTC+05:30") == eight
+    assert headers.parse_date("Mon, 03 Nov 2025 10:00:00 CEST") is None
+    assert headers.parse_date("Mon, 03 Nov 2025 10:00:00 MEZ") is None
+    assert headers.parse_date("Mon, 03 Nov 2025 08:00:00 (UTC)") == eight
+    assert headers.parse_date("Mon, 03 Nov 2025 03:00:00 EST") == eight
     assert headers.parse_envelope_time("Mon Mar 22 09:41:09 -0800 1993") == datetime(
         1993, 3, 22, 17, 41, 9, tzinfo=UTC
     )
