@@ -17,6 +17,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SurvivorshipRule = Literal["oldest", "newest"]
+# The contact fields a survivorship rule can name (`merge.survivorship` folds each of them).
+SurvivorshipField = Literal[
+    "first_name",
+    "last_name",
+    "phone",
+    "title",
+    "linkedin_url",
+    "source",
+    "source_detail",
+    "company_id",
+    "owner_id",
+]
 
 
 class ConfigError(ValueError):
@@ -34,7 +46,7 @@ class ResolutionSettings(_Strict):
     review_threshold: float = Field(0.50, ge=0, le=1)
     max_block_size: int = Field(200, ge=2)
     fuzzy: bool = True
-    survivorship: dict[str, SurvivorshipRule] = Field(
+    survivorship: dict[SurvivorshipField, SurvivorshipRule] = Field(
         default_factory=lambda: {
             "first_name": "oldest",
             "last_name": "oldest",
@@ -90,6 +102,17 @@ class Settings(_Strict):
     sync: SyncSettings = SyncSettings()
     icp: dict[str, Any] = Field(default_factory=dict)
     views: tuple[SavedView, ...] = ()
+    config_file: Path | None = None  # the file these settings were read from, if any
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a region phonenumbers knows (e.g. US, GB, DE)")
+        return region
 
     @field_validator("own_domains", mode="before")
     @classmethod
@@ -150,5 +173,6 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
             "inbox_dir": _resolve(settings.inbox_dir, cwd),
             "duckdb_path": _resolve(settings.duckdb_path, cwd),
             "overrides_path": _resolve(settings.overrides_path, cwd),
+            "config_file": path if path.exists() else None,
         }
     )

@@ -31,7 +31,8 @@ def settings_for(rex: RexSettings, config: SyncConfig) -> Settings:
     from rex_pipeline.score import load_icp_model
 
     settings = rex.load(org_id=config.org_id)
-    load_icp_model(settings.icp)  # a bad model fails the run at its first step, naming the field
+    # a bad model fails the run at its first step, naming the file and the field
+    load_icp_model(settings.icp, settings.config_file)
     for view in settings.views:  # so does a saved view that would not run
         SmartListRequest.model_validate(view.query)
     updates: dict[str, Any] = {}

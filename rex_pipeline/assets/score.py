@@ -76,7 +76,7 @@ def icp_scores(
     from rex_pipeline.score.state import stage_insights, stage_model_hash, stored_model_hash
 
     settings = settings_for(rex_settings, config)
-    model = load_icp_model(settings.icp)
+    model = load_icp_model(settings.icp, settings.config_file)
     current = model_hash(model)
     with work_db.connect(settings) as con:
         everything = config.full_refresh or stored_model_hash(con, settings.org_id) != current
@@ -173,7 +173,7 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         from rex_pipeline.score.state import insights_of_run
 
         settings = settings_for(rex_settings, config)
-        model = load_icp_model(settings.icp)
+        model = load_icp_model(settings.icp, settings.config_file)
         current = model_hash(model)
         previous = _previous_report(context, current, config.full_refresh)
         if previous is not None:

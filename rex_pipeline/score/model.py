@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -263,16 +264,17 @@ def _describe(error: Any) -> str:
     return f"{_field_path(loc)}: {message}"
 
 
-def load_icp_model(section: dict[str, Any] | None) -> IcpModel:
-    """Validate the `icp:` section of rex.yaml. Raises IcpModelError (a ValueError) naming
-    every bad field path and its problem."""
+def load_icp_model(section: dict[str, Any] | None, source: Path | None = None) -> IcpModel:
+    """Validate the `icp:` section of rex.yaml (or the `source` file). Raises IcpModelError
+    (a ValueError) naming the file, every bad field path and its problem."""
     if section is not None and not isinstance(section, dict):
         raise IcpModelError(f"icp: expected a mapping, got {type(section).__name__}")
     try:
         return IcpModel.model_validate(section or {})
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
-        raise IcpModelError(f"invalid ICP model in rex.yaml: {problems}") from exc
+        where = source or "rex.yaml"
+        raise IcpModelError(f"invalid ICP model in {where}: {problems}") from exc
 
 
 def model_hash(model: IcpModel) -> str:

@@ -290,4 +290,5 @@ def test_bad_icp_model_fails_the_run_at_once_naming_the_field(
         if e.event_type_value == "STEP_FAILURE"
     ]
     assert failures and "vice_president" in failures[0]
+    assert f"invalid ICP model in {config}" in failures[0]  # the file it came from
     assert not env.db.exists()  # nothing was published
