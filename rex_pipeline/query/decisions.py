@@ -50,6 +50,14 @@ def decision_status(
     return answered
 
 
+# Both sides name one entity: one exact key (email, domain, source id) or a merge of an earlier
+# sync made it so, and a never_merge keeps entities apart, it does not split one.
+IMPOSSIBLE = (
+    "impossible: already one entity (a shared key, or merged by an earlier sync); "
+    "never_merge does not split an entity"
+)
+
+
 def _status(decision: dict[str, Any], a: str | None, b: str | None, queued: bool) -> str:
     missing = [ref for ref, found in ((decision["a"], a), (decision["b"], b)) if found is None]
     if missing:
@@ -57,7 +65,7 @@ def _status(decision: dict[str, Any], a: str | None, b: str | None, queued: bool
     if decision["kind"] == "must_merge":
         return "applied: one entity" if a == b else "pending: the next sync merges them"
     if a == b:
-        return "impossible: already one entity by exact keys (email, domain or source id)"
+        return IMPOSSIBLE
     if queued:
         return "pending: the next sync takes the pair off the review queue"
     return "applied: kept apart"

@@ -41,7 +41,8 @@ def test_each_decision_says_whether_it_has_taken_effect(wh: Warehouse, world: Wo
         "pending: the next sync merges them",
         "pending: the next sync takes the pair off the review queue",
         "applied: kept apart",
-        "impossible: already one entity by exact keys (email, domain or source id)",
+        "impossible: already one entity (a shared key, or merged by an earlier sync); "
+        "never_merge does not split an entity",
         "waiting: nobody@nowhere.example is not in the warehouse",
         "applied: one entity",
     ]
