@@ -1,7 +1,8 @@
 """Normalise this run's raw batch into clean staged records.
 
 Runs the normalisers (rex_pipeline.normalise) over every raw entity table of the batch, gives
-every record its stable `record_id`, drops the org's own mailboxes from the contacts (they are
+every record its stable `record_id` (a record of a re-read file keeps the one it had: see
+`reread`), drops the org's own mailboxes from the contacts (they are
 never contacts: rejected with that reason), and writes `batch_clean_*` plus the rejections.
 Records are normalised one chunk at a time (each is independent of the others), so memory stays
 flat at a million rows.
@@ -22,6 +23,7 @@ from rex_pipeline.config import Settings
 from rex_pipeline.handover import registered
 from rex_pipeline.ingest import RAW_SCHEMAS
 from rex_pipeline.overlap import read_ahead, write_behind
+from rex_pipeline.reread import keep_record_ids
 
 CHUNK_ROWS = 200_000
 """Raw records normalised at a time: bounds the stage's memory (polars needs about 0.4 GB
@@ -44,6 +46,7 @@ class NormaliseStats:
     read: dict[str, int] = field(default_factory=dict)
     clean: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
+    record_ids_kept: dict[str, int] = field(default_factory=dict)  # see `reread`
 
 
 def _normalisers() -> dict[str, Callable[..., tuple[pl.DataFrame, pl.DataFrame]]]:
@@ -241,4 +244,5 @@ def normalise_batch(
                     del raw, clean  # free this chunk once it is written
             rejected.append(_raw_text(reader, entity, pl.concat([*bad_rows, *own_rejected])))
     batch.replace(con, "batch_rejected_normalise", pl.concat(rejected))
+    stats.record_ids_kept = keep_record_ids(con, settings.org_id)
     return stats

@@ -65,6 +65,7 @@ def normalised_records(
             "records_in": counts_table(stats.read, "entity", "records"),
             "records_clean": counts_table(stats.clean, "entity", "records"),
             "rows_rejected": sum(stats.rejected.values()),
+            "record_ids_kept": counts_table(stats.record_ids_kept, "entity", "records"),
             "rejected_by_reason": counts_table(dict(reasons.head(15).iter_rows()), "reason"),
             "preview": markdown_table(preview),
         }

@@ -193,6 +193,34 @@ def test_a_second_file_of_the_same_name_is_reported_and_the_first_loads(env: Env
         assert "csv/hubspot/contacts.csv has the same file name" in clash[1]
 
 
+def test_a_row_added_above_changes_nothing_of_the_rows_below(env: Env) -> None:
+    """A re-export with a new first row gives every later row another row number (the record
+    id hashed it); each is still the record read before (`reread`): it joins no other row's
+    contact, and its age (which `oldest` survivorship reads) and its match explanation stay,
+    so no contact changes but the new one. Before, the three rows chained into one contact."""
+    header = "First Name,Last Name,Email,Secondary Email,Company\n"
+    yara = "Yara,Costa,yara@corp-a.com,yara.costa@gmail.com,Corp A\n"
+    env.write("csv/a_crm.csv", header + "Xavi,Lund,xavi@corp-b.com,,Corp B\n" + yara)
+    env.write("csv/b_list.csv", header + "Yara,Costa,yara.costa@gmail.com,,\n")
+    assert_ok(env.run())
+    before = _snapshot(env)
+    sources = env.sql("SELECT source_file, email, match_rule FROM contact_sources ORDER BY ALL")
+    assert env.sql("SELECT email FROM contacts WHERE last_name = 'Costa'") == [("yara@corp-a.com",)]
+    edited = yara.replace("Corp A", "Corp A Ltd")  # moved and edited: still her record
+    rows = "Zed,Okafor,zed@corp-c.com,,Corp C\nXavi,Lund,xavi@corp-b.com,,Corp B\n" + edited
+    env.write("csv/a_crm.csv", header + rows)
+    assert_ok(env.run())
+    after = [r for r in _snapshot(env)["contacts"] if "zed@corp-c.com" not in r]
+    assert after == before["contacts"]  # Yara's primary address kept, Zed's contact added
+    assert (
+        env.sql(
+            "SELECT source_file, email, match_rule FROM contact_sources "
+            "WHERE email <> 'zed@corp-c.com' ORDER BY ALL"
+        )
+        == sources
+    )
+
+
 def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
     env.write("csv/hubspot.csv", HUBSPOT)
     assert_ok(env.run())
