@@ -127,6 +127,7 @@ def scores_after_run(con: duckdb.DuckDBPyConnection, org: str) -> pl.DataFrame:
 @dg.asset_check(
     asset=icp_scores,
     blocking=True,
+    pool="duckdb_write",  # it opens the work database, which holds one writer at a time
     description="Every contact has a score within 0–100, a reason and a scored_at; a failure "
     "stops the run before anything is published.",
 )
@@ -175,20 +176,22 @@ def build_insights_asset(upstream: dg.AssetsDefinition) -> dg.AssetsDefinition:
         settings = settings_for(rex_settings, config)
         model = load_icp_model(settings.icp, settings.config_file)
         current = model_hash(model)
-        previous = _previous_report(context, current, config.full_refresh)
-        if previous is not None:
-            return dg.MaterializeResult(metadata=previous)
         run_id = context.run.run_id
         with work_db.connect(settings) as con:
+            # this run's scoring pass over every contact has the freshest report
             report = insights_of_run(con, settings.org_id, run_id, current)
             computed_by = "icp_scores"
-            if report is None:  # scoring did not score every contact: score them here
+            if report is None:
+                previous = _previous_report(context, settings.org_id, current, config.full_refresh)
+                if previous is not None:
+                    return dg.MaterializeResult(metadata=previous)
                 _, scored = _score(context, settings, con, model, keep_features=True)
                 report = _insights(learn_from_customers(scored, model))
                 computed_by = "icp_customer_insights"
         return dg.MaterializeResult(
             metadata={
                 "icp/model_hash": current,
+                "icp/org_id": settings.org_id,
                 "computed_in_run": run_id,
                 "computed_by": computed_by,
                 **report,
@@ -227,19 +230,20 @@ INSIGHTS_MAX_AGE_SECONDS = 24 * 3600
 
 
 def _previous_report(
-    context: dg.AssetExecutionContext, current_hash: str, full_refresh: bool
+    context: dg.AssetExecutionContext, org_id: str, current_hash: str, full_refresh: bool
 ) -> dict[str, Any] | None:
-    """The last report's metadata, when it is recent (under a day old) and from the same
-    model: lifts move slowly and the report scores the whole warehouse, so incremental runs
-    carry it forward and the daily full sync (or a model change) computes it again."""
+    """The last report's metadata, when it is recent (under a day old), of the same org and
+    from the same model: lifts move slowly and the report scores the whole warehouse, so
+    incremental runs carry it forward and the daily full sync (or a model change) computes it
+    again."""
     if full_refresh:
         return None
     event = context.instance.get_latest_materialization_event(context.asset_key)
     if event is None or event.asset_materialization is None:
         return None
     metadata = dict(event.asset_materialization.metadata)
-    model = metadata.get("icp/model_hash")
-    if model is None or model.value != current_hash:
+    model, org = metadata.get("icp/model_hash"), metadata.get("icp/org_id")
+    if model is None or model.value != current_hash or org is None or org.value != org_id:
         return None
     if time.time() - event.timestamp > INSIGHTS_MAX_AGE_SECONDS:
         return None

@@ -62,8 +62,8 @@ def test_the_histogram_covers_the_whole_warehouse(env: Env) -> None:
 def test_insights_are_carried_forward_between_full_runs(env: Env) -> None:
     instance = dg.DagsterInstance.ephemeral()  # one instance: the runs see each other
 
-    def run(full_refresh: bool) -> tuple[str, str]:
-        result = env.run({"full_refresh": full_refresh}, instance=instance)
+    def run(full_refresh: bool, org: str | None = None) -> tuple[str, str]:
+        result = env.run({"full_refresh": full_refresh, "org_id": org}, instance=instance)
         assert_ok(result)
         meta = result.asset_materializations_for_node("icp_customer_insights")[0].metadata
         assert "report" in meta and "auc_current_model" in meta
@@ -76,6 +76,8 @@ def test_insights_are_carried_forward_between_full_runs(env: Env) -> None:
     assert run(False)[0] == first_run  # the incremental run carries the report forward
     computed, full_run = run(True)
     assert computed == full_run  # a full refresh computes it again
+    computed, other_org = run(False, org="globex-org")
+    assert computed == other_org  # another org's report is never carried forward
 
 
 def _won_and_open(n: int = 24) -> str:
