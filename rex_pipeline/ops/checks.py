@@ -1,8 +1,9 @@
 """Asset checks on the published warehouse.
 
 * Integrity (blocking): the `rules` queries, run on the published file read-only, i.e. on
-  exactly what analysts see. The publish step already gates bad data inside its transaction;
-  these checks report, and stop anything downstream of `warehouse`.
+  exactly what analysts see, after it is published: they report, and stop anything downstream
+  of `warehouse` (they do not withhold the file; `icp_scores_valid` is the one check that runs
+  before publishing).
 * Records accounted for (blocking): per file, read = present in the warehouse + rejected (see
   `reconcile`), on the work database, and the published copy has all of its rows.
 

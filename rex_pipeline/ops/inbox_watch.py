@@ -113,7 +113,9 @@ def evaluate(
     )
     removed = tuple(sorted(set(cursor.files) - set(files)))
     settle_ns = int(settle_seconds * 1e9)
-    waiting = tuple(p for p in changed if now_ns - files[p].mtime_ns < settle_ns)
+    # a writer moves mtime to now; one in the future (an archive unpacked from another time
+    # zone, a skewed clock) is not being written and must not hold the inbox back
+    waiting = tuple(p for p in changed if 0 <= now_ns - files[p].mtime_ns < settle_ns)
     if waiting:
         return Decision(cursor, waiting=waiting, removed=removed)
     seen = {p: s for p, s in cursor.files.items() if p not in removed}

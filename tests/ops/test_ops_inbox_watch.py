@@ -110,6 +110,19 @@ def test_file_still_being_written_is_waited_for(inbox: Inbox) -> None:
     assert [c.path for c in ready.changes] == ["csv/apollo.csv", "csv/salesforce.csv"]
 
 
+def test_a_file_dated_in_the_future_does_not_hold_the_inbox_back(inbox: Inbox) -> None:
+    """Unpacked from an archive made in another time zone, its mtime is hours ahead: no writer
+    is at work on it, so it and the files beside it sync at once."""
+    first = inbox.tick(Cursor())
+    ahead = inbox.write("csv/from_zip.csv", HUBSPOT)
+    later = time.time() + 10 * 3600
+    os.utime(ahead, (later, later))
+    inbox.write("csv/salesforce.csv", "Id,Email\n003,a@b.com\n")
+    ready = inbox.tick(first.cursor)
+    assert ready.waiting == ()
+    assert [c.path for c in ready.changes] == ["csv/from_zip.csv", "csv/salesforce.csv"]
+
+
 def test_same_change_gets_same_run_key_so_it_never_runs_twice(inbox: Inbox) -> None:
     inbox.write("csv/hubspot.csv", HUBSPOT)
     cursor = Cursor.from_json(inbox.tick(Cursor()).cursor.to_json())
