@@ -56,14 +56,17 @@ class Env:
         config: dict[str, Any] | None = None,
         assets: list[Any] | None = None,
         instance: dg.DagsterInstance | None = None,
+        op_config: dict[str, dict[str, Any]] | None = None,
     ) -> Any:
-        """Materialise every asset (or just `assets`) in-process; `config` is SyncConfig. Each
-        run has an instance of its own unless `instance` (shared runs see each other's
-        history)."""
+        """Materialise every asset (or just `assets`) in-process; `config` is SyncConfig (of
+        every op; `op_config` sets some ops' apart). Each run has an instance of its own
+        unless `instance` (shared runs see each other's history)."""
         from rex_pipeline.definitions import defs
 
         selected = assets or list(defs.assets or [])
         ops = {a.key.to_python_identifier(): {"config": config or {}} for a in selected}
+        for name, own in (op_config or {}).items():
+            ops[name] = {"config": {**(config or {}), **own}}
         checks = list(defs.asset_checks or []) if assets is None else []
         return dg.materialize(
             [*selected, *checks],

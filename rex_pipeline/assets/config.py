@@ -1,5 +1,6 @@
 """Run configuration an analyst can change from the Dagster launchpad (defaults: rex.yaml)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
@@ -15,21 +16,36 @@ class SyncConfig(dg.Config):
     full_refresh: bool = Field(
         default=False, description="Re-read every inbox file, even those already loaded."
     )
-    org_id: str | None = Field(default=None, description="Organisation to sync (REX_ORG_ID).")
+    org_id: str | None = Field(
+        default=None,
+        description="Organisation to sync (REX_ORG_ID); the same on every op of a run.",
+    )
     merge_threshold: float | None = Field(
-        default=None, description="Auto-merge score threshold (resolution.merge_threshold)."
+        default=None,
+        ge=0,
+        le=1,
+        description="Auto-merge score threshold (resolution.merge_threshold).",
     )
     review_threshold: float | None = Field(
-        default=None, description="Review-queue threshold (resolution.review_threshold)."
+        default=None,
+        ge=0,
+        le=1,
+        description="Review-queue threshold (resolution.review_threshold).",
     )
 
 
-def settings_for(rex: RexSettings, config: SyncConfig) -> Settings:
-    """The run's settings: rex.yaml + env, then the launchpad overrides."""
+def settings_for(
+    rex: RexSettings, config: SyncConfig, context: dg.AssetExecutionContext | None = None
+) -> Settings:
+    """The run's settings: rex.yaml + env, then the launchpad overrides. With the step's
+    `context`, a run whose ops name different orgs fails here, before anything is written:
+    its steps would share one batch under two orgs."""
     # imported here: every `dagster` command loads the definitions, few run a step
     from rex_pipeline.query import SmartListRequest
     from rex_pipeline.score import load_icp_model
 
+    if context is not None:
+        _one_org(context.run.run_config)
     settings = rex.load(org_id=config.org_id)
     # a bad model fails the run at its first step, naming the file and the field
     load_icp_model(settings.icp, settings.config_file)
@@ -46,3 +62,14 @@ def settings_for(rex: RexSettings, config: SyncConfig) -> Settings:
         )
         settings = settings.model_copy(update={"resolution": resolution})
     return settings
+
+
+def _one_org(run_config: Mapping[str, Any]) -> None:
+    ops = run_config.get("ops") or {}
+    orgs = {name: ((op or {}).get("config") or {}).get("org_id") for name, op in ops.items()}
+    if len(set(orgs.values())) > 1:
+        named = ", ".join(f"{name}: {org or '(rex.yaml)'}" for name, org in sorted(orgs.items()))
+        raise dg.Failure(
+            description=f"The run's ops name different orgs ({named}): give every op the same "
+            "org_id in the launchpad, or leave them all empty and set REX_ORG_ID."
+        )

@@ -47,7 +47,7 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
         rex_settings: RexSettings,
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
-        settings = settings_for(rex_settings, config)
+        settings = settings_for(rex_settings, config, context)
         now = run_time(context)
         with work_db.connect(settings) as con:
             started = time.perf_counter()

@@ -98,7 +98,7 @@ def _source_asset(system: str) -> dg.AssetsDefinition:
         rex_settings: RexSettings,
         work_db: WorkDatabase,
     ) -> dg.MaterializeResult:
-        settings = settings_for(rex_settings, config)
+        settings = settings_for(rex_settings, config, context)
         with work_db.connect(settings) as con:
             batch = stage_system(con, settings, system, force=config.full_refresh)
         for report in batch.reports:

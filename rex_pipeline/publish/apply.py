@@ -428,8 +428,8 @@ def _apply_manifest(con: duckdb.DuckDBPyConnection, org: str, now: datetime) -> 
     execute(
         con,
         """DELETE FROM manifest m WHERE m.org_id = $org AND EXISTS (
-               SELECT 1 FROM batch_files f WHERE f.source_system = m.source_system
-                  AND f.file_name = m.file_name)""",
+               SELECT 1 FROM batch_files f WHERE f.org_id = m.org_id
+                  AND f.source_system = m.source_system AND f.file_name = m.file_name)""",
         {"org": org},
     )
     execute(

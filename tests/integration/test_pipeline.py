@@ -221,6 +221,24 @@ def test_a_row_added_above_changes_nothing_of_the_rows_below(env: Env) -> None:
     )
 
 
+def test_ops_naming_different_orgs_fail_before_anything_is_written(env: Env) -> None:
+    """The launchpad repeats SyncConfig per op: one op set to another org would stage the
+    batch under two orgs (lineage rows doubled, the manifest emptied)."""
+    env.write("csv/hubspot.csv", HUBSPOT)
+    result = env.run(op_config={"csv_exports": {"org_id": "globex-org"}})
+    assert not result.success
+    failures = [
+        e.event_specific_data.error.message  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert failures and all("name different orgs" in f for f in failures)
+    assert "csv_exports: globex-org" in failures[0]
+    assert not env.db.exists()
+    assert_ok(env.run())  # the same run with one org loads normally
+    assert env.sql("SELECT DISTINCT org_id FROM contact_sources") == [("acme-org",)]
+
+
 def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
     env.write("csv/hubspot.csv", HUBSPOT)
     assert_ok(env.run())
