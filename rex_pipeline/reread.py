@@ -46,7 +46,7 @@ _IDENTITY = {
 def keep_record_ids(con: duckdb.DuckDBPyConnection, org_id: str) -> dict[str, int]:
     """Give the records of re-read files in `batch_clean_<entity>` the ids of the records
     they were (see the module docstring); returns the ids changed per entity."""
-    if not rereads_known_file(con):
+    if not exists(con, "batch_files") or not rereads_known_file(con):
         return dict.fromkeys(ENTITIES, 0)
     return {entity: _keep_ids(con, entity, org_id) for entity in ENTITIES}
 
