@@ -42,6 +42,22 @@ def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
+class BatchMissingError(RuntimeError):
+    """A step ran without the batch table an earlier step of the same run makes."""
+
+
+def require(con: duckdb.DuckDBPyConnection, name: str, step: str, made_by: str) -> None:
+    """Fail clearly when `name` is missing: the step was selected without `made_by`, or a
+    run is re-executed after its batch was published (which drops the batch)."""
+    if not exists(con, name):
+        raise BatchMissingError(
+            f"{step} works on this run's batch, which {made_by} makes, and there is none: "
+            f"materialise {step} together with the assets before it (select '*', or "
+            "'Materialize all' in the UI), or start a new run rather than re-executing one "
+            "whose warehouse step already published"
+        )
+
+
 def replace(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
     """Create or replace a batch table with exactly this frame."""
     with registered(con, "__frame", frame):

@@ -239,6 +239,22 @@ def test_ops_naming_different_orgs_fail_before_anything_is_written(env: Env) -> 
     assert env.sql("SELECT DISTINCT org_id FROM contact_sources") == [("acme-org",)]
 
 
+def test_a_step_selected_without_its_batch_fails_saying_what_to_run(env: Env) -> None:
+    from rex_pipeline.definitions import defs
+
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())  # publishing drops the batch
+    warehouse = next(a for a in defs.assets or [] if a.key.to_user_string() == "warehouse")
+    result = env.run(assets=[warehouse])
+    assert not result.success
+    (failure,) = [
+        e.event_specific_data.error.cause.message  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert "warehouse works on this run's batch, which canonical_records makes" in failure
+
+
 def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
     env.write("csv/hubspot.csv", HUBSPOT)
     assert_ok(env.run())
