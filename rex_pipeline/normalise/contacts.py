@@ -18,12 +18,13 @@ from rex_pipeline.normalise.emails import email_flags, validate_emails
 from rex_pipeline.normalise.linkedin import linkedin_urls
 from rex_pipeline.normalise.metadata import with_additions
 from rex_pipeline.normalise.names import fix_name_case, split_full_names
-from rex_pipeline.normalise.phones import parse_phones
+from rex_pipeline.normalise.phones import first_valid_phones, parse_phones
 from rex_pipeline.normalise.record_links import company_columns
 from rex_pipeline.normalise.rejects import rejected_rows
 from rex_pipeline.normalise.text import blank_to_null, repair_mojibake
 from rex_pipeline.normalise.unique import by_distinct
 from rex_pipeline.normalise.vocab import map_vocab
+from rex_pipeline.sources.csv.aliases import ALIASES, header_key
 
 NO_IDENTITY = "no usable identity (no email, LinkedIn URL, or name with company/phone)"
 
@@ -106,12 +107,40 @@ def _emails(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([frame, email_flags(frame["email"])], how="horizontal")
 
 
+def _phones(frame: pl.DataFrame, region: str) -> pl.DataFrame:
+    """The record's phone; when the one given is not a valid number, the first valid one of
+    its other phone columns (an export's mapping takes the first phone column that has a
+    value, and keeps the others in metadata under their headers)."""
+    phones = parse_phones(frame["phone"], region)
+    invalid = phones["phone"].is_null() & frame["phone"].is_not_null()
+    phones = phones.with_columns(phone_invalid=invalid)  # noted in metadata either way
+    rows = (invalid & frame["metadata"].is_not_null()).arg_true()
+    if rows.is_empty():
+        return phones
+    try:
+        metadata = frame["metadata"].gather(rows).str.json_decode(infer_schema_length=None)
+    except pl.exceptions.PolarsError:  # values of clashing types under one key: no retry
+        return phones
+    if not isinstance(metadata.dtype, pl.Struct):
+        return phones
+    rank = {key: i for i, key in enumerate(ALIASES["contacts"]["phone"])}
+    columns = [f.name for f in metadata.dtype.fields if header_key(f.name) in rank]
+    if not columns:
+        return phones
+    columns.sort(key=lambda name: rank[header_key(name)])
+    others = first_valid_phones([metadata.struct.field(c) for c in columns], region)
+    return phones.with_columns(
+        phone=phones["phone"].scatter(rows, others["phone"]),
+        phone_extension=phones["phone_extension"].scatter(rows, others["phone_extension"]),
+    )
+
+
 def _people_fields(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
     """Names, phone, LinkedIn, stage and source."""
     need_split = pl.col("first_name").is_null() | pl.col("last_name").is_null()
     full = frame.select(pl.when(need_split).then("full_name")).to_series()
     split = split_full_names(full)
-    phones = parse_phones(frame["phone"], settings.default_phone_region)
+    phones = _phones(frame, settings.default_phone_region)
     stage = map_vocab(frame["stage"], "stage")
     source = map_vocab(frame["source"], "source")
     return frame.with_columns(
@@ -120,6 +149,7 @@ def _people_fields(frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
         phone_given=frame["phone"],
         phone=phones["phone"],
         phone_extension=phones["phone_extension"],
+        phone_invalid=phones["phone_invalid"],
         linkedin_given=frame["linkedin_url"],
         linkedin_url=linkedin_urls(frame["linkedin_url"], ("in",)),
         stage=stage,
@@ -192,7 +222,7 @@ def normalise_contacts(raw: pl.DataFrame, settings: Settings) -> tuple[pl.DataFr
                 "raw_stage": pl.col("raw_stage"),
                 "raw_source": pl.col("raw_source"),
                 "invalid_emails": pl.col("invalid_emails"),
-                "invalid_phone": pl.when(pl.col("phone").is_null()).then("phone_given"),
+                "invalid_phone": pl.when(pl.col("phone_invalid")).then("phone_given"),
                 "phone_extension": pl.col("phone_extension"),
                 "invalid_linkedin_url": pl.when(pl.col("linkedin_url").is_null()).then(
                     "linkedin_given"

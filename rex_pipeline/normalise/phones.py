@@ -233,3 +233,16 @@ def parse_phones(values: pl.Series, region: str) -> pl.DataFrame:
         schema={"value": pl.String(), **PHONE_RESULT},
     )
     return join_unique(prepared, pl.concat([fast, slow]), "value")
+
+
+def first_valid_phones(candidates: list[pl.Series], region: str) -> pl.DataFrame:
+    """`PHONE_RESULT` of the first valid number among several candidates per row (a record's
+    mobile, work and home columns, in order of preference): an invalid first one no longer
+    hides a valid second one."""
+    parsed = [parse_phones(values.cast(pl.String()), region) for values in candidates]
+    found = [p["phone"].is_not_null() for p in parsed]
+    phone = pl.coalesce([pl.lit(p["phone"]) for p in parsed])
+    extension = pl.lit(None, pl.String())
+    for p, hit in zip(reversed(parsed), reversed(found), strict=True):
+        extension = pl.when(pl.lit(hit)).then(pl.lit(p["phone_extension"])).otherwise(extension)
+    return pl.select(phone=phone, phone_extension=extension)

@@ -189,6 +189,35 @@ def test_a_work_email_gives_the_domain_only_of_a_company_that_fits_it() -> None:
     assert clean["company_key"][:2].to_list() == ["google", "stripe"]
 
 
+def test_an_invalid_phone_gives_way_to_a_valid_one_of_another_column() -> None:
+    """The mapping takes the first phone column with a value; the others stay in metadata
+    under their headers. A German mobile written nationally is no number in the US region:
+    the business number beside it is used, and the invalid one is still noted."""
+    clean, _ = _run(
+        {
+            "email": "juergen@baeckerei-mueller.de",
+            "phone": "0171 2345678",
+            "metadata": json.dumps({"Telefon geschäftlich": "+49 89 1234567", "Anrede": "Herr"}),
+        },
+        {
+            "email": "dana@orbital.io",
+            "phone": "'+1 212 000 0000",
+            "metadata": json.dumps(
+                {"Home Phone": "'+1 415-867-5309 x12", "Work Direct Phone": "x"}
+            ),
+        },
+        {"email": "zoe@cafe.de", "phone": "0221 987654", "metadata": json.dumps({"Ort": "Köln"})},
+    )
+    assert clean["phone"].to_list() == ["+49891234567", "+14158675309", None]
+    metadata = [json.loads(m) for m in clean["metadata"]]
+    assert [m.get("invalid_phone") for m in metadata] == [
+        "0171 2345678",
+        "'+1 212 000 0000",
+        "0221 987654",
+    ]
+    assert metadata[1]["phone_extension"] == "12"
+
+
 def test_unmapped_values_are_kept_in_metadata() -> None:
     clean, _ = _run(
         {
