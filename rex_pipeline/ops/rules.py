@@ -191,19 +191,21 @@ def _orphan_sources() -> str:
     )
 
 
-# A contact's primary address is the one row of its contact_emails flagged is_primary.
+# A contact's primary address is the one row of its contact_emails flagged is_primary
+# (case-folded: warehouses built before contact_emails was lower case keep the given case).
 _PRIMARY_EMAILS = """
     SELECT 'contacts.email without its is_primary contact_emails row' AS problem, c.org_id,
            c.id, c.email AS value
     FROM contacts c
-    ANTI JOIN (SELECT org_id, contact_id, email FROM contact_emails WHERE is_primary) e
-        ON e.org_id = c.org_id AND e.contact_id = c.id AND e.email = c.email
+    ANTI JOIN (SELECT org_id, contact_id, lower(email) AS email FROM contact_emails
+               WHERE is_primary) e
+        ON e.org_id = c.org_id AND e.contact_id = c.id AND e.email = lower(c.email)
     WHERE c.email IS NOT NULL
     UNION ALL
     SELECT 'contact_emails is_primary row is not contacts.email' AS problem, e.org_id,
            e.email AS id, e.contact_id AS value
     FROM contact_emails e JOIN contacts c ON c.org_id = e.org_id AND c.id = e.contact_id
-    WHERE e.is_primary AND e.email IS DISTINCT FROM c.email"""
+    WHERE e.is_primary AND lower(e.email) IS DISTINCT FROM lower(c.email)"""
 
 
 # (table, column, allowed values); NULL is always allowed (the column may be unknown)
@@ -290,7 +292,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "primary_email_listed",
-        "A contact's email is its one contact_emails row flagged is_primary, in the same case.",
+        "A contact's email is its one contact_emails row flagged is_primary.",
         _PRIMARY_EMAILS,
     ),
     Rule(

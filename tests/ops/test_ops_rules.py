@@ -51,9 +51,18 @@ def test_same_email_in_another_org_is_fine(built: Warehouse) -> None:
     assert failing(built) == {}
 
 
+def test_primary_email_in_the_case_given_is_fine(built: Warehouse) -> None:
+    """Warehouses built before contact_emails was lower case hold addresses as given."""
+    built.change_published(
+        f"UPDATE contact_emails SET email = upper(email) WHERE contact_id = '{built.ids.ada}'"
+    )
+    assert failing(built) == {}
+
+
 def test_primary_email_missing_or_other_than_contacts_email_fails(built: Warehouse) -> None:
     built.change_published(
-        f"UPDATE contact_emails SET email = upper(email) WHERE contact_id = '{built.ids.ada}'",
+        "UPDATE contact_emails SET email = 'ada@elsewhere.example' "
+        f"WHERE contact_id = '{built.ids.ada}' AND is_primary",
         f"UPDATE contact_emails SET is_primary = false WHERE contact_id = '{built.ids.grace}'",
     )
     assert failing(built) == {
