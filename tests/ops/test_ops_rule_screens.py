@@ -36,6 +36,7 @@ def test_the_uniqueness_and_score_rules_are_screened() -> None:
         "ids_valid_and_unique",
         "unique_activity_external_id",
         "icp_scores_in_range",
+        "primary_email_listed",
     } == SCREENED
 
 
