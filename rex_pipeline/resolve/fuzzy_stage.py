@@ -696,7 +696,8 @@ def _link(
     pairs: pl.DataFrame,
     overrides: Overrides,
 ) -> dict[str, Any]:
-    clusters = cluster(profiles, pairs, overrides, settings)
+    published = _published(con, settings.org_id, entity, profiles["node_id"])
+    clusters = cluster(profiles, pairs, overrides, settings, published)
     never = resolve_overrides(overrides, profiles).never
     review = _review_rows(pairs, clusters, never, settings.org_id, now, entity)
     batch.replace(con, f"batch_possible_duplicates_{entity}", review)
@@ -716,6 +717,19 @@ def _link(
         f"{prefix}review_queue": review.height,
         f"{prefix}cluster_stats": json.dumps(stats, default=str),
     }
+
+
+def _published(
+    con: duckdb.DuckDBPyConnection, org: str, entity: str, node_ids: pl.Series
+) -> pl.Series:
+    """The nodes whose ids the warehouse already holds (the others were minted this batch)."""
+    nodes = node_ids.to_frame("node_id")
+    with registered(con, "__nodes", nodes):
+        return con.sql(
+            f"SELECT id FROM {_ENTITY_TABLE[entity]} WHERE org_id = ? "
+            "AND id IN (SELECT node_id FROM __nodes)",
+            params=[org],
+        ).pl()["id"]
 
 
 def _ruled_apart(never: list[tuple[str, str]]) -> pl.DataFrame:

@@ -59,6 +59,27 @@ def test_winner_is_the_oldest_node_and_losers_say_how_they_joined() -> None:
     assert winner["rule"] is None and winner["cluster_id"] == "cont_z"
 
 
+def test_a_published_node_wins_over_an_older_one_minted_in_this_batch() -> None:
+    """The contract: existing ids never change, unless two existing entities merge. A record
+    new to the warehouse whose source says it was created earlier must not retire an id."""
+    nodes = contacts(
+        person("cont_new", "Ada", "Lovelace", "ada@engines.co.uk",
+               created_at=datetime(2019, 5, 1, tzinfo=UTC)),
+        person("cont_old", "Ada", "Lovelace", "ada.lovelace@gmail.com",
+               created_at=datetime(2025, 3, 1, tzinfo=UTC)),
+        person("cont_older", "Ada", "Lovelace", "a.lovelace@gmail.com",
+               created_at=datetime(2024, 3, 1, tzinfo=UTC)),
+    )  # fmt: skip
+    edges = _edges(("cont_new", "cont_old", 0.97))
+    assert _winners(cluster(nodes, edges, None, SETTINGS))["cont_old"] == "cont_new"
+    published = pl.Series(["cont_old", "cont_older"])
+    assert _winners(cluster(nodes, edges, None, SETTINGS, published))["cont_new"] == "cont_old"
+    # two published ones: the oldest of them, as before
+    edges = _edges(("cont_new", "cont_old", 0.97), ("cont_old", "cont_older", 0.96))
+    winners = _winners(cluster(nodes, edges, None, SETTINGS, published))
+    assert winners == dict.fromkeys(winners, "cont_older")
+
+
 def test_never_merge_wins_over_evidence_and_must_merge_joins() -> None:
     nodes = contacts(
         person("cont_1", "Ada", "Lovelace", "ada@engines.co.uk"),

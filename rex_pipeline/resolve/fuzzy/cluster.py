@@ -207,8 +207,13 @@ def cluster(
     pairs: pl.DataFrame,
     overrides: Overrides | None = None,
     settings: Settings | None = None,
+    published: pl.Series | None = None,
 ) -> pl.DataFrame:
     """Map every node to its cluster's winner (profiles.CLUSTER_COLUMNS).
+
+    `published` lists the node ids the warehouse already holds: a cluster holding one is won
+    by the oldest of those, so a node minted in this batch never retires an id analysts have
+    seen (only two existing entities merging does, as the contract allows).
 
     `nodes` are the profiles of every node the pairs or overrides name (with an index, the
     new profiles plus the existing partners), `pairs` the result of `find_candidate_pairs`
@@ -243,7 +248,7 @@ def cluster(
         len(found_conflicts),
     )
     roots, best = graph.frames()
-    return _assign(nodes, roots, best)
+    return _assign(nodes, roots, best, published)
 
 
 def _sorted_edges(nodes: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -443,12 +448,20 @@ def _suffixed(age: pl.DataFrame, side: str) -> pl.DataFrame:
     return age.select(pl.all().name.suffix(f"_{side}")).rename({f"node_id_{side}": f"node_{side}"})
 
 
-def _assign(nodes: pl.DataFrame, roots: pl.DataFrame, best: pl.DataFrame) -> pl.DataFrame:
+def _assign(
+    nodes: pl.DataFrame,
+    roots: pl.DataFrame,
+    best: pl.DataFrame,
+    published: pl.Series | None = None,
+) -> pl.DataFrame:
     """Rows of CLUSTER_COLUMNS for every node of `nodes`: the cluster's winner is its oldest
-    node; attached nodes say how they joined (their `best` edge)."""
+    published node, else its oldest node; attached nodes say how they joined (their `best`
+    edge)."""
+    known = pl.Series("known", [] if published is None else published, dtype=pl.String)
     winners = (
         roots.join(nodes.select("node_id", "created_at", "first_record"), on="node_id", how="left")
-        .sort(["created_at", "first_record", "node_id"], nulls_last=True)
+        .with_columns(minted=~pl.col("node_id").is_in(known.implode()))
+        .sort(["minted", "created_at", "first_record", "node_id"], nulls_last=True)
         .group_by("root", maintain_order=True)
         .agg(pl.col("node_id").first().alias("winner"))
     )
