@@ -11,8 +11,9 @@ weakest link. must_merge overrides join first and ignore conflicts (not never_me
 A nameless node linked only by an address that spells a name (adalovelace@gmail.com) joins at
 most one named cluster: the address says which name, not which of its namesakes, so it never
 bridges two named clusters (two Ada Lovelaces at two companies) that did not merge by
-themselves. The winner of a cluster is its oldest node (created_at, then its oldest record's
-id: new nodes of one batch share created_at and their ids are minted at random).
+themselves. The winner of a cluster is its oldest node already in the warehouse, else its
+oldest node (created_at, then its oldest record's id: new nodes of one batch share created_at
+and their ids are minted at random).
 
 Where nothing can be refused (no never/conflict link, spelt-name edge or must pair in a
 connected component of the merge edges) the greedy's clusters are the components themselves:
