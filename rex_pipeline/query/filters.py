@@ -25,7 +25,7 @@ from rex_pipeline.query.resources import (
     TASKS_R,
     Resource,
 )
-from rex_pipeline.query.textsearch import words_of
+from rex_pipeline.query.textsearch import MAX_WORDS, check_words, words_of
 from rex_pipeline.schema import (
     ACTIVITY_STATUSES,
     ACTIVITY_TYPES,
@@ -66,6 +66,7 @@ def _id_of(prefix: str) -> Callable[[str], str]:
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 CommaList = Annotated[list[str], BeforeValidator(_split_commas)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+SearchText = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(check_words)]
 ContactId = Annotated[str, AfterValidator(_id_of("cont"))]
 CompanyId = Annotated[str, AfterValidator(_id_of("comp"))]
 DealId = Annotated[str, AfterValidator(_id_of("deal"))]
@@ -197,7 +198,9 @@ class ContactListRequest(ListRequest):
     source: Literal[CONTACT_SOURCE_VALUES] | None = Field(None, description="Acquisition source.")
     company_id: CompanyId | None = Field(None, description="Contacts of this company.")
     owner_id: Text | None = Field(None, description="Contacts assigned to this owner.")
-    search: Text | None = Field(None, description="Words found in the name or email.")
+    search: SearchText | None = Field(
+        None, description=f"Words found in the name or email (at most {MAX_WORDS})."
+    )
     icp_score_min: int | None = Field(None, ge=0, le=100, description="ICP score at least.")
     icp_score_max: int | None = Field(None, ge=0, le=100, description="ICP score at most.")
     icp_scored_after: UtcDateTime | None = Field(None, description="Scored at or after.")

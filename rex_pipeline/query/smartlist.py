@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import duckdb
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,7 +36,7 @@ from rex_pipeline.query.layout import Layout
 from rex_pipeline.query.lists import filtered_page
 from rex_pipeline.query.pages import Page
 from rex_pipeline.query.resources import CONTACTS_R
-from rex_pipeline.query.textsearch import words_of
+from rex_pipeline.query.textsearch import MAX_WORDS, check_words, words_of
 from rex_pipeline.schema import CONTACT_SOURCE_VALUES, STAGES
 
 Op = Literal[
@@ -57,10 +58,10 @@ Kind = Literal["text", "enum", "integer", "timestamp", "tags", "custom"]
 MAX_GROUPS = 20
 MAX_CONDITIONS = 20
 MAX_IN_VALUES = 1000
-MAX_Q_WORDS = 10
 
 _CUSTOM_KEY = re.compile(r"[\w\- ]{1,64}(\.[\w\- ]{1,64}){0,4}")
 _TIMESTAMP = TypeAdapter(UtcDateTime)
+FreeText = Annotated[str, Field(max_length=200), AfterValidator(check_words)]
 
 
 @dataclass(frozen=True)
@@ -234,10 +235,10 @@ class SmartListRequest(ListRequest):
     resource = CONTACTS_R
 
     query: SmartQuery = Field(default_factory=SmartQuery, description="OR of AND groups.")
-    q: str | None = Field(None, max_length=200, description="Free text.")
+    q: FreeText | None = Field(None, description=f"Free text (at most {MAX_WORDS} words).")
 
     def text_words(self) -> list[str]:
-        return words_of(self.q)[:MAX_Q_WORDS]
+        return words_of(self.q)
 
 
 # --- compilation ------------------------------------------------------------------------------

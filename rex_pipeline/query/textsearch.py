@@ -32,8 +32,18 @@ SEARCH_SOURCE = f'"{CONTACT_SEARCH.name}" AS s'
 
 
 def words_of(text: str | None) -> list[str]:
-    """The words a search text asks for (at most MAX_WORDS; whitespace separates them)."""
-    return (text or "").split()[:MAX_WORDS]
+    """The words a search text asks for (whitespace separates them): all of them, as every
+    word must match (a request with more than MAX_WORDS is refused by `check_words`)."""
+    return (text or "").split()
+
+
+def check_words(text: str | None) -> str | None:
+    """Refuse a search text of more than MAX_WORDS words: each word is one more clause over
+    every contact, and dropping the rest would widen the answer without saying so."""
+    count = len(words_of(text))
+    if count > MAX_WORDS:
+        raise ValueError(f"at most {MAX_WORDS} words (got {count})")
+    return text
 
 
 def _found_in(column: str) -> str:

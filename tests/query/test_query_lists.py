@@ -59,6 +59,8 @@ def test_equal_sort_values_are_ordered_by_id(wh: Warehouse, world: World) -> Non
         ({"search": "globex.com"}, {"Ada", "Margaret"}),  # email
         ({"search": "o'brien"}, {"Siobhán"}),
         ({"search": "siobhán"}, {"Siobhán"}),
+        ({"search": "a " * 9 + "lovelace"}, {"Ada"}),  # ten words: every one must match
+        ({"search": "a " * 9 + "zzzzqqq"}, set()),
         ({"icp_score_min": 78}, {"Ada", "Grace", "Margaret"}),
         ({"icp_score_max": 30}, {"Linus", "Jürgen"}),
         ({"icp_score_min": 50, "icp_score_max": 70}, {"Katherine", "Siobhán"}),
@@ -158,6 +160,8 @@ def test_limit_defaults_to_50_and_refuses_beyond_200(wh: Warehouse) -> None:
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
         ({"icp_score_min": 101}, "icp_score_min"),
         ({"created_after": "last tuesday"}, "created_after"),
+        # an 11th word used to be dropped, widening the answer without a word
+        ({"search": "a a a a a a a a a a zzzzqqq"}, "search: at most 10 words (got 11)"),
     ],
 )
 def test_bad_requests_name_the_bad_part(

@@ -175,6 +175,7 @@ def test_scoped_to_org_and_owner(world: World) -> None:
                                                 "value": 5}]}]}},
          "contains on custom.score needs a text"),
         ({"query": {"groups": []}, "q": "x" * 201}, "q: String should have at most 200"),
+        ({"q": "ada " * 10 + "zzzzqqq"}, "q: at most 10 words (got 11)"),
         ({"query": {"groups": []}, "limit": 500}, "limit: must be between 1 and 200"),
         ({"query": {"groups": []}, "filters": []}, "filters: Extra inputs are not permitted"),
     ],
