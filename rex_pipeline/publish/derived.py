@@ -172,6 +172,15 @@ def build_derived_tables(
     )
 
 
+def metadata_values(column: str) -> str:
+    """SQL: every scalar value of JSON `column`, at any depth, joined by spaces; what free text
+    matches in custom fields. Not `$.*`: it gives a nested object as its raw JSON, so its keys
+    matched (`employeecount` found every contact with custom_variables). json_value('$..*') is
+    the scalars (NULL for objects and arrays) as JSON; `->>` unquotes them. ~0.6 s more than
+    `$.*` per million contacts on one core."""
+    return f"array_to_string(list_transform(json_value({column}, '$..*'), lambda v: v->>'$'), ' ')"
+
+
 def search_rows(db: str, where: str = "", among: str = "") -> str:
     """contact_search's columns but the position, for the contacts `c` (all, or those `where`
     says), with `contact_row` their rowid: the text a search looks at beside the sort columns.
@@ -180,8 +189,7 @@ def search_rows(db: str, where: str = "", among: str = "") -> str:
         SELECT c.org_id, c.id AS contact_id, c.rowid AS contact_row, c.owner_id, c.created_at,
                c.updated_at, c.first_name, c.last_name, c.icp_score,
                lower(concat_ws(' ', c.first_name, c.last_name, c.email)) AS text,
-               lower(concat_ws(' ', e.emails, co.name,
-                     array_to_string(json_extract_string(c.metadata, '$.*'), ' '))) AS more
+               lower(concat_ws(' ', e.emails, co.name, {metadata_values("c.metadata")})) AS more
         FROM {db}.main.contacts AS c
         LEFT JOIN ({_OTHER_EMAILS.format(db=db, among=among)}) AS e
           ON e.org_id = c.org_id AND e.contact_id = c.id

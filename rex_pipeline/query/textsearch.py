@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from rex_pipeline.publish.derived import STRIDE
+from rex_pipeline.publish.derived import STRIDE, metadata_values
 from rex_pipeline.query.candidates import Candidates, Positions
 from rex_pipeline.query.connection import Scope
 from rex_pipeline.query.layout import Layout
@@ -60,10 +60,10 @@ def name_or_email(word: str) -> tuple[str, list[Any]]:
 
 def anywhere(word: str, org_id: str) -> tuple[str, list[Any]]:
     """`word` in the name or primary email, another email, the company's name or a custom-field
-    value, by scanning contacts `t` (companies and secondary emails are matched on their own
-    small tables first)."""
+    value (at any depth; never a key), by scanning contacts `t` (companies and secondary emails
+    are matched on their own small tables first)."""
     contact_sql, contact_params = name_or_email(word)
-    values = "array_to_string(json_extract_string(t.metadata, '$.*'), ' ')"
+    values = metadata_values("t.metadata")  # the values only, as contact_search holds them
     return (
         f"({contact_sql}"
         f" OR t.company_id IN (SELECT id FROM companies WHERE org_id = ? AND {_found_in('name')})"

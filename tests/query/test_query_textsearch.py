@@ -6,6 +6,7 @@ and tie-heavy sorts (ICP score) page correctly with their page bound."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -429,6 +430,33 @@ def test_any_case_means_duckdbs_lower_case_on_both_sides(tmp_path: Path) -> None
             assert len(wh.list_companies(name="ΣΑΣ")["data"]) == 1
             condition = {"field": "company.name", "op": "starts_with", "value": "ΣΑΣ"}
             assert len(wh.search({"query": {"groups": [{"conditions": [condition]}]}})["data"])
+
+
+def test_free_text_matches_custom_values_at_any_depth_never_keys(tmp_path: Path) -> None:
+    """Nested custom fields (Instantly's custom_variables) are matched by their values, in both
+    files; their key names are not text of the contact (`$.*` handed back the nested object's
+    raw JSON, so `employeecount` matched every contact that had one)."""
+    from .warehouse_builder import create_warehouse, insert_rows
+
+    path = tmp_path / "nested.duckdb"
+    create_warehouse(path)
+    metadata = {
+        "custom_variables": {"jobTitle": "Founder", "employeeCount": "25", "deep": {"x": "Oslo"}},
+        "campaigns": ["Re-engage", {"name": "Q3 Founders"}],
+        "said": 'he said "hi"',
+        "opted_in": True,
+    }
+    insert_rows(path, "contacts", [
+        {"id": "cont_01h455vb4pex5vsknk084sn02t", "org_id": "o", "first_name": "Ines",
+         "metadata": json.dumps(metadata), "created_at": datetime(2024, 1, 1, tzinfo=UTC)},
+    ])  # fmt: skip
+    indexed = _with_derived_tables(path, tmp_path / "nested-indexed.duckdb")
+    for file in (path, indexed):
+        with Warehouse(file, org_id="o") as wh:
+            for q in ("founder", "25", "oslo", "re-engage", "q3", '"hi"', "true"):
+                assert len(wh.search({"q": q})["data"]) == 1, (file, q)
+            for q in ("employeecount", "custom_variables", "jobtitle", "deep", "name", "{"):
+                assert wh.search({"q": q})["data"] == [], (file, q)
 
 
 def test_icp_score_pages_with_ties_visit_every_row_once(tmp_path: Path) -> None:
