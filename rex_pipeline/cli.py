@@ -41,6 +41,7 @@ from rex_pipeline.query.formatting import (
     render_table,
     render_views,
 )
+from rex_pipeline.query.lists import parse_request
 from rex_pipeline.query.pages import Page
 from rex_pipeline.query.resources import RESOURCES
 from rex_pipeline.query.review import ReviewRequest, review_columns
@@ -317,10 +318,12 @@ def _read_filter(path: str) -> dict[str, Any]:
 def _search_command() -> click.Command:
     @click.pass_context
     def run(ctx: click.Context, filter_path: str | None, fmt: str, **params: Any) -> None:
-        request = _read_filter(filter_path) if filter_path else {}
+        stored = _read_filter(filter_path) if filter_path else {}
+        # parsed here so the output shows the fields the request asks for, option or file
+        request = parse_request(SmartListRequest, {**stored, **_given(params)})
         with _warehouse(ctx) as wh:
-            page = wh.search({**request, **_given(params)})
-        _emit_page(page, "contacts", fmt, params.get("fields") or ())
+            page = wh.search(request)
+        _emit_page(page, "contacts", fmt, tuple(request.fields or ()))
 
     filter_option = click.Option(
         ["--filter", "filter_path"],
@@ -365,8 +368,9 @@ def views_run(
 ) -> None:
     """Run saved view NAME."""
     with _warehouse(ctx) as wh:
-        page = wh.run_view(name, limit=limit, cursor=cursor)
-    _emit_page(page, "contacts", fmt)
+        request = wh.view_request(name, limit=limit, cursor=cursor)
+        page = wh.search(request)
+    _emit_page(page, "contacts", fmt, tuple(request.fields or ()))  # a view may name its fields
 
 
 @cli.command("summary")

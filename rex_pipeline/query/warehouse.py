@@ -282,10 +282,14 @@ class Warehouse:
         return views.list_views(self._conn, self.scope)
 
     @_answers
+    def view_request(self, name: str, **overrides: Any) -> smartlist.SmartListRequest:
+        """Saved view `name`'s request with `overrides` (limit, cursor, sort, fields), checked:
+        what `run_view` runs, for a caller that needs its fields (the CLI's columns)."""
+        return views.view_request(self._conn, self.scope, name, overrides)
+
     def run_view(self, name: str, **overrides: Any) -> Page:
         """Run saved view `name`; overrides such as limit and cursor page through it."""
-        request = views.view_request(self._conn, self.scope, name, overrides)
-        return smartlist.search_contacts(self._conn, self.scope, self.layout, request)
+        return self.search(self.view_request(name, **overrides))
 
     @_answers
     def summary(self) -> dict[str, Any]:

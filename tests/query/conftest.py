@@ -288,7 +288,7 @@ def build_world(path: Path) -> dict[str, str]:
                  {"field": "stage", "op": "eq", "value": "prospect"},
                  {"field": "icp_score", "op": "gte", "value": 80}]}]}})},
             {"org_id": ORG, "name": "globex-people", "description": "Anyone at Globex",
-             "query": json.dumps({"q": "globex", "limit": 1})},
+             "query": json.dumps({"q": "globex", "limit": 1, "fields": ["first_name", "email"]})},
             {"org_id": ORG, "name": "broken", "description": "References a removed field",
              "query": json.dumps({"query": {"groups": [{"conditions": [
                  {"field": "lifecycle", "op": "eq", "value": "lead"}]}]}})},

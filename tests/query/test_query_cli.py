@@ -146,6 +146,22 @@ def test_search_with_a_filter_file(rex: Any, tmp_path: Path) -> None:
     assert "Katherine" in out
 
 
+def test_search_and_views_show_the_fields_their_request_names(rex: Any, tmp_path: Path) -> None:
+    """Fields named in a filter file or a saved view are the columns shown (they were the
+    default columns, blank but for those fields)."""
+    path = tmp_path / "filter.json"
+    path.write_text(json.dumps({"q": "lovelace", "fields": ["id", "email"]}))
+    code, out, _ = rex("search", "--filter", str(path), "--format", "csv")
+    assert code == 0
+    assert out.splitlines()[0] == "id,email" and out.splitlines()[1].endswith(",ada@globex.com")
+    _, out, _ = rex("search", "--filter", str(path))
+    assert out.splitlines()[0].split() == ["id", "email"]
+    _, out, _ = rex("search", "--filter", str(path), "--fields", "first_name", "--format", "csv")
+    assert out.splitlines() == ["first_name", "Ada"]  # the option wins
+    _, out, _ = rex("views", "run", "globex-people", "--limit", "5", "--format", "csv")
+    assert out.splitlines()[0] == "first_name,email" and len(out.splitlines()) == 3
+
+
 def test_views_and_summary(rex: Any) -> None:
     code, out, _ = rex("views", "list")
     assert code == 0 and "hot-prospects" in out and "Prospects with ICP >= 80" in out
