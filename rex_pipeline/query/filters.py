@@ -41,8 +41,17 @@ Predicate = Callable[[Any], tuple[str, list[Any]]]
 
 
 def _utc(value: datetime) -> datetime:
-    """Times without a zone are taken as UTC, like everything in the warehouse."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """Times without a zone are taken as UTC, like everything in the warehouse. A time whose UTC
+    falls outside years 1-9999 (9999-12-31T23:00-05:00) is refused here, as a ValueError the
+    request reports, rather than escaping as an OverflowError."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{value.isoformat()} is out of range: in UTC it must fall within years 1 to 9999"
+        ) from None
 
 
 def _split_commas(value: Any) -> Any:

@@ -203,7 +203,10 @@ def _scalar(spec: FieldSpec, op: str, value: Any, where: str) -> Any:
     if spec.kind == "timestamp":
         try:
             return _TIMESTAMP.validate_python(value)
-        except ValidationError:
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            if error["type"] == "value_error":  # a time, but out of range (filters._utc)
+                raise ValueError(f"{where}: {error['msg'].removeprefix('Value error, ')}") from None
             raise ValueError(f"{where} needs an ISO date or time, got {value!r}") from None
     # custom: texts compare as text, numbers as numbers, booleans only for (in)equality
     if isinstance(value, bool):

@@ -189,6 +189,11 @@ def test_org_and_owner_options(rex: Any) -> None:
         (["contacts", "list", "--limit", "500"], "limit: must be between 1 and 200", 1),
         (["contacts", "list", "--stage", "vip"], "stage: Input should be 'lead'", 1),
         (["contacts", "list", "--cursor", "bogus"], "cursor: not a valid cursor", 1),
+        (
+            ["contacts", "list", "--created-after", "9999-12-31T23:00:00-05:00"],
+            "rex: created_after: 9999-12-31T23:00:00-05:00 is out of range",
+            1,
+        ),
         (["contacts", "list", "--stag", "lead"], "No such option", 2),
         (["contacts", "get", "cont_01h455vb4pex5vsknk084sn02q"], "no contact", 1),
         (["contacts", "get", "42"], "'42' is not a contact id", 1),

@@ -162,14 +162,30 @@ def test_limit_defaults_to_50_and_refuses_beyond_200(wh: Warehouse) -> None:
         ({"created_after": "last tuesday"}, "created_after"),
         # an 11th word used to be dropped, widening the answer without a word
         ({"search": "a a a a a a a a a a zzzzqqq"}, "search: at most 10 words (got 11)"),
+        # a valid time whose UTC is past year 9999 (or before year 1) was a bare OverflowError
+        ({"created_after": "9999-12-31T23:00:00-05:00"},
+         "created_after: 9999-12-31T23:00:00-05:00 is out of range: in UTC it must fall within"),
+        ({"icp_scored_before": "0001-01-01T00:30:00+01:00"}, "icp_scored_before: 0001-01-01"),
     ],
-)
+)  # fmt: skip
 def test_bad_requests_name_the_bad_part(
     wh: Warehouse, params: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(InvalidRequest) as err:
         wh.list_contacts(**params)
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [("activities", "after"), ("deals", "updated_after"), ("tasks", "due_before"),
+     ("companies", "created_before")],
+)  # fmt: skip
+def test_every_time_filter_refuses_a_time_out_of_range(
+    wh: Warehouse, resource: str, field: str
+) -> None:
+    with pytest.raises(InvalidRequest, match=f"^{field}: 9999-12-31T23:00:00-05:00 is out of"):
+        wh.list_records(resource, {field: "9999-12-31T23:00:00-05:00"})
 
 
 def test_cursor_from_another_sort_or_edited_is_refused(wh: Warehouse) -> None:
