@@ -28,7 +28,7 @@ class Scope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    org_id: str = Field(min_length=1)
+    org_id: str
     owner_id: str | None = None
     cursor_secret: bytes = Field(b"", repr=False)
 
@@ -37,10 +37,22 @@ class Scope(BaseModel):
     def _utf8(cls, value: str | None) -> str | None:
         return None if value is None else valid_text(value)
 
+    @field_validator("org_id")
+    @classmethod
+    def _org_not_blank(cls, value: str) -> str:
+        """A blank org is a mistake (an empty --org or variable), not a request for a default."""
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
     @field_validator("owner_id")
     @classmethod
-    def _blank_owner_is_none(cls, value: str | None) -> str | None:
-        return value if value and value.strip() else None
+    def _owner_not_blank(cls, value: str | None) -> str | None:
+        """A blank owner is refused, never read as "no owner": that would widen a member's
+        scope to the whole org. None (not given) is the org-wide scope."""
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank (leave it out to answer for the whole org)")
+        return value
 
     def seal(self, what: str, request: Mapping[str, Any]) -> Seal:
         """The seal of cursors for query `what` (a record kind or a timeline) with these

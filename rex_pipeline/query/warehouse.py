@@ -72,10 +72,10 @@ class Warehouse:
         owner_id: str | None = None,
         cursor_secret: str | bytes | None = None,
     ) -> None:
-        if path is None or org_id is None:
+        if path is None or org_id is None:  # only what is not given: "" is refused, not replaced
             settings = load_settings()
-            path = path or settings.duckdb_path
-            org_id = org_id or settings.org_id
+            path = settings.duckdb_path if path is None else path
+            org_id = settings.org_id if org_id is None else org_id
         secret = cursor_secret.encode() if isinstance(cursor_secret, str) else cursor_secret
         try:
             self.scope = Scope(org_id=org_id, owner_id=owner_id, cursor_secret=secret or b"")

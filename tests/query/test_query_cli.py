@@ -199,6 +199,9 @@ def test_org_and_owner_options(rex: Any) -> None:
         (["contacts", "get", "42"], "'42' is not a contact id", 1),
         (["contacts", "get", "x", "--format", "csv"], "'csv' is not one of", 2),
         (["views", "run", "nope"], "no saved view 'nope'", 1),
+        (["--org", "", "summary"], "rex: org_id: must not be blank", 1),
+        (["--owner", " ", "contacts", "list"], "rex: owner_id: must not be blank", 1),
+        (["--owner", "", "search", "--q", "ada"], "rex: owner_id: must not be blank", 1),
         (["search", "--filter", "/nonexistent/filter.json"], "cannot read filter file", 1),
     ],
 )

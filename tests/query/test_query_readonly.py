@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from rex_pipeline.query import QueryError, Warehouse, WarehouseUnavailable
+from rex_pipeline.query import InvalidRequest, QueryError, Warehouse, WarehouseUnavailable
 from rex_pipeline.query.connection import open_readonly
 
 from .conftest import World
@@ -121,3 +121,18 @@ def test_settings_name_the_warehouse_and_org(world: World, monkeypatch: pytest.M
     with Warehouse() as wh:
         assert wh.path == world.path
         assert [r["id"] for r in wh.list_contacts()["data"]] == [world.ids["other_ada"]]
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t"])
+def test_a_blank_org_or_owner_is_refused_never_widened(
+    world: World, monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    """A blank org used to mean rex.yaml's org (when no path was given), and a blank owner the
+    whole org: a member scope that came out empty saw every contact."""
+    monkeypatch.setenv("REX_DUCKDB_PATH", str(world.path))
+    monkeypatch.setenv("REX_ORG_ID", "acme-org")
+    for kwargs in ({}, {"path": world.path}):
+        with pytest.raises(InvalidRequest, match=r"^org_id: must not be blank$"):
+            Warehouse(**kwargs, org_id=blank)
+        with pytest.raises(InvalidRequest, match=r"^owner_id: must not be blank"):
+            Warehouse(**kwargs, org_id="acme-org", owner_id=blank)
