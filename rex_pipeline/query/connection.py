@@ -19,6 +19,7 @@ from rex_pipeline.query.cursor import Seal
 from rex_pipeline.query.errors import WarehouseUnavailable
 
 LATE_MATERIALIZATION_ROWS = 256  # > the largest page (200) plus the row that tells has_more
+CATALOG = "warehouse"  # the name the file is attached under (see open_readonly)
 JSON_COLUMNS = frozenset({"metadata", "raw", "query", "evidence", "detail"})
 
 
@@ -78,19 +79,27 @@ def valid_text(value: str) -> str:
 
 
 def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse so that nothing can write: read-only mode, and no file system access
-    (no COPY TO, no ATTACH of another file; DuckDB refuses to turn it back on while open)."""
+    """Open the warehouse so that nothing can write: the file attached read-only to a private
+    in-memory database, then no file system access (no COPY TO, no ATTACH of another file;
+    DuckDB refuses to turn it back on while open).
+
+    Attached rather than `duckdb.connect(path, read_only=True, config=...)`: DuckDB shares one
+    database instance per file within a process and refuses a second connect with another
+    configuration, so a notebook that also opened the file with a plain read-only connect
+    failed, whichever came first. The in-memory instance is ours alone: the lock-down applies
+    to it and not to the notebook's connection, which keeps its own settings; a read-write
+    handle on the same file in this process is still refused (DuckDB's unique file check)."""
     if not path.is_file():
         raise WarehouseUnavailable(
             f"no warehouse at {path}: run the pipeline first or set REX_DUCKDB_PATH"
         )
+    conn = duckdb.connect(":memory:")
     try:
-        conn = duckdb.connect(
-            str(path),
-            read_only=True,
-            config={"enable_external_access": False},
-        )
+        conn.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(path)])
+        conn.execute(f"USE {CATALOG}")
+        conn.execute("SET enable_external_access = false")
     except duckdb.Error as exc:
+        conn.close()
         raise WarehouseUnavailable(f"cannot open warehouse {path}: {exc}") from exc
     conn.execute("SET TimeZone = 'UTC'")  # times come back in UTC whatever the machine's zone
     # A page is a top-N over (sort key, id); late materialisation reads the other columns only

@@ -41,6 +41,41 @@ def test_connection_refuses_writes_and_files(world: World, tmp_path: Path) -> No
     assert not (tmp_path / "leak.csv").exists()
 
 
+@pytest.mark.parametrize("plain_first", [True, False])
+def test_a_plain_connection_to_the_same_file_works_in_either_order(
+    world: World, tmp_path: Path, plain_first: bool
+) -> None:
+    """A notebook may open the file itself too: DuckDB refused a second connect to one file
+    with another configuration ("different configuration"), whichever came first. The lock-down
+    stays ours: the plain connection keeps its own settings."""
+    copy = tmp_path / "rex.duckdb"
+    shutil.copyfile(world.path, copy)  # no instance of it is open in this process yet
+    first_plain = duckdb.connect(str(copy), read_only=True) if plain_first else None
+    with Warehouse(copy, org_id="acme-org") as wh:
+        plain = first_plain or duckdb.connect(str(copy), read_only=True)
+        try:
+            assert len(wh.list_contacts()["data"]) == 8
+            assert plain.execute("SELECT count(*) FROM contacts").fetchall() == [(9,)]
+            plain.execute(f"COPY (SELECT 1) TO '{tmp_path / 'notebook.csv'}'")  # its own rights
+            with pytest.raises(duckdb.Error, match="disabled by configuration"):
+                wh._conn.execute(f"COPY contacts TO '{tmp_path / 'leak.csv'}'")
+        finally:
+            plain.close()
+    assert (tmp_path / "notebook.csv").exists() and not (tmp_path / "leak.csv").exists()
+
+
+def test_a_writer_on_the_same_file_in_this_process_is_still_refused(
+    world: World, tmp_path: Path
+) -> None:
+    copy = tmp_path / "rex.duckdb"
+    shutil.copyfile(world.path, copy)
+    with (
+        duckdb.connect(str(copy)),
+        pytest.raises(WarehouseUnavailable, match="cannot open warehouse"),
+    ):
+        Warehouse(copy, org_id="acme-org")
+
+
 def test_answering_everything_leaves_the_file_unchanged(world: World) -> None:
     before = digest(world.path)
     with world.open() as wh:
