@@ -14,11 +14,12 @@ from rex_pipeline.query import textsearch
 from rex_pipeline.query.candidates import Candidates
 from rex_pipeline.query.connection import Scope, valid_text
 from rex_pipeline.query.cursor import Seal
+from rex_pipeline.query.detail import merge_winner
 from rex_pipeline.query.errors import InvalidRequest, invalid_from_pydantic
 from rex_pipeline.query.filters import ListRequest
 from rex_pipeline.query.layout import Layout
 from rex_pipeline.query.pages import Order, Page, fetch_page, parse_sort
-from rex_pipeline.query.resources import CONTACTS_R, Resource, scope_sql
+from rex_pipeline.query.resources import COMPANIES_R, CONTACTS_R, Resource, scope_sql
 from rex_pipeline.schema import CONTACTS_BY, OWNER_RECORDS
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,6 +28,8 @@ M = TypeVar("M", bound=BaseModel)
 TIE_HEAVY_TYPES = frozenset({"INTEGER", "BIGINT", "VARCHAR"})
 # Not part of what a cursor is bound to: a client may change them between pages.
 PAGING_FIELDS = frozenset({"limit", "cursor", "fields", "sort"})
+# Filters naming a record that a merge may have absorbed, and its kind (see follow_merges).
+MERGED_ID_FILTERS = {"contact_id": CONTACTS_R, "company_id": COMPANIES_R}
 
 
 def _check_text(value: Any, path: str) -> None:
@@ -185,10 +188,23 @@ def filtered_page(
     )
 
 
+def follow_merges(conn: duckdb.DuckDBPyConnection, scope: Scope, request: M) -> M:
+    """The request with a merged-away contact_id or company_id filter replaced by the record
+    that absorbed it (following chains), as `get` answers such an id: its records now belong
+    to the winner, so the loser's id would list nothing. One lookup per id filter given."""
+    changes = {}
+    for name, resource in MERGED_ID_FILTERS.items():
+        value = getattr(request, name, None)
+        if value is not None and (winner := merge_winner(conn, scope, resource, value)):
+            changes[name] = winner["id"]
+    return request.model_copy(update=changes) if changes else request
+
+
 def list_records(
     conn: duckdb.DuckDBPyConnection, scope: Scope, layout: Layout, request: ListRequest
 ) -> Page:
     """One page of `request.resource` inside `scope`, filtered, sorted and keyset-paginated."""
+    request = follow_merges(conn, scope, request)
     where, params = request.where()
     return filtered_page(
         conn, scope, layout, request, f'"{request.resource.table.name}" AS t', where, params

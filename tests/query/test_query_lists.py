@@ -275,3 +275,35 @@ def test_deals_and_tasks(wh: Warehouse, world: World) -> None:
         "Send proposal"
     ]
     assert [t["title"] for t in wh.list_tasks(due_before="2024-02-10")["data"]] == ["Send proposal"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "field", "loser", "winner"),
+    [
+        ("activities", "contact_id", "ada_old", "ada"),
+        ("deals", "contact_id", "ada_old", "ada"),
+        ("tasks", "contact_id", "ada_old", "ada"),
+        ("activities", "contact_id", "grace_old_1", "grace"),  # a chain of two merges
+        ("contacts", "company_id", "globex_old", "globex"),
+        ("activities", "company_id", "globex_old", "globex"),
+        ("deals", "company_id", "globex_old", "globex"),
+    ],
+)
+def test_id_filters_follow_merges_like_get(
+    wh: Warehouse, world: World, resource: str, field: str, loser: str, winner: str
+) -> None:
+    """A merged-away id filters for the record that absorbed it (it listed nothing, while
+    `get` and `rex contacts activities` followed the merge)."""
+    expected = ids_of(wh.list_records(resource, {field: world.ids[winner]}))
+    assert expected
+    assert ids_of(wh.list_records(resource, {field: world.ids[loser]})) == expected
+    first = wh.list_records(resource, {field: world.ids[loser], "limit": 1})
+    if first["has_more"]:  # its cursor pages on, given either id
+        second = wh.list_records(
+            resource, {field: world.ids[winner], "limit": 1, "cursor": first["next_cursor"]}
+        )
+        assert ids_of(first) + ids_of(second) == expected[:2]
+
+
+def test_an_id_that_was_never_a_record_still_lists_nothing(wh: Warehouse) -> None:
+    assert wh.list_activities(contact_id="cont_01h455vb4pex5vsknk084sn02q")["data"] == []
