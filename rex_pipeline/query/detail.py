@@ -77,6 +77,30 @@ def merge_winner(
     return rows[0] if rows else None
 
 
+def absorbed_ids(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, resource: Resource, winner_id: str
+) -> list[str]:
+    """Every id merged into `winner_id`, directly or through a chain of merges: the ids its
+    history may still be recorded under (stage_changes keep the id they were seen with)."""
+    if resource.merges_table is None:
+        return []
+    merges = f'"{resource.merges_table}"'
+    rows = conn.execute(
+        f"""
+        WITH RECURSIVE absorbed(id, hops) AS (
+            SELECT loser_id, 1 FROM {merges} WHERE org_id = ? AND winner_id = ?
+            UNION ALL
+            SELECT m.loser_id, a.hops + 1
+            FROM absorbed AS a JOIN {merges} AS m ON m.org_id = ? AND m.winner_id = a.id
+            WHERE a.hops < ?
+        )
+        SELECT DISTINCT id FROM absorbed ORDER BY id
+        """,
+        [scope.org_id, winner_id, scope.org_id, MAX_MERGE_HOPS],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def resolve(
     conn: duckdb.DuckDBPyConnection, scope: Scope, resource: Resource, record_id: str
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:

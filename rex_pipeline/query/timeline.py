@@ -2,7 +2,9 @@
 stage changes, merges and deal events (created, won, lost), paged like every list.
 
 Each event is `{"at", "event", "record_id", "summary", "detail"}`. Deals have no close time, so
-won/lost events are dated by the deal's last update — the time the pipeline saw it close.
+won/lost events are dated by the deal's last update — the time the pipeline saw it close. A
+winner's history includes what was recorded under the ids merged into it: a stage change's
+detail names the contact_id it was recorded under.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rex_pipeline.query.connection import Scope
 from rex_pipeline.query.cursor import MAX_CURSOR_LENGTH, as_text, as_timestamp, nullable
+from rex_pipeline.query.detail import absorbed_ids
 from rex_pipeline.query.pages import DEFAULT_LIMIT, MAX_LIMIT, Order, Page, fetch_page
-from rex_pipeline.query.resources import ACTIVITIES_R, DEALS_R, scope_sql
+from rex_pipeline.query.resources import ACTIVITIES_R, COMPANIES_R, CONTACTS_R, DEALS_R, scope_sql
 
 Subject = Literal["contact", "company"]
 EVENT_FIELDS = ["at", "event", "record_id", "summary", "detail"]
@@ -31,10 +34,14 @@ class TimelineRequest(BaseModel):
     newest_first: bool = Field(False, description="Newest events first.")
 
 
-def _events_sql(subject: Subject, record_id: str, scope: Scope) -> tuple[str, list[Any]]:
+def _events_sql(
+    subject: Subject, record_id: str, absorbed: list[str], scope: Scope
+) -> tuple[str, list[Any]]:
     """UNION ALL of every event source for one contact or company, visible in `scope` (the
-    caller resolved it there). `key` is unique per event and breaks ties between events at the
-    same instant."""
+    caller resolved it there), including the stage changes and merges recorded under the ids
+    `absorbed` into it (a merge moves activities and deals to the winner, not those). `key` is
+    unique per event and breaks ties between events at the same instant."""
+    own_ids = [record_id, *absorbed]
     column = f"{subject}_id"  # subject is a Literal: contact_id or company_id
     # A contact's records are its owner's: the contact was found in scope, so a member scope
     # needs no join through the member's contacts (a company's records do).
@@ -77,8 +84,8 @@ def _events_sql(subject: Subject, record_id: str, scope: Scope) -> tuple[str, li
             " 'absorbed ' || m.loser_id || ' (' || m.rule || ')',"
             " json_object('loser_id', m.loser_id, 'rule', m.rule, 'score', m.score),"
             " 'merge:' || m.loser_id"
-            f" FROM {subject}_merges AS m WHERE m.org_id = ? AND m.winner_id = ?",
-            [scope.org_id, record_id],
+            f" FROM {subject}_merges AS m WHERE m.org_id = ? AND list_contains(?, m.winner_id)",
+            [scope.org_id, own_ids],
         ),
     ]
     if subject == "contact":
@@ -86,10 +93,12 @@ def _events_sql(subject: Subject, record_id: str, scope: Scope) -> tuple[str, li
             (
                 "SELECT s.changed_at, 'stage_change', NULL,"
                 " coalesce(s.from_stage, '(none)') || ' → ' || s.to_stage,"
-                " json_object('from_stage', s.from_stage, 'to_stage', s.to_stage),"
-                " 'stage_change:' || coalesce(s.from_stage, '') || '>' || s.to_stage"
-                " FROM stage_changes AS s WHERE s.org_id = ? AND s.contact_id = ?",
-                [scope.org_id, record_id],
+                " json_object('from_stage', s.from_stage, 'to_stage', s.to_stage,"
+                " 'contact_id', s.contact_id),"
+                " 'stage_change:' || s.contact_id || ':' || coalesce(s.from_stage, '')"
+                " || '>' || s.to_stage"
+                " FROM stage_changes AS s WHERE s.org_id = ? AND list_contains(?, s.contact_id)",
+                [scope.org_id, own_ids],
             )
         )
     sql = " UNION ALL ".join(part for part, _ in parts)
@@ -105,7 +114,9 @@ def timeline(
     request: TimelineRequest,
 ) -> Page:
     """One page of the events of a resolved (visible, not merged-away) contact or company."""
-    source, params = _events_sql(subject, record_id, scope)
+    resource = CONTACTS_R if subject == "contact" else COMPANIES_R
+    absorbed = absorbed_ids(conn, scope, resource, record_id)
+    source, params = _events_sql(subject, record_id, absorbed, scope)
     order = Order(
         token="-timeline" if request.newest_first else "timeline",
         key="t.at",

@@ -246,6 +246,13 @@ def build_world(path: Path) -> dict[str, str]:
              "to_stage": "prospect", "changed_at": at("2024-01-15T09:00:00")},
             {"org_id": ORG, "contact_id": ids["grace"], "from_stage": "prospect",
              "to_stage": "customer", "changed_at": at("2024-03-01T09:00:00")},
+            # recorded under ids later merged into Grace (a chain: old_1 -> old_2 -> grace)
+            {"org_id": ORG, "contact_id": ids["grace_old_1"], "from_stage": None,
+             "to_stage": "lead", "changed_at": at("2024-01-20T09:00:00")},
+            {"org_id": ORG, "contact_id": ids["grace_old_2"], "from_stage": "lead",
+             "to_stage": "prospect", "changed_at": at("2024-02-01T09:00:00")},
+            {"org_id": ORG, "contact_id": ids["grace_old_2"], "from_stage": "prospect",
+             "to_stage": "customer", "changed_at": at("2024-03-01T09:00:00")},
         ],
     )  # fmt: skip
     insert_rows(

@@ -132,9 +132,41 @@ def test_contact_timeline_is_one_chronological_stream(wh: Warehouse, world: Worl
     ]
     assert [e["at"] for e in events] == sorted(e["at"] for e in events)
     assert events[4]["summary"] == "lead → prospect"
-    assert events[4]["detail"] == {"from_stage": "lead", "to_stage": "prospect"}
+    assert events[4]["detail"] == {
+        "from_stage": "lead", "to_stage": "prospect", "contact_id": ids["ada"]
+    }  # fmt: skip
     assert events[1]["summary"] == "email outbound · Intro: Globex x Northwind"
     assert events[7]["summary"] == "Globex platform (12000.00 USD)"
+
+
+def test_a_winners_timeline_includes_what_was_recorded_under_the_ids_it_absorbed(
+    wh: Warehouse, world: World
+) -> None:
+    """Stage changes keep the id they were seen with: Grace's history was her own only, though
+    she absorbed grace_old_2, which had absorbed grace_old_1. Pages visit each event once, two
+    of them alike but for the id (same instant, same change)."""
+    ids = world.ids
+    events = wh.contact_timeline(ids["grace"])["data"]
+    stages = [
+        (e["summary"], e["detail"]["contact_id"]) for e in events if e["event"] == "stage_change"
+    ]
+    assert stages == [
+        ("(none) → lead", ids["grace_old_1"]),
+        ("lead → prospect", ids["grace_old_2"]),
+        *sorted([("prospect → customer", ids["grace"]),
+                 ("prospect → customer", ids["grace_old_2"])]),
+    ]  # fmt: skip
+    merges = {e["record_id"] for e in events if e["event"] == "merge"}
+    assert merges == {ids["grace_old_1"], ids["grace_old_2"]}  # the chain's earlier merge too
+    assert wh.contact_timeline(ids["grace_old_1"])["data"] == events  # a loser's id: the same
+    seen, cursor = [], None
+    while True:
+        page = wh.contact_timeline(ids["grace"], limit=1, cursor=cursor)
+        seen += page["data"]
+        if not page["has_more"]:
+            break
+        cursor = page["next_cursor"]
+    assert seen == events
 
 
 def test_timeline_pages_and_reverses(wh: Warehouse, world: World) -> None:
