@@ -29,6 +29,10 @@ LINEAGE: dict[str, pl.DataType] = {
 }
 
 # --- raw staged records (what parsers emit) --------------------------------------------------
+# A source key of this form (`<file>:<row>`) is the record's place when its export has no id of
+# its own: a position, not an identity (it never links records, and rows move).
+PLACE_KEY = r"^[^:]+\.[A-Za-z0-9]+:\d+$"
+
 RAW_CONTACT: dict[str, pl.DataType] = {
     **LINEAGE,
     "email": pl.String(),  # primary address as given

@@ -24,14 +24,13 @@ from __future__ import annotations
 import duckdb
 
 from rex_pipeline.batch import exists, from_reread_file, rereads_known_file
+from rex_pipeline.records import PLACE_KEY
 from rex_pipeline.warehouse import execute
 
 ENTITIES = ("contacts", "companies", "activities", "deals", "tasks")
 # Where a record comes from, not what it says (the parse of a re-export changes them).
 _LINEAGE = {"record_id", "org_id", "source_system", "source_file", "source_row", "source_key"}
 _LINEAGE |= {"file_sha", "entity_id", "match_rule", "match_score", "loaded_at"}
-# `<file>:<row>` source keys are places, not identities (as `resolve.keys._is_natural`).
-_PLACE_KEY = r"^[^:]+\.[A-Za-z0-9]+:\d+$"
 # Who a record is about when it has no natural source key: an edited row that also moved is
 # still the same record when this stays (NULL: such a record is found by content or place).
 _IDENTITY = {
@@ -66,7 +65,7 @@ def _keep_ids(con: duckdb.DuckDBPyConnection, entity: str, org_id: str) -> int:
         return 0
     content = ", ".join(f'"{c}"' for c in _content_columns(con, batch, staged))
     place = "source_system, source_file"
-    identity = f"""coalesce(CASE WHEN NOT regexp_matches(source_key, '{_PLACE_KEY}')
+    identity = f"""coalesce(CASE WHEN NOT regexp_matches(source_key, '{PLACE_KEY}')
                                  THEN 'key:' || source_key END, {_IDENTITY[entity]})"""
 
     def records(table: str, alias: str) -> str:

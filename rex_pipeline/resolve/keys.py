@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from rex_pipeline.records import PLACE_KEY
+
 
 def _is_natural(source_key: pl.Expr) -> pl.Expr:
     """`<file>:<row>` keys are positions, not identities: they never link records."""
-    return source_key.is_not_null() & ~source_key.str.contains(r"^[^:]+\.[A-Za-z0-9]+:\d+$")
+    return source_key.is_not_null() & ~source_key.str.contains(PLACE_KEY)
 
 
 def contact_keys(contacts: pl.DataFrame) -> pl.DataFrame:
