@@ -139,6 +139,22 @@ def _resolve(path: Path, base: Path) -> Path:
     return path if path.is_absolute() else (base / path)
 
 
+# The contract's environment variables, by the setting each overrides.
+_ENV = {
+    "inbox_dir": "REX_INBOX_DIR",
+    "duckdb_path": "REX_DUCKDB_PATH",
+    "org_id": "REX_ORG_ID",
+    "own_domains": "REX_OWN_DOMAINS",
+}
+
+
+def _problem(error: Any, origin: dict[str, str]) -> str:
+    """ "field: message", saying where the value came from when not from the file."""
+    field = ".".join(str(p) for p in error["loc"])
+    came = origin.get(str(error["loc"][0])) if error["loc"] else None
+    return f"{field} ({came}): {error['msg']}" if came else f"{field}: {error['msg']}"
+
+
 def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read rex.yaml (or REX_CONFIG), apply the contract's environment variables, then any
     explicit overrides (Dagster run config, tests). Relative paths are taken from the current
@@ -152,20 +168,16 @@ def load_settings(config_path: str | Path | None = None, **overrides: Any) -> Se
         raw.update(loaded)
     elif config_path or os.environ.get("REX_CONFIG"):
         raise ConfigError(f"config file not found: {path}")
-    env = {
-        "inbox_dir": os.environ.get("REX_INBOX_DIR"),
-        "duckdb_path": os.environ.get("REX_DUCKDB_PATH"),
-        "org_id": os.environ.get("REX_ORG_ID"),
-        "own_domains": os.environ.get("REX_OWN_DOMAINS"),
-    }
-    raw.update({k: v for k, v in env.items() if v})
+    env = {k: os.environ.get(name) for k, name in _ENV.items()}
+    given = {k: v for k, v in env.items() if v}
+    raw.update(given)
     raw.update({k: v for k, v in overrides.items() if v is not None})
+    origin = {k: f"from {_ENV[k]}" for k in given}  # where a bad value came from
+    origin |= {k: "from the run's config" for k, v in overrides.items() if v is not None}
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_problem(err, origin) for err in exc.errors())
         raise ConfigError(f"invalid configuration in {path}: {problems}") from exc
     cwd = Path.cwd()
     return settings.model_copy(

@@ -46,3 +46,14 @@ def test_a_region_is_read_in_any_case_and_the_file_is_remembered(tmp_path: Path)
 
 def test_survivorship_names_exactly_the_fields_the_fold_knows() -> None:
     assert set(get_args(SurvivorshipField)) == set(survivorship._CONTACT_FIELDS)
+
+
+def test_a_bad_value_from_the_environment_or_the_run_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _config(tmp_path, "org_id: acme\n")
+    with pytest.raises(ConfigError, match=r"org_id \(from the run's config\): .*must not be blank"):
+        load_settings(path, org_id="  ")
+    monkeypatch.setenv("REX_ORG_ID", " ")
+    with pytest.raises(ConfigError, match=r"org_id \(from REX_ORG_ID\): .*must not be blank"):
+        load_settings(path)
