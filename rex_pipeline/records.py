@@ -29,6 +29,22 @@ LINEAGE: dict[str, pl.DataType] = {
 }
 
 # --- raw staged records (what parsers emit) --------------------------------------------------
+# Company facts that enrichment and CRM exports put on contact rows (Apollo's `Industry` and
+# `# Employees`, HubSpot's `Number of Employees`), kept in the contact's metadata under the
+# header they came with, in order of preference: the company the contact names takes them.
+COMPANY_FACTS_ON_CONTACTS: dict[str, tuple[str, ...]] = {
+    "industry": ("Industry", "industry", "Company Industry"),
+    "size": (
+        "# Employees",
+        "Number of Employees",
+        "Employees",
+        "employees",
+        "Company Size",
+        "company_size",
+        "numberofemployees",
+    ),
+}
+
 # A source key of this form (`<file>:<row>`) is the record's place when its export has no id of
 # its own: a position, not an identity (it never links records, and rows move).
 PLACE_KEY = r"^[^:]+\.[A-Za-z0-9]+:\d+$"

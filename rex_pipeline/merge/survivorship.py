@@ -79,18 +79,18 @@ def _fold_metadata(con: duckdb.DuckDBPyConnection, ranked: str, into: str) -> No
     execute(con, f"CREATE OR REPLACE TEMP TABLE {into} AS {_metadata_sql(ranked)}")
 
 
-def _ranks(records: str, row_id: str = "rowid", last_when_old: str | None = None) -> str:
+def _ranks(records: str, row_id: str = "rowid", ranked_last: str | None = None) -> str:
     """SQL: each record's `row_id` with its old_rank and new_rank. The two global sorts see
     only the ordering columns and the row id, and the ranks join back by row id: sorting the
     folded columns along (metadata text, tag and email lists) cost three times as much.
-    `last_when_old` (a SQL condition) puts the records it holds after all others in the
-    oldest-first order."""
-    last = f"coalesce({last_when_old}, false), " if last_when_old else ""
+    `ranked_last` (a SQL condition) puts the records it holds after all others in both
+    orders."""
+    last = f"coalesce({ranked_last}, false), " if ranked_last else ""
     return f"""
         SELECT {row_id} AS row_id,
             row_number() OVER (ORDER BY {last}coalesce(created_at, loaded_at), source_system,
                                source_file, source_row, record_id) AS old_rank,
-            row_number() OVER (ORDER BY coalesce(updated_at, created_at, loaded_at) DESC,
+            row_number() OVER (ORDER BY {last}coalesce(updated_at, created_at, loaded_at) DESC,
                                coalesce(created_at, loaded_at) DESC, source_system,
                                source_file, source_row DESC, record_id) AS new_rank
         FROM {records}"""
@@ -372,9 +372,10 @@ def build_company_records(
 
 
 def build_canonical_companies(con: duckdb.DuckDBPyConnection) -> None:
-    """Company files outrank the company names contacts mention; then oldest first."""
+    """Company files outrank what contact records say of their company (its name, and the
+    industry and size enrichment exports put on contact rows); then the fields' rules."""
     records = "company_fold_records"
-    ranks = _ranks(records, "row_id", last_when_old="record_id LIKE '%:company'")
+    ranks = _ranks(records, "row_id", ranked_last="record_id LIKE '%:company'")
     execute(con, f"CREATE OR REPLACE TEMP TABLE company_ranks AS {ranks}")
     ranked = f"({_ranked(records, _FOLDED[records], 'company_ranks', 'row_id')})"
     _fold_metadata(con, ranked, "company_metadata")

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from rex_pipeline import batch
+from rex_pipeline import batch, records
 from rex_pipeline.config import Settings
 from rex_pipeline.handover import registered
 from rex_pipeline.ids import new_ids
@@ -70,17 +70,29 @@ _ORDER = ["created_at", "source_system", "source_file", "source_row", "record_id
 _COMPANY_COLUMNS = [*_ORDER, "domain", "name_key"]
 _CONTACT_COLUMNS = [*_ORDER, "email_key", "other_email_keys", "linkedin_url", "source_key"]
 
+
 #: The company each contact record names (website/work-email domain or company name) becomes a
 #: company record of its own, so contacts and companies link by the same keys. A view over the
 #: clean batch: its readers take a few columns, and writing it as a table cost more than every
 #: read of it (1M: 1.1M rows, 5-7 s with the checkpoint, against ~0.5 s per read).
-_COMPANY_RECORDS_SQL = """
+def _fact_on_contact(fact: str, *hints: str) -> str:
+    """SQL: the company `fact` a contact record's metadata holds (the first key of
+    `records.COMPANY_FACTS_ON_CONTACTS` with a value). Looked up only in the metadata whose
+    text has one of the keys' `hints`: at 1M contact records, 0.24 s a read against 0.33 s."""
+    keys = records.COMPANY_FACTS_ON_CONTACTS[fact]
+    found = ", ".join(f"json_extract_string(metadata, '$.\"{key}\"')" for key in keys)
+    hinted = " OR ".join(f"contains(metadata, '{hint}')" for hint in hints)
+    return f"CASE WHEN {hinted} THEN coalesce({found}) END AS {fact}"
+
+
+_COMPANY_RECORDS_SQL = f"""
 CREATE OR REPLACE VIEW batch_company_records AS
 SELECT *, FALSE AS from_contact FROM batch_clean_companies
 UNION ALL BY NAME
 SELECT org_id, source_system, source_file, source_row, source_key, created_at, updated_at,
        file_sha, record_id || ':company' AS record_id, company_name AS name,
-       company_domain AS domain, company_key AS name_key, TRUE AS from_contact
+       company_domain AS domain, company_key AS name_key, TRUE AS from_contact,
+       {_fact_on_contact("industry", "ndustr")}, {_fact_on_contact("size", "mploy", "ize")}
 FROM batch_clean_contacts
 WHERE company_domain IS NOT NULL OR company_key IS NOT NULL
 """

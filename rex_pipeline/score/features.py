@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from rex_pipeline.records import COMPANY_FACTS_ON_CONTACTS
 from rex_pipeline.score.countries import country_of
 from rex_pipeline.score.industries import industry_of
 from rex_pipeline.score.metadata import metadata_fields
@@ -21,19 +22,11 @@ from rex_pipeline.score.times import UTC_TS, as_utc, utc_column
 from rex_pipeline.score.titles import department_of, seniority_of, title_features
 
 # Metadata keys holding each attribute, in order of preference (header names as exported).
-SIZE_KEYS = (
-    "# Employees",
-    "Number of Employees",
-    "Employees",
-    "employees",
-    "Company Size",
-    "company_size",
-    "numberofemployees",
-)
+SIZE_KEYS = COMPANY_FACTS_ON_CONTACTS["size"]
 CONTACT_METADATA_KEYS: dict[str, tuple[str, ...]] = {
     "seniority": ("Seniority", "seniority"),
     "department": ("Departments", "Department", "departments", "department"),
-    "industry": ("Industry", "industry"),
+    "industry": COMPANY_FACTS_ON_CONTACTS["industry"],
     "size": SIZE_KEYS,
     "country": (
         "Country",

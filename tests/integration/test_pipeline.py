@@ -255,6 +255,27 @@ def test_a_step_selected_without_its_batch_fails_saying_what_to_run(env: Env) ->
     assert "warehouse works on this run's batch, which canonical_records makes" in failure
 
 
+def test_company_facts_on_contact_rows_reach_the_company(env: Env) -> None:
+    """Apollo puts the employer's industry and head count on each contact row; the company
+    the contact names takes them, and a company export's own values outrank them."""
+    env.write(
+        "csv/apollo.csv",
+        "First Name,Last Name,Title,Company Name,Email,# Employees,Industry\n"
+        "Grace,Hopper,CTO,Navy Systems,grace@navysys.com,250,computer software\n"
+        "Alan,Turing,Fellow,Bletchley Labs,alan@bletchley.io,45,research\n",
+    )
+    env.write(
+        "csv/hubspot_companies.csv",
+        '"Record ID","Company name","Industry","Company Domain Name","Number of Employees"\n'
+        '"9001","Bletchley Labs","COMPUTER_SOFTWARE","bletchley.io","60"\n',
+    )
+    assert_ok(env.run())
+    assert env.sql("SELECT name, industry, size FROM companies ORDER BY name") == [
+        ("Bletchley Labs", "COMPUTER_SOFTWARE", "60"),
+        ("Navy Systems", "computer software", "250"),
+    ]
+
+
 def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
     env.write("csv/hubspot.csv", HUBSPOT)
     assert_ok(env.run())

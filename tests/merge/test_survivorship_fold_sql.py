@@ -68,11 +68,13 @@ def test_company_names_contacts_mention_rank_after_company_files() -> None:
         "ALTER TABLE recs ADD COLUMN loaded_at TIMESTAMPTZ; "
         "ALTER TABLE recs ADD COLUMN updated_at TIMESTAMPTZ"
     )
-    ranks = _ranks("recs", last_when_old="record_id LIKE '%:company'")
-    rows = con.execute(
-        f"SELECT record_id FROM ({_ranked('recs', ['record_id'], f'({ranks})')}) ORDER BY old_rank"
-    ).fetchall()
-    assert [r[0] for r in rows] == ["f2", "f1", "r2:company", "r1:company"]
+    ranks = _ranks("recs", ranked_last="record_id LIKE '%:company'")
+    ranked = _ranked("recs", ["record_id"], f"({ranks})")
+    oldest = con.execute(f"SELECT record_id FROM ({ranked}) ORDER BY old_rank").fetchall()
+    assert [r[0] for r in oldest] == ["f2", "f1", "r2:company", "r1:company"]
+    # in the newest-first order too: a contact row's industry never outranks a company file's
+    newest = con.execute(f"SELECT record_id FROM ({ranked}) ORDER BY new_rank").fetchall()
+    assert [r[0] for r in newest] == ["f1", "f2", "r1:company", "r2:company"]
 
 
 def _staging(con: duckdb.DuckDBPyConnection) -> None:
