@@ -340,10 +340,11 @@ CONTACT_SEARCH = Table(
         _c("icp_score", "INTEGER", "As in contacts (a sort key)."),
         _c("text", "VARCHAR NOT NULL", "lower(first_name last_name email), space-separated."),
         _c(
-            "more",
+            "more_values",
             "VARCHAR NOT NULL",
-            "lower(other emails, company name, custom-field values), space-separated: what a"
-            " smart list's free text also looks at.",
+            "lower(other emails, company name, custom-field values, never their keys),"
+            " space-separated: what a smart list's free text also looks at. (Named `more`"
+            " while it held the keys too: a file with that column builds the table again.)",
         ),
     ),
 )

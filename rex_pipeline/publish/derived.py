@@ -189,7 +189,8 @@ def search_rows(db: str, where: str = "", among: str = "") -> str:
         SELECT c.org_id, c.id AS contact_id, c.rowid AS contact_row, c.owner_id, c.created_at,
                c.updated_at, c.first_name, c.last_name, c.icp_score,
                lower(concat_ws(' ', c.first_name, c.last_name, c.email)) AS text,
-               lower(concat_ws(' ', e.emails, co.name, {metadata_values("c.metadata")})) AS more
+               lower(concat_ws(' ', e.emails, co.name, {metadata_values("c.metadata")}))
+                   AS more_values
         FROM {db}.main.contacts AS c
         LEFT JOIN ({_OTHER_EMAILS.format(db=db, among=among)}) AS e
           ON e.org_id = c.org_id AND e.contact_id = c.id
@@ -200,7 +201,7 @@ def search_rows(db: str, where: str = "", among: str = "") -> str:
 
 def _build_contact_search(con: duckdb.DuckDBPyConnection, db: str) -> None:
     """contact_search: per contact, by org and newest first, the lower-cased text a search looks
-    at (`text`: names and primary email; `more`: what free text also matches) beside the
+    at (`text`: names and primary email; `more_values`: what free text also matches) beside the
     columns a contact list sorts by, and its rowid in contacts; contact_search_orgs says where
     each org's rows are. A search reads positions of one narrow table a range at a time,
     stopping at the first page's worth in the default order, instead of case-folding contacts,

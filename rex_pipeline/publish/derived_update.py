@@ -51,7 +51,7 @@ DELTA_KEYS: dict[str, tuple[str, ...]] = {
     **{kind: ("org_id", "contact_id") for kind in OWNER_SORT},
 }
 
-# Contacts whose contact_search `more` changed though their contacts row did not: a secondary
+# Contacts whose contact_search `more_values` changed though their contacts row did not: a secondary
 # email added or removed, or their company renamed, added or removed (multisets: EXCEPT ALL).
 _REDO = """
     CREATE OR REPLACE TEMP TABLE derived_redo AS

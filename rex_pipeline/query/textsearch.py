@@ -102,7 +102,7 @@ def candidates(
     where, params = ["s.owner_id = ?"] * len(owners), list(owners)
     for word in words:  # lower-cased by DuckDB, like the text (Python's lower() differs)
         if wide:
-            where.append("(contains(s.text, lower(?)) OR contains(s.more, lower(?)))")
+            where.append("(contains(s.text, lower(?)) OR contains(s.more_values, lower(?)))")
             params += [word, word]
         else:
             where.append("contains(s.text, lower(?))")

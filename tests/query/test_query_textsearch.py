@@ -92,7 +92,7 @@ def test_a_stale_contact_search_is_not_used(indexed: World, tmp_path: Path) -> N
 def test_contact_search_holds_what_search_and_free_text_look_at(indexed: World) -> None:
     with open_readonly(indexed.path) as conn:
         rows = conn.execute(
-            "SELECT text, more, owner_id FROM contact_search WHERE contact_id = ?",
+            "SELECT text, more_values, owner_id FROM contact_search WHERE contact_id = ?",
             [indexed.ids["ada"]],
         ).fetchall()
         order = conn.execute(
@@ -361,7 +361,7 @@ def test_search_reads_the_derived_tables_when_present(indexed: World, tmp_path: 
     path = tmp_path / "blanked.duckdb"
     shutil.copyfile(indexed.path, path)
     with duckdb.connect(str(path)) as conn:
-        conn.execute("UPDATE contact_search SET text = '', more = ''")
+        conn.execute("UPDATE contact_search SET text = '', more_values = ''")
         conn.execute("DELETE FROM owner_records")
     with Warehouse(path, org_id=ORG) as wh:
         assert wh.list_contacts(search="lovelace")["data"] == []
@@ -389,7 +389,7 @@ def test_publish_adds_the_derived_tables_with_comments(tmp_path: Path) -> None:
         )
         warehouse.publish(con, published)
     with open_readonly(published) as conn:
-        rows = conn.execute("SELECT contact_id, text, more FROM contact_search").fetchall()
+        rows = conn.execute("SELECT contact_id, text, more_values FROM contact_search").fetchall()
         comments = dict(
             conn.execute(
                 "SELECT table_name, comment FROM duckdb_tables()"
