@@ -42,6 +42,20 @@ def exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
+_OWNER = "batch_owner"  # the run whose batch this is (`assets.batch_owner`); dropped with it
+
+
+def owner(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not exists(con, _OWNER):
+        return None
+    value = scalar(con, f"SELECT run_id FROM {_OWNER}")
+    return None if value is None else str(value)
+
+
+def set_owner(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {_OWNER} AS SELECT ?::VARCHAR AS run_id", [run_id])
+
+
 class BatchMissingError(RuntimeError):
     """A step ran without the batch table an earlier step of the same run makes."""
 

@@ -5,6 +5,7 @@ import time
 import dagster as dg
 
 from rex_pipeline import batch
+from rex_pipeline.assets import batch_owner
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import column_schema, counts_table, markdown_table
 from rex_pipeline.assets.stages import run_time
@@ -51,6 +52,7 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
         settings = settings_for(rex_settings, config, context)
         now = run_time(context)
         with work_db.connect(settings) as con:
+            batch_owner.check(context, con)
             batch.require(con, "batch_canonical_contacts", "warehouse", "canonical_records")
             started = time.perf_counter()
             stats = apply_batch(con, settings, now)

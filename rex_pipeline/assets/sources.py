@@ -4,6 +4,7 @@ this run's batch and reports what it read, per file."""
 import dagster as dg
 import polars as pl
 
+from rex_pipeline.assets import batch_owner
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import counts_table, markdown_table
 from rex_pipeline.faults import crash_point
@@ -100,6 +101,7 @@ def _source_asset(system: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         settings = settings_for(rex_settings, config, context)
         with work_db.connect(settings) as con:
+            batch_owner.claim(context, con)
             batch = stage_system(con, settings, system, force=config.full_refresh)
         for report in batch.reports:
             if report.status != "loaded":

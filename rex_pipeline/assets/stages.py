@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from rex_pipeline import batch
+from rex_pipeline.assets import batch_owner
 from rex_pipeline.assets.config import SyncConfig, settings_for
 from rex_pipeline.assets.metadata import PREVIEW_ROWS, counts_table, markdown_table
 from rex_pipeline.assets.sources import SOURCE_ASSETS
@@ -45,10 +46,14 @@ fold: 16.5 CPU-s at 1 GB, 11.7 at 2 GB; the step peaks near 2 GB, below the run'
     "stages/sources. Records that cannot be used go to rejected_records with the reason.",
 )
 def normalised_records(
-    config: SyncConfig, rex_settings: RexSettings, work_db: WorkDatabase
+    context: dg.AssetExecutionContext,
+    config: SyncConfig,
+    rex_settings: RexSettings,
+    work_db: WorkDatabase,
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings) as con:
+        batch_owner.check(context, con)
         batch.require(con, "batch_raw_contacts", "normalised_records", "the source assets")
         stats = normalise_batch(con, settings)
         rejected = batch.table(con, "batch_rejected_normalise")
@@ -90,6 +95,7 @@ def resolved_identities(
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings, RESOLVE_MEMORY_LIMIT) as con:
+        batch_owner.check(context, con)
         batch.require(con, "batch_clean_contacts", "resolved_identities", "normalised_records")
         stats = resolve_batch(con, settings, run_time(context))
         merges = batch.table(con, "batch_merges_contact", limit=PREVIEW_ROWS)
@@ -139,6 +145,7 @@ def canonical_records(
     settings = settings_for(rex_settings, config)
     now = run_time(context)
     with work_db.connect(settings, MERGE_MEMORY_LIMIT) as con:
+        batch_owner.check(context, con)
         batch.require(con, "batch_assign_contact", "canonical_records", "resolved_identities")
         build_company_records(con, settings, now)
         build_canonical_companies(con)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import dagster as dg
 import pytest
 
 from tests.conftest import Env
@@ -274,6 +275,35 @@ def test_company_facts_on_contact_rows_reach_the_company(env: Env) -> None:
         ("Bletchley Labs", "COMPUTER_SOFTWARE", "60"),
         ("Navy Systems", "computer software", "250"),
     ]
+
+
+def test_a_batch_held_by_a_run_in_progress_is_not_overwritten(env: Env) -> None:
+    """Two runs outside the run queue would interleave their steps on one batch: a source step
+    refuses a batch that another run still in progress holds, and takes over one whose run has
+    ended (or that this Dagster instance does not know)."""
+    import duckdb
+
+    from rex_pipeline.warehouse import work_db_path
+
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())
+    instance = dg.DagsterInstance.ephemeral()
+    running = dg.DagsterRun(job_name="sync", run_id="other-run", status=dg.DagsterRunStatus.STARTED)
+    instance.add_run(running)
+    with duckdb.connect(str(work_db_path(env.db))) as con:
+        con.execute("CREATE TABLE batch_owner AS SELECT 'other-run' AS run_id")
+    env.write("csv/apollo.csv", APOLLO)
+    result = env.run(instance=instance)
+    assert not result.success
+    failures = [
+        e.event_specific_data.error.cause.message  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.event_type_value == "STEP_FAILURE"
+    ]
+    assert failures and all("run other-run is syncing this warehouse" in f for f in failures)
+    assert env.sql("SELECT count(*) FROM contacts") == [(3,)]  # nothing of apollo.csv
+    assert_ok(env.run())  # another instance: the holder is no run in progress there
+    assert env.sql("SELECT count(*) FROM contacts") == [(4,)]
 
 
 def test_reader_holding_the_warehouse_does_not_block_a_run(env: Env) -> None:
