@@ -2,11 +2,11 @@
 
 The `duckdb_write` pool lets one step write at a time, not one run: two runs started outside
 the run queue (two `make run`, or one beside `make dev`) would interleave their steps on the
-same `batch_*` tables, each reading the other's half. So the source steps claim the batch for
-their run, and every later writing step checks that its run still holds it. A claim by a run
-that is no longer in progress (finished, failed, unknown to this Dagster instance) is taken
-over; one by a run in progress is refused, with a message saying which. A re-execution of a
-run continues its parent's batch.
+same `batch_*` tables, each reading the other's half. So every writing step claims the batch for
+its run before it writes. A claim by a run that is no longer in progress (finished, failed,
+unknown to this Dagster instance) is taken over: a later run may go on with an ended run's
+batch, as when the warehouse step is materialised on its own. One by another run in progress
+is refused, with a message saying which run. A re-execution of a run continues its parent's.
 """
 
 from __future__ import annotations
@@ -40,21 +40,14 @@ def _in_progress(context: dg.AssetExecutionContext, run_id: str) -> bool:
 
 
 def claim(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> None:
-    """Make the batch this run's (a source step, before it writes)."""
+    """Make the batch this run's, before the step writes: every writing step calls it (a run
+    may continue the batch of an ended run: the warehouse step materialised on its own after
+    the steps before it). Refused while another run in progress holds it."""
     owner = batch.owner(con)
     if owner is not None and owner not in _ours(context) and _in_progress(context, owner):
         raise BatchInUseError(
             f"run {owner} is syncing this warehouse: wait for it to finish (or, if its "
             "process is gone, terminate it in the Dagster UI), then start this sync again"
         )
-    batch.set_owner(con, context.run.run_id)
-
-
-def check(context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection) -> None:
-    """Fail when another run took the batch over since this run's source steps claimed it."""
-    owner = batch.owner(con)
-    if owner is not None and owner not in _ours(context):
-        raise BatchInUseError(
-            f"run {owner} took over the work database's batch while this run was going: "
-            "start this sync again once it has finished"
-        )
+    if owner != context.run.run_id:
+        batch.set_owner(con, context.run.run_id)

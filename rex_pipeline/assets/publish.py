@@ -52,7 +52,7 @@ def build_warehouse_asset(deps: list[dg.AssetsDefinition]) -> dg.AssetsDefinitio
         settings = settings_for(rex_settings, config, context)
         now = run_time(context)
         with work_db.connect(settings) as con:
-            batch_owner.check(context, con)
+            batch_owner.claim(context, con)
             batch.require(con, "batch_canonical_contacts", "warehouse", "canonical_records")
             started = time.perf_counter()
             stats = apply_batch(con, settings, now)

@@ -53,7 +53,7 @@ def normalised_records(
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings) as con:
-        batch_owner.check(context, con)
+        batch_owner.claim(context, con)
         batch.require(con, "batch_raw_contacts", "normalised_records", "the source assets")
         stats = normalise_batch(con, settings)
         rejected = batch.table(con, "batch_rejected_normalise")
@@ -95,7 +95,7 @@ def resolved_identities(
 ) -> dg.MaterializeResult:
     settings = settings_for(rex_settings, config)
     with work_db.connect(settings, RESOLVE_MEMORY_LIMIT) as con:
-        batch_owner.check(context, con)
+        batch_owner.claim(context, con)
         batch.require(con, "batch_clean_contacts", "resolved_identities", "normalised_records")
         stats = resolve_batch(con, settings, run_time(context))
         merges = batch.table(con, "batch_merges_contact", limit=PREVIEW_ROWS)
@@ -145,7 +145,7 @@ def canonical_records(
     settings = settings_for(rex_settings, config)
     now = run_time(context)
     with work_db.connect(settings, MERGE_MEMORY_LIMIT) as con:
-        batch_owner.check(context, con)
+        batch_owner.claim(context, con)
         batch.require(con, "batch_assign_contact", "canonical_records", "resolved_identities")
         build_company_records(con, settings, now)
         build_canonical_companies(con)
