@@ -277,6 +277,26 @@ def test_company_facts_on_contact_rows_reach_the_company(env: Env) -> None:
     ]
 
 
+def test_the_warehouse_step_alone_publishes_an_applied_state_it_finds_unpublished(
+    env: Env,
+) -> None:
+    """As when a run applied its batch (and dropped it) and then failed to publish: its
+    re-execution, the warehouse step alone, publishes what the work database holds."""
+    import duckdb
+
+    from rex_pipeline.definitions import defs
+    from rex_pipeline.warehouse import work_db_path
+
+    env.write("csv/hubspot.csv", HUBSPOT)
+    assert_ok(env.run())
+    with duckdb.connect(str(work_db_path(env.db))) as con:
+        con.execute("UPDATE publish_state SET generation = generation + 1")
+        con.execute("UPDATE contacts SET title = 'Rear Admiral' WHERE first_name = 'Grace'")
+    warehouse = next(a for a in defs.assets or [] if a.key.to_user_string() == "warehouse")
+    assert_ok(env.run(assets=[warehouse]))
+    assert env.sql("SELECT title FROM contacts WHERE first_name = 'Grace'") == [("Rear Admiral",)]
+
+
 def test_a_batch_held_by_a_run_in_progress_is_not_overwritten(env: Env) -> None:
     """Two runs outside the run queue would interleave their steps on one batch: a source step
     refuses a batch that another run still in progress holds, and takes over one whose run has
