@@ -17,9 +17,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+$(DAGSTER_HOME)/dagster.yaml: dagster.instance.yaml
 	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	cp dagster.instance.yaml $@
 
 ## Materialise every asset on the inbox (data/inbox by default), then print a summary.
 run: install $(DAGSTER_HOME)/dagster.yaml

@@ -7,7 +7,7 @@
     .venv/bin/python -m benchmarks.bench --repeat 3          # the median of three, each fresh
 
 Each scenario is one `dagster asset materialize -m rex_pipeline.definitions --select '*'`
-subprocess with its own DAGSTER_HOME (the repo's dagster.yaml) and REX_INBOX_DIR /
+subprocess with its own DAGSTER_HOME (the repo's dagster.instance.yaml) and REX_INBOX_DIR /
 REX_DUCKDB_PATH / REX_ORG_ID / REX_CONFIG: `full` on a fresh warehouse, `rerun` on the unchanged
 inbox, `increment` after `inbox_gen.add_increment` (1% more rows and messages by default: 10,000
 and 2,000 at full scale). The inbox (`inbox_gen.generate_inbox`) is generated once per
@@ -295,7 +295,7 @@ def new_workspace(source: Path, target: Path) -> Workspace:
     ws = Workspace(target)
     ws.dagster_home.mkdir()
     (target / "warehouse").mkdir()
-    shutil.copy(REPO / "dagster.yaml", ws.dagster_home / "dagster.yaml")
+    shutil.copy(REPO / "dagster.instance.yaml", ws.dagster_home / "dagster.yaml")
     return ws
 
 

@@ -222,7 +222,7 @@ def dagster_dev(tmp_path: Path) -> Iterator[DagsterDev]:
         pytest.skip(f"{DAGSTER} not installed (run `make install`)")
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copyfile(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copyfile(REPO / "dagster.instance.yaml", home / "dagster.yaml")
     config = yaml.safe_load((REPO / "rex.yaml").read_text(encoding="utf-8"))
     config["sync"] = {**config.get("sync", {}), "sensor_interval_seconds": 5, "settle_seconds": 1}
     config["overrides_path"] = str(tmp_path / "overrides.yaml")  # never the repository's
