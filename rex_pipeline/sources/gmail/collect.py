@@ -308,7 +308,7 @@ class FileCollector:
         self._emitted: Counter[str] = Counter()  # rows handed to the sink, per frame
         self._batches: list[pl.DataFrame] = []
         self._rejected: list[dict[str, Any]] = []
-        self._copies: list[dict[str, Any]] = []  # rejected too, after the others (file order)
+        self._copies: list[dict[str, Any]] = []  # second copies: rejected rows, listed last
         self._addresses: dict[str, _AddressEvidence] = {}
         self._speculative = speculative and sink is not None
 
