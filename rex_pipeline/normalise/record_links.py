@@ -11,6 +11,7 @@ from rapidfuzz.process import cpdist
 from rex_pipeline.normalise.company_names import company_keys
 from rex_pipeline.normalise.domains import company_domain, email_domains, website_domains
 from rex_pipeline.normalise.emails import validate_emails
+from rex_pipeline.normalise.unique import by_distinct
 
 NAME_FITS_DOMAIN = 80  # rapidfuzz ratio of a name to a domain's label that still fits (typos)
 _NOT_INITIALS = ("and", "of", "the", "und", "et", "de")
@@ -20,16 +21,13 @@ def name_fits_domain(keys: pl.Series, domains: pl.Series) -> pl.Series:
     """Whether each company name key could be the company of each registrable domain: the
     domain's label (`acme-robotics` of `acme-robotics.co.uk`, hyphens dropped) is the name or
     its initials (`ibm`), holds it or is held by it (four letters or more), or is close to it
-    (a typo). NULL where either is NULL. Decided once per distinct pair (found by hash)."""
+    (a typo). NULL where either is NULL. Decided once per distinct pair (`by_distinct`)."""
     pairs = pl.DataFrame(
         {"key": keys, "domain": domains}, schema={"key": pl.String, "domain": pl.String}
-    ).with_columns(pair=pl.struct("key", "domain").hash())
-    distinct = pairs.filter(
-        pl.col("pair").is_first_distinct() & pl.col("key").is_not_null()
-        & pl.col("domain").is_not_null()
-    )  # fmt: skip
-    decided = distinct.select("pair", fits=_fits(distinct["key"], distinct["domain"]))
-    return pairs.join(decided, on="pair", how="left", maintain_order="left").get_column("fits")
+    ).to_struct("pair")
+    fits = by_distinct(pairs, lambda distinct: _fits(*distinct.struct.unnest().get_columns()))
+    assert isinstance(fits, pl.Series)
+    return fits
 
 
 def _fits(keys: pl.Series, domains: pl.Series) -> pl.Series:
