@@ -43,6 +43,7 @@ from rex_pipeline.batch import reread_filter
 from rex_pipeline.config import Settings
 from rex_pipeline.handover import registered
 from rex_pipeline.normalise.emails import email_keys
+from rex_pipeline.resolve.entities import ENTITY_TABLE, created_of
 from rex_pipeline.resolve.fuzzy import (
     CONTACT_COMPARISONS,
     ContactIndex,
@@ -208,7 +209,6 @@ _EMPTY_REVIEW = pl.DataFrame(
 )
 
 _MERGES_TABLE = {"contact": "contact_merges", "company": "company_merges"}
-_ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
 
 
 #: The company nodes whose profiles a batch can change: its own (new, or existing with new
@@ -696,7 +696,8 @@ def _link(
     pairs: pl.DataFrame,
     overrides: Overrides,
 ) -> dict[str, Any]:
-    published = _published(con, settings.org_id, entity, profiles["node_id"])
+    # the nodes the warehouse already holds (the others were minted this batch)
+    published = created_of(con, settings.org_id, entity, profiles["node_id"])["entity_id"]
     clusters = cluster(profiles, pairs, overrides, settings, published)
     never = resolve_overrides(overrides, profiles).never
     review = _review_rows(pairs, clusters, never, settings.org_id, now, entity)
@@ -717,19 +718,6 @@ def _link(
         f"{prefix}review_queue": review.height,
         f"{prefix}cluster_stats": json.dumps(stats, default=str),
     }
-
-
-def _published(
-    con: duckdb.DuckDBPyConnection, org: str, entity: str, node_ids: pl.Series
-) -> pl.Series:
-    """The nodes whose ids the warehouse already holds (the others were minted this batch)."""
-    nodes = node_ids.to_frame("node_id")
-    with registered(con, "__nodes", nodes):
-        return con.sql(
-            f"SELECT id FROM {_ENTITY_TABLE[entity]} WHERE org_id = ? "
-            "AND id IN (SELECT node_id FROM __nodes)",
-            params=[org],
-        ).pl()["id"]
 
 
 def _ruled_apart(never: list[tuple[str, str]]) -> pl.DataFrame:
@@ -755,7 +743,7 @@ def _apply_moves(con: duckdb.DuckDBPyConnection, org: str, entity: str) -> None:
         con,
         f"""INSERT INTO batch_merges_{entity} (winner_id, loser_id, rule, score)
            SELECT m.winner, m.loser, m.rule, m.score FROM batch_fuzzy_moves m
-           WHERE m.loser IN (SELECT id FROM {_ENTITY_TABLE[entity]} WHERE org_id = $org)""",
+           WHERE m.loser IN (SELECT id FROM {ENTITY_TABLE[entity]} WHERE org_id = $org)""",
         {"org": org},
     )
     execute(

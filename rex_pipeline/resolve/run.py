@@ -21,12 +21,11 @@ from rex_pipeline.handover import registered
 from rex_pipeline.ids import new_ids
 from rex_pipeline.resolve import keys as identity
 from rex_pipeline.resolve.decisions import decisions_changed
+from rex_pipeline.resolve.entities import created_of
 from rex_pipeline.resolve.exact import resolve_by_keys
 from rex_pipeline.resolve.fuzzy.overrides import Overrides, load_overrides
 from rex_pipeline.resolve.fuzzy_stage import link_companies, link_contacts
 from rex_pipeline.warehouse import scalar
-
-ENTITY_TABLE = {"contact": "contacts", "company": "companies"}
 
 
 @dataclass
@@ -49,19 +48,6 @@ def lookup_keys(
             "SELECT k.key, k.entity_id FROM identity_keys k JOIN __keys USING (key) "
             "WHERE k.org_id = ? AND k.entity = ?",
             params=[org_id, entity],
-        ).pl()
-
-
-def created_of(
-    con: duckdb.DuckDBPyConnection, org_id: str, entity: str, ids: pl.Series
-) -> pl.DataFrame:
-    table = ENTITY_TABLE[entity]
-    frame = pl.DataFrame({"entity_id": ids.unique()})
-    with registered(con, "__ids", frame):
-        return con.sql(
-            f'SELECT t.id AS entity_id, t.created_at FROM "{table}" t '
-            "JOIN __ids ON t.id = __ids.entity_id WHERE t.org_id = ?",
-            params=[org_id],
         ).pl()
 
 
