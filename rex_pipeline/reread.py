@@ -24,8 +24,9 @@ from __future__ import annotations
 import duckdb
 
 from rex_pipeline.batch import exists, from_reread_file, rereads_known_file
+from rex_pipeline.publish.derived import table_shapes
 from rex_pipeline.records import PLACE_KEY
-from rex_pipeline.warehouse import execute
+from rex_pipeline.warehouse import execute, scalar
 
 ENTITIES = ("contacts", "companies", "activities", "deals", "tasks")
 # Where a record comes from, not what it says (the parse of a re-export changes them).
@@ -47,23 +48,19 @@ def keep_record_ids(con: duckdb.DuckDBPyConnection, org_id: str) -> dict[str, in
     they were (see the module docstring); returns the ids changed per entity."""
     if not exists(con, "batch_files") or not rereads_known_file(con):
         return dict.fromkeys(ENTITIES, 0)
-    return {entity: _keep_ids(con, entity, org_id) for entity in ENTITIES}
+    database = str(scalar(con, "SELECT current_database()"))
+    shapes = {table: shape[0] for (_, table), shape in table_shapes(con, database).items()}
+    return {entity: _keep_ids(con, entity, org_id, shapes) for entity in ENTITIES}
 
 
-def _content_columns(con: duckdb.DuckDBPyConnection, batch: str, staged: str) -> list[str]:
-    def columns(table: str) -> list[str]:
-        rows = con.execute(f'DESCRIBE "{table}"').fetchall()
-        return [r[0] for r in rows]
-
-    known = set(columns(staged))
-    return [c for c in columns(batch) if c in known and c not in _LINEAGE]
-
-
-def _keep_ids(con: duckdb.DuckDBPyConnection, entity: str, org_id: str) -> int:
+def _keep_ids(
+    con: duckdb.DuckDBPyConnection, entity: str, org_id: str, shapes: dict[str, list[str]]
+) -> int:
     batch, staged = f"batch_clean_{entity}", f"stg_{entity}"
-    if not (exists(con, batch) and exists(con, staged)):
+    if batch not in shapes or staged not in shapes:
         return 0
-    content = ", ".join(f'"{c}"' for c in _content_columns(con, batch, staged))
+    known = set(shapes[staged])
+    content = ", ".join(f'"{c}"' for c in shapes[batch] if c in known and c not in _LINEAGE)
     place = "source_system, source_file"
     identity = f"""coalesce(CASE WHEN NOT regexp_matches(source_key, '{PLACE_KEY}')
                                  THEN 'key:' || source_key END, {_IDENTITY[entity]})"""

@@ -57,10 +57,6 @@ _COMPANY_COLUMNS = [*_ORDER, "domain", "name_key"]
 _CONTACT_COLUMNS = [*_ORDER, "email_key", "other_email_keys", "linkedin_url", "source_key"]
 
 
-#: The company each contact record names (website/work-email domain or company name) becomes a
-#: company record of its own, so contacts and companies link by the same keys. A view over the
-#: clean batch: its readers take a few columns, and writing it as a table cost more than every
-#: read of it (1M: 1.1M rows, 5-7 s with the checkpoint, against ~0.5 s per read).
 def _fact_on_contact(fact: str, *hints: str) -> str:
     """SQL: the company `fact` a contact record's metadata holds (the first key of
     `records.COMPANY_FACTS_ON_CONTACTS` with a value). Looked up only in the metadata whose
@@ -71,6 +67,10 @@ def _fact_on_contact(fact: str, *hints: str) -> str:
     return f"CASE WHEN {hinted} THEN coalesce({found}) END AS {fact}"
 
 
+#: The company each contact record names (website/work-email domain or company name) becomes a
+#: company record of its own, so contacts and companies link by the same keys. A view over the
+#: clean batch: its readers take a few columns, and writing it as a table cost more than every
+#: read of it (1M: 1.1M rows, 5-7 s with the checkpoint, against ~0.5 s per read).
 _COMPANY_RECORDS_SQL = f"""
 CREATE OR REPLACE VIEW batch_company_records AS
 SELECT *, FALSE AS from_contact FROM batch_clean_companies
